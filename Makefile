@@ -1,0 +1,41 @@
+# MakePlus: `make run` serves the API and web pages on SQLite with demo data;
+# `make test` runs the whole suite. Both set everything up on a fresh machine.
+PYTHON ?= python3.11
+VENV ?= .venv
+PORT ?= 6543
+INI ?= development.ini
+BIN = $(VENV)/bin
+PLUGINS = $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+STAMP = $(VENV)/.installed
+
+.PHONY: run test install migrate demo clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip "setuptools<82" wheel
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(BIN)/pip install -q -e ".[test]" $(foreach p,$(PLUGINS),-e $(p))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	mkdir -p var
+	$(BIN)/makeplus-db upgrade $(INI)
+
+demo: migrate
+	$(BIN)/makeplus-demo $(INI)
+
+run: demo
+	@echo "MakePlus on http://localhost:$(PORT)/  (API /api/, docs /api/docs/, dashboard /dashboard/)"
+	$(BIN)/pserve $(INI) http_port=$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/scan_bench.py
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,92 @@
+"""MakePlus core: the Pyramid application factory.
+
+``main`` builds the WSGI app from INI settings: database and transactions,
+security, JSON errors, CORS, the core domains, then every plugin listed in
+``makeplus.plugins``.
+"""
+from __future__ import annotations
+
+import os
+
+from pyramid.config import Configurator
+
+from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
+from .plugins import PluginNotInstalled, make_plugin_manager  # noqa: F401
+
+__version__ = "0.1.0"
+
+DEFAULT_SECRETS = {"", "change-me", "changeme", "dev-secret-change-me", "secret"}
+
+CORE_DOMAINS = (
+    ".auth",
+    ".events",
+    ".rooms",
+    ".sessions",
+    ".participants",
+    ".staff",
+    ".access",
+    ".stats",
+    ".meta",
+)
+
+
+def apply_environment(settings: dict) -> dict:
+    """Environment variables override the INI (secrets, database URL)."""
+    env = os.environ
+    if env.get("MAKEPLUS_DATABASE_URL"):
+        settings["sqlalchemy.url"] = env["MAKEPLUS_DATABASE_URL"]
+    if env.get("MAKEPLUS_JWT_SECRET"):
+        settings["makeplus.jwt_secret"] = env["MAKEPLUS_JWT_SECRET"]
+    if env.get("MAKEPLUS_REDIS_URL"):
+        settings["makeplus.redis_url"] = env["MAKEPLUS_REDIS_URL"]
+    if env.get("MAKEPLUS_PLUGINS") is not None and "MAKEPLUS_PLUGINS" in env:
+        settings["makeplus.plugins"] = env["MAKEPLUS_PLUGINS"]
+    for key in list(settings):
+        value = settings[key]
+        if isinstance(value, str) and value.startswith("env:"):
+            name, _, default = value[4:].partition("|")
+            settings[key] = env.get(name, default)
+    return settings
+
+
+def check_settings(settings: dict) -> None:
+    if not settings.get("sqlalchemy.url"):
+        raise RuntimeError("No database configured: set sqlalchemy.url or MAKEPLUS_DATABASE_URL")
+    secret = settings.get("makeplus.jwt_secret") or ""
+    if settings.get("makeplus.env", "development") == "production":
+        if secret in DEFAULT_SECRETS or len(secret) < 32:
+            raise RuntimeError("makeplus.jwt_secret is missing or a default value: set MAKEPLUS_JWT_SECRET "
+                               "to a random string of at least 32 characters")
+    elif not secret:
+        raise RuntimeError("makeplus.jwt_secret is not set")
+
+
+def main(global_config=None, **settings):
+    """Build the MakePlus WSGI application."""
+    settings = apply_environment(dict(settings))
+    check_settings(settings)
+    settings.setdefault("handle_exceptions", "false")  # our JSON error views, not Cornice's
+    pm = make_plugin_manager(settings)
+    with Configurator(settings=settings) as config:
+        config.registry["plugin_manager"] = pm
+        from .api import json_renderer
+
+        config.add_renderer("json", json_renderer())
+        config.include("cornice")
+        config.include(".db")
+        config.include(".security")
+        config.include(".api")
+        config.include(".cors")
+        config.include(".mail")
+        config.include(".ratelimit")
+        config.include(".storage")
+        for domain in CORE_DOMAINS:
+            config.include(domain)
+        # Registered here, not in an include: Cornice registers its own otherwise.
+        from .api import forbidden_view, notfound_view
+
+        config.add_forbidden_view(forbidden_view)
+        config.add_notfound_view(notfound_view)
+        pm.hook.makeplus_includeme(config=config)
+        app = config.make_wsgi_app()
+    return app

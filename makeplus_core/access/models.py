@@ -1,0 +1,72 @@
+"""Access records: door scans (RoomAccess) and paid-atelier rights (SessionAccess)."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Money, UTCDateTime, new_uuid, utcnow
+
+PAYMENT_STATUSES = ("pending", "paid", "refunded")
+
+
+class SessionAccess(Base):
+    __tablename__ = "session_access"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    participant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"),
+                                                      nullable=False)
+    session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+                                                  nullable=False, index=True)
+    payment_status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="pending")
+    has_access: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    amount_paid: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False,
+                                                         default=decimal.Decimal("0.00"))
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    granted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
+                                                    onupdate=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        sa.UniqueConstraint("participant_id", "session_id"),
+        sa.CheckConstraint(f"payment_status IN {PAYMENT_STATUSES!r}", name="payment_status_valid"),
+        sa.CheckConstraint("amount_paid >= 0", name="amount_positive"),
+    )
+
+
+class RoomAccess(Base):
+    """One scan decision, granted or denied, with the layer that decided and why.
+
+    ``room_id`` is null for event-level scans (the app's check-in scanner).
+    """
+
+    __tablename__ = "room_access"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    room_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("sessions.id", ondelete="SET NULL"))
+    participant_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    access_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False)  # granted | denied
+    layer: Mapped[str] = mapped_column(sa.String(40), nullable=False)  # parse, badge, scanner, event…
+    reason: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    http_status: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=200)
+    scan_id: Mapped[str | None] = mapped_column(sa.String(100))
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('granted', 'denied')", name="status_valid"),
+        sa.Index("ix_room_access_room_time", "room_id", "access_time"),
+        sa.Index("ix_room_access_event_time", "event_id", "access_time"),
+        sa.Index("ix_room_access_participant", "participant_id", "room_id"),
+        sa.Index("ix_room_access_verifier_time", "verified_by_id", "access_time"),
+        sa.UniqueConstraint("verified_by_id", "scan_id"),
+    )

@@ -1,0 +1,361 @@
+"""Account domain functions: registration, login flows, profile, passwords.
+
+Plain functions taking a db session (and the registry for settings/tokens); they
+raise :mod:`makeplus_core.errors` and return plain dicts/objects.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+import sqlalchemy as sa
+
+from .. import errors
+from ..db import utcnow
+from ..events.models import Event, UserEventAssignment
+from ..participants.models import Participant
+from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
+from . import badges, passwords, tokens
+from .models import PasswordResetToken, User
+
+RESET_TTL = dt.timedelta(hours=2)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+# --------------------------------------------------------------------------- users
+
+
+def create_user(db, *, email, password, username=None, first_name="", last_name="", is_admin=False,
+                **profile) -> User:
+    email = normalize_email(email)
+    if db.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise errors.Conflict("A user with this email already exists", field="email")
+    username = (username or email.split("@")[0]).strip()
+    if db.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        if "username" in profile.get("_explicit", ()):  # pragma: no cover - defensive
+            raise errors.Conflict("This username is taken", field="username")
+        username = f"{username}-{secrets.token_hex(3)}"
+    profile.pop("_explicit", None)
+    user = User(email=email, username=username, first_name=first_name or "", last_name=last_name or "",
+                password_hash=passwords.hash_password(password), is_admin=is_admin, **profile)
+    db.add(user)
+    db.flush()  # the badge id embeds the user id
+    badges.issue_badge(user)
+    db.flush()
+    return user
+
+
+def authenticate(db, email: str, password: str) -> User:
+    user = db.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        raise errors.NotAuthenticated("No active account found with the given credentials")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+# --------------------------------------------------------------------------- event context
+
+
+def user_assignments(db, user_id: int):
+    """Active assignments of a user with their event and participant row (one query)."""
+    stmt = (
+        sa.select(UserEventAssignment, Event, Participant)
+        .join(Event, Event.id == UserEventAssignment.event_id)
+        .outerjoin(Participant, sa.and_(Participant.user_id == UserEventAssignment.user_id,
+                                        Participant.event_id == UserEventAssignment.event_id))
+        .where(UserEventAssignment.user_id == user_id, UserEventAssignment.is_active.is_(True))
+        .order_by(Event.start_date, Event.name)
+    )
+    return db.execute(stmt).all()
+
+
+def badge_json(user, participant) -> dict:
+    return {
+        "badge_id": user.badge_id,
+        "qr_code_data": badges.qr_payload_string(user),
+        "is_checked_in": bool(participant.is_checked_in) if participant else False,
+        "checked_in_at": participant.checked_in_at if participant else None,
+    }
+
+
+def event_json(request, event, role=None) -> dict:
+    from ..events.serializers import file_url
+
+    return {
+        "id": str(event.id),
+        "name": event.name,
+        "description": event.description,
+        "location": event.location,
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+        "status": event.status,
+        "is_active": event.is_active,
+        "role": role,
+        "logo": file_url(request, event.logo),
+        "banner": file_url(request, event.banner),
+        "logo_url": file_url(request, event.logo),
+        "banner_url": file_url(request, event.banner),
+        "primary_color": event.primary_color,
+        "programme_file": file_url(request, event.programme_file),
+        "guide_file": file_url(request, event.guide_file),
+    }
+
+
+PERMISSIONS = {
+    GESTIONNAIRE: ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access",
+                   "answer_questions"],
+    CONTROLLEUR: ["view_sessions", "verify_access", "check_in"],
+    "participant": ["view_sessions", "access_rooms", "check_in", "ask_questions"],
+    "exposant": ["view_sessions", "access_rooms", "scan_visitors"],
+    "admin": ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
+}
+
+
+def event_with_badge(request, user, event, role, participant) -> dict:
+    data = event_json(request, event, role)
+    data["badge"] = None if role in (CONTROLLEUR, GESTIONNAIRE, "admin") and participant is None \
+        else badge_json(user, participant)
+    data["permissions"] = PERMISSIONS.get(role, [])
+    return data
+
+
+def user_json(user) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "organization": user.organization,
+        "job_title": user.job_title,
+        "profile_photo_url": user.profile_photo_url,
+        "is_active": user.is_active,
+        "is_staff": user.is_admin,
+        "date_joined": user.created_at,
+    }
+
+
+def qr_code_json(db, user, event_id=None) -> dict:
+    """The ``qr_code`` object the app renders, with the holder's paid items in the event."""
+    from ..access.paid_items import paid_items
+
+    data = {"user_id": user.id, "badge_id": user.badge_id, "email": user.email,
+            "first_name": user.first_name, "last_name": user.last_name, "paid_items": []}
+    if event_id is not None:
+        data["paid_items"] = paid_items(db, user.id, event_id)
+    return data
+
+
+def login_payload(request, db, user, event, role, participant, auth_session) -> dict:
+    """The single-event login answer (seed shape + what the app reads)."""
+    pair = tokens.token_pair(request.registry, user, auth_session)
+    current = event_with_badge(request, user, event, role, participant) if event is not None else None
+    return {
+        **pair,
+        "user": {**user_json(user), "role": role},
+        "role": role,
+        "event": current,
+        "current_event": current,
+        "qr_code": qr_code_json(db, user, event.id if event is not None else None),
+        "requires_event_selection": False,
+    }
+
+
+def login(request, db, email: str, password: str, event_id=None) -> dict:
+    user = authenticate(db, email, password)
+    rows = user_assignments(db, user.id)
+    if event_id is not None:
+        chosen = [r for r in rows if r[1].id == event_id]
+        if not chosen and not user.is_admin:
+            raise errors.NotFound("Event not found", field="event_id")
+        if chosen:
+            rows = chosen
+        else:
+            return _open(request, db, user, db.get(Event, event_id), "admin", None)
+    if len(rows) == 1:
+        assignment, event, participant = rows[0]
+        return _open(request, db, user, event, assignment.role, participant)
+    if not rows:
+        # No event yet (a new account, or an admin): tokens without an event.
+        return _open(request, db, user, None, "admin" if user.is_admin else None, None)
+    return {
+        "user": user_json(user),
+        "requires_event_selection": True,
+        "available_events": [event_with_badge(request, user, e, a.role, p) for a, e, p in rows],
+        "temp_token": tokens.select_token(request.registry, user),
+    }
+
+
+def _open(request, db, user, event, role, participant) -> dict:
+    auth_session = tokens.open_session(db, request.registry, user, event.id if event else None, request)
+    return login_payload(request, db, user, event, role, participant, auth_session)
+
+
+def select_event(request, db, user, event_id, current_session_id=None) -> dict:
+    """Open (or switch) the caller's session on one of their events."""
+    row = db.execute(
+        sa.select(UserEventAssignment, Event, Participant)
+        .join(Event, Event.id == UserEventAssignment.event_id)
+        .outerjoin(Participant, sa.and_(Participant.user_id == UserEventAssignment.user_id,
+                                        Participant.event_id == UserEventAssignment.event_id))
+        .where(UserEventAssignment.user_id == user.id, UserEventAssignment.event_id == event_id,
+               UserEventAssignment.is_active.is_(True))
+    ).first()
+    if row is None:
+        event = db.get(Event, event_id) if user.is_admin else None
+        if event is None:
+            raise errors.NotFound("Event not found or not assigned to you", field="event_id")
+        role, participant = "admin", None
+    else:
+        _, event, participant = row
+        role = row[0].role
+    if current_session_id is not None:
+        tokens.revoke_session(db, current_session_id)
+    return _open(request, db, user, event, role, participant)
+
+
+def my_events(request, db, user) -> list[dict]:
+    return [event_with_badge(request, user, e, a.role, p) for a, e, p in user_assignments(db, user.id)]
+
+
+def profile(request, db, ident) -> dict:
+    user = ident.user
+    data = user_json(user)
+    data["role"] = ident.role
+    data["event"] = None
+    data["participant"] = None
+    data["qr_code"] = qr_code_json(db, user, ident.event_id)
+    if ident.event_id is not None:
+        event = db.get(Event, ident.event_id)
+        participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
+                                                             Participant.event_id == ident.event_id))
+        data["event"] = event_json(request, event, ident.role) if event else None
+        if participant is not None:
+            data["participant"] = {
+                "id": str(participant.id),
+                "badge_id": user.badge_id,
+                "badge_number": participant.badge_number,
+                "is_checked_in": participant.is_checked_in,
+                "checked_in_at": participant.checked_in_at,
+                "qr_code_data": {**badges.qr_payload(user), "paid_items": data["qr_code"]["paid_items"]},
+            }
+    return data
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "organization", "job_title",
+                  "profile_photo_url")
+
+
+def update_profile(db, user, changes: dict) -> User:
+    if "username" in changes and changes["username"] != user.username:
+        taken = db.scalar(sa.select(User.id).where(User.username == changes["username"], User.id != user.id))
+        if taken is not None:
+            raise errors.Conflict("This username is taken", field="username")
+    for key in PROFILE_FIELDS:
+        if key in changes:
+            setattr(user, key, changes[key])
+    db.flush()
+    return user
+
+
+def change_password(db, user, old_password: str, new_password: str, keep_session=None) -> None:
+    if not passwords.verify_password(user.password_hash, old_password):
+        raise errors.Invalid("The current password is wrong", field="old_password")
+    set_password(db, user, new_password, keep_session=keep_session)
+
+
+def set_password(db, user, new_password: str, keep_session=None) -> None:
+    user.password_hash = passwords.hash_password(new_password)
+    tokens.revoke_all(db, user.id, except_session=keep_session)
+    if keep_session is None:
+        user.token_version += 1
+
+
+def delete_account(db, user, password: str) -> None:
+    if not passwords.verify_password(user.password_hash, password):
+        raise errors.Invalid("The password is wrong", field="password")
+    db.delete(user)
+    db.flush()
+
+
+# --------------------------------------------------------------------------- password reset
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def request_password_reset(db, email: str) -> tuple[User, str] | None:
+    """Create a reset code for an active account; ``None`` for unknown e-mails.
+
+    The caller answers the same way in both cases (no account enumeration).
+    """
+    user = db.scalar(sa.select(User).where(User.email == normalize_email(email), User.is_active.is_(True)))
+    if user is None:
+        return None
+    code = secrets.token_urlsafe(32)
+    db.add(PasswordResetToken(user_id=user.id, token_hash=_hash_code(code), expires_at=utcnow() + RESET_TTL))
+    db.flush()
+    return user, code
+
+
+def confirm_password_reset(db, code: str, new_password: str) -> User:
+    row = db.scalar(sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_code(code or ""))
+                    .with_for_update())
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise errors.Invalid("This reset link is invalid or has expired", field="token")
+    user = db.get(User, row.user_id)
+    row.used_at = utcnow()
+    set_password(db, user, new_password)
+    return user
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_user_data(request, db, ident, plugin_sections: list[dict]) -> dict:
+    user = ident.user
+    rows = user_assignments(db, user.id)
+    from ..access.models import RoomAccess, SessionAccess
+
+    participant_ids = [p.id for _, _, p in rows if p is not None]
+    accesses = db.scalars(sa.select(RoomAccess).where(RoomAccess.user_id == user.id)
+                          .order_by(RoomAccess.access_time)).all()
+    session_access = db.scalars(sa.select(SessionAccess).where(SessionAccess.participant_id.in_(participant_ids))
+                                ).all() if participant_ids else []
+    data = {
+        "exported_at": utcnow(),
+        "user": {**user_json(user), "badge_id": user.badge_id, "last_login_at": user.last_login_at},
+        "events": [{"event_id": str(e.id), "event_name": e.name, "role": a.role, "is_active": a.is_active,
+                    "assigned_at": a.assigned_at,
+                    "participant": None if p is None else {
+                        "id": str(p.id), "badge_number": p.badge_number, "is_checked_in": p.is_checked_in,
+                        "checked_in_at": p.checked_in_at, "registration_date": p.registration_date}}
+                   for a, e, p in rows],
+        "room_accesses": [{"id": str(r.id), "event_id": str(r.event_id) if r.event_id else None,
+                           "room_id": str(r.room_id) if r.room_id else None, "status": r.status,
+                           "reason": r.reason, "access_time": r.access_time} for r in accesses],
+        "session_access": [{"session_id": str(s.session_id), "payment_status": s.payment_status,
+                            "has_access": s.has_access, "amount_paid": str(s.amount_paid),
+                            "paid_at": s.paid_at} for s in session_access],
+    }
+    for section in plugin_sections:
+        if section:
+            data.update(section)
+    return data
+
+
+def parse_event_id(value) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise errors.Invalid("event_id: not a valid id", field="event_id")

@@ -1,0 +1,193 @@
+"""Auth REST endpoints (seed "Authentication" + the app's aliases)."""
+from __future__ import annotations
+
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .. import api, errors
+from ..mail import send_mail
+from ..security import SELECT_EVENT
+from . import schemas, services, tokens
+
+PUBLIC = NO_PERMISSION_REQUIRED
+
+register = api.service("auth-register", "/api/auth/register/", "Create an account")
+login = api.service("auth-login", "/api/auth/login/", "Log in with e-mail and password")
+login_alias = api.service("auth-token", "/api/auth/token/", "Log in (the mobile app's path)")
+select_event = api.service("auth-select-event", "/api/auth/select-event/",
+                           "Choose the event after a multi-event login (temp token)")
+switch_event = api.service("auth-switch-event", "/api/auth/switch-event/", "Switch to another of my events")
+my_events = api.service("auth-my-events", "/api/auth/my-events/", "My events with role and badge")
+profile = api.service("auth-profile", "/api/auth/profile/", "My profile")
+me = api.service("auth-me", "/api/auth/me/", "My profile (the app's alias)")
+export = api.service("auth-me-export", "/api/auth/me/export/", "Everything held about me, as JSON")
+change_password = api.service("auth-change-password", "/api/auth/change-password/", "Change my password")
+reset = api.service("auth-password-reset", "/api/auth/password-reset/", "Ask for a password reset e-mail")
+reset_confirm = api.service("auth-password-reset-confirm", "/api/auth/password-reset/confirm/",
+                            "Set a new password with the code from the e-mail")
+refresh = api.service("token-refresh", "/api/token/refresh/", "Exchange a refresh token for new tokens")
+refresh_alias = api.service("auth-token-refresh", "/api/auth/token/refresh/", "Refresh (the app's path)")
+logout = api.service("auth-logout", "/api/auth/logout/", "Log out: revoke the refresh token")
+
+
+@register.post(permission=PUBLIC, schema=api.doc(schemas.RegisterSchema))
+def register_view(request):
+    api_rate_limit(request, "register")
+    data = api.validate(schemas.RegisterSchema(), api.json_body(request))
+    user = services.create_user(request.dbsession, **data)
+    request.response.status = 201
+    return {**services.user_json(user), "qr_code": services.qr_code_json(request.dbsession, user)}
+
+
+def api_rate_limit(request, bucket):
+    limiter = request.registry.get("rate_limiter")
+    if limiter is not None:
+        limiter.hit(request, bucket)
+
+
+@login.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
+@login_alias.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
+def login_view(request):
+    api_rate_limit(request, "login")
+    data = api.validate(schemas.LoginSchema(), api.json_body(request))
+    event_id = services.parse_event_id(data["event_id"]) if data.get("event_id") else None
+    try:
+        result = services.login(request, request.dbsession, data["email"], data["password"], event_id)
+    except errors.NotAuthenticated:
+        # Same 401 for an unknown e-mail and a wrong password.
+        raise errors.NotAuthenticated("No active account found with the given credentials")
+    # Keep last_login_at and rehashes: the answer is 200 so the transaction commits.
+    return result
+
+
+@select_event.post(permission=SELECT_EVENT, schema=api.doc(schemas.SelectEventSchema))
+def select_event_view(request):
+    ident = api.identity(request)
+    data = api.validate(schemas.SelectEventSchema(), api.json_body(request))
+    event_id = services.parse_event_id(data["event_id"])
+    return services.select_event(request, request.dbsession, ident.user, event_id,
+                                 current_session_id=ident.session_id)
+
+
+@switch_event.post(schema=api.doc(schemas.SelectEventSchema))
+def switch_event_view(request):
+    return select_event_view(request)
+
+
+@my_events.get()
+def my_events_view(request):
+    ident = api.identity(request)
+    events = services.my_events(request, request.dbsession, ident.user)
+    return {"count": len(events), "results": events, "events": events,
+            "current_event_id": str(ident.event_id) if ident.event_id else None}
+
+
+@profile.get()
+@me.get()
+def profile_view(request):
+    ident = api.identity(request)
+    data = services.profile(request, request.dbsession, ident)
+    pm = request.registry["plugin_manager"]
+    pm.hook.makeplus_extend_json(kind="user", objects=[ident.user], payloads=[data], request=request)
+    return data
+
+
+@profile.patch(schema=api.doc(schemas.ProfileSchema))
+@profile.put(schema=api.doc(schemas.ProfileSchema))
+@me.patch(schema=api.doc(schemas.ProfileSchema))
+@me.put(schema=api.doc(schemas.ProfileSchema))
+def profile_update_view(request):
+    ident = api.identity(request)
+    raw = api.json_body(request)
+    forbidden = {"email", "is_staff", "is_admin", "is_active", "role", "password", "badge_id", "id"} & set(raw)
+    if forbidden:
+        field = sorted(forbidden)[0]
+        raise errors.Invalid(f"{field}: cannot be changed here", field=field)
+    data = api.validate(schemas.ProfileSchema(), raw, partial=True)
+    services.update_profile(request.dbsession, ident.user, data)
+    return profile_view(request)
+
+
+@profile.delete(schema=api.doc(schemas.DeleteAccountSchema))
+@me.delete(schema=api.doc(schemas.DeleteAccountSchema))
+def delete_account_view(request):
+    ident = api.identity(request)
+    data = api.validate(schemas.DeleteAccountSchema(), api.json_body(request))
+    services.delete_account(request.dbsession, ident.user, data["password"])
+    request.response.status = 204
+    return None
+
+
+@export.get()
+def export_view(request):
+    ident = api.identity(request)
+    pm = request.registry["plugin_manager"]
+    sections = pm.hook.makeplus_user_export(dbsession=request.dbsession, user=ident.user)
+    data = services.export_user_data(request, request.dbsession, ident, sections)
+    request.response.headers["Content-Disposition"] = 'attachment; filename="makeplus-my-data.json"'
+    return data
+
+
+@change_password.post(schema=api.doc(schemas.ChangePasswordSchema))
+def change_password_view(request):
+    ident = api.identity(request)
+    data = api.validate(schemas.ChangePasswordSchema(), api.json_body(request))
+    services.change_password(request.dbsession, ident.user, data["old_password"], data["new_password"],
+                             keep_session=ident.session_id)
+    return {"message": "Password changed"}
+
+
+@reset.post(permission=PUBLIC, schema=api.doc(schemas.ResetRequestSchema))
+def reset_view(request):
+    api_rate_limit(request, "password_reset")
+    data = api.validate(schemas.ResetRequestSchema(), api.json_body(request))
+    found = services.request_password_reset(request.dbsession, data["email"])
+    if found is not None:
+        user, code = found
+        base = request.registry.settings.get("makeplus.public_url") or request.application_url
+        send_mail(request, to=user.email, subject="MakePlus: reset your password",
+                  body=(f"Hello {user.full_name},\n\nTo choose a new password, use this code within two hours:\n\n"
+                        f"{code}\n\nor open {base}/api/auth/password-reset/confirm/?token={code}\n\n"
+                        "If you did not ask for it, ignore this message."))
+    return {"message": "If an account exists for this address, a reset e-mail has been sent."}
+
+
+@reset_confirm.post(permission=PUBLIC, schema=api.doc(schemas.ResetConfirmSchema))
+def reset_confirm_view(request):
+    api_rate_limit(request, "password_reset")
+    data = api.validate(schemas.ResetConfirmSchema(), api.json_body(request))
+    services.confirm_password_reset(request.dbsession, data["token"], data["new_password"])
+    return {"message": "Password has been reset. Log in with the new password."}
+
+
+@refresh.post(permission=PUBLIC, schema=api.doc(schemas.RefreshSchema))
+@refresh_alias.post(permission=PUBLIC, schema=api.doc(schemas.RefreshSchema))
+def refresh_view(request):
+    data = api.validate(schemas.RefreshSchema(), api.json_body(request))
+    try:
+        user, auth_session = tokens.rotate(request.dbsession, request.registry, data["refresh"])
+    except errors.NotAuthenticated as exc:
+        if exc.extra.get("reuse_detected"):
+            request.environ["makeplus.commit_anyway"] = True  # keep the revocation
+            exc.extra.pop("reuse_detected")
+        raise
+    return tokens.token_pair(request.registry, user, auth_session)
+
+
+@logout.post(schema=api.doc(schemas.LogoutSchema))
+def logout_view(request):
+    ident = api.identity(request)
+    data = api.validate(schemas.LogoutSchema(), api.json_body(request))
+    token = data.get("refresh_token") or data.get("refresh")
+    if token:
+        try:
+            claims = tokens.decode_refresh(request.registry, token)
+            if int(claims["sub"]) == ident.user_id:
+                tokens.revoke_session(request.dbsession, services.parse_event_id(claims["sid"]))
+        except (errors.DomainError, ValueError):
+            pass  # an invalid refresh token needs no revoking
+    tokens.revoke_session(request.dbsession, ident.session_id)
+    return {"message": "Logged out"}
+
+
+def includeme(config):
+    config.scan(__name__)

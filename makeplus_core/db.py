@@ -1,0 +1,151 @@
+"""Database plumbing: the declarative ``Base``, column types, the engine and the
+per-request session managed by pyramid_tm.
+
+Every model of the core and of every plugin lives on :data:`Base` so that one
+``MetaData`` describes the whole schema (the migration drift test relies on it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores the naive UTC value. Values
+    read back are always aware (UTC); naive values written are taken as UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(dt.timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+Money = sa.Numeric(12, 2, asdecimal=True)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def uuid_pk():
+    return sa.orm.mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+
+
+def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> sa.Engine:
+    url = settings[prefix + "url"]
+    kwargs = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = int(settings.get("sqlalchemy.pool_size", 10))
+        kwargs["max_overflow"] = int(settings.get("sqlalchemy.max_overflow", 20))
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    """Foreign keys on, WAL for concurrent readers, and real transactions.
+
+    pysqlite's own transaction handling does not emit BEGIN before SELECTs, so a
+    read-then-write request could interleave with another writer. We take over:
+    autocommit at the driver level and an explicit ``BEGIN IMMEDIATE`` per
+    transaction, which serialises writers and makes row-lock style code correct.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_session_factory(engine: sa.Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings.setdefault("tm.commit_veto", "makeplus_core.db.commit_veto")
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        dbsession = request.environ.get("app.dbsession")
+        if dbsession is None:
+            dbsession = get_tm_session(session_factory, request.tm, request=request)
+        return dbsession
+
+    config.add_request_method(dbsession, reify=True)
+
+
+def commit_veto(request, response):
+    """Abort the transaction for every 4xx/5xx answer, and when asked to.
+
+    A view that must keep its writes despite a 4xx (e.g. revoking a stolen refresh
+    token before answering 401) sets ``request.environ["makeplus.commit_anyway"]``.
+    """
+    if request.environ.get("makeplus.commit_anyway") and not response.status.startswith("5"):
+        return False
+    if response.status.startswith(("4", "5")):
+        return True
+    return response.headers.get("x-tm") == "abort"

@@ -1,0 +1,157 @@
+"""Demo data: the seed's three events with rooms, sessions and the demo accounts.
+
+Idempotent: rows are looked up by natural keys (e-mail, event name, room name,
+session title) before being created, so running it twice changes nothing.
+Plugins add their rows through the ``makeplus_demo_data`` hook.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+
+import sqlalchemy as sa
+
+from .auth.models import User
+from .auth.services import create_user
+from .db import utcnow
+from .events.models import Event
+from .events.services import assign_role
+from .roles import CONTROLLEUR, EXPOSANT, GESTIONNAIRE, PARTICIPANT
+from .rooms.models import Room
+from .sessions.models import Session
+
+PASSWORD = "makeplus2025"
+
+ACCOUNTS = [
+    # email, first, last, admin
+    ("admin@makeplus.demo", "Amina", "Admin", True),
+    ("gestionnaire@makeplus.demo", "Ghani", "Gestionnaire", False),
+    ("controller@makeplus.demo", "Cherif", "Controleur", False),
+    ("participant@makeplus.demo", "Ahmed", "Benali", False),
+    ("exposant@makeplus.demo", "Yasmine", "Exposant", False),
+    ("multi@makeplus.demo", "Karim", "Mansouri", False),
+    ("participant2@makeplus.demo", "Sara", "Meziane", False),
+]
+
+EVENTS = [
+    ("Tech Summit Algeria 2025", "Alger Centre des Congrès", 0, "Annual technology conference", "#1E88E5"),
+    ("Startup Week Algeria 2025", "Oran Convention Center", 30, "A week for founders and investors", "#43A047"),
+    ("Innovation Festival 2025", "Constantine, Palais de la Culture", 60, "Innovation, design and research",
+     "#8E24AA"),
+]
+
+ROOMS = [("Amphithéâtre A", 500, "Grand amphithéâtre, niveau 0"), ("Salle Atelier 1", 30, "Salle d'atelier"),
+         ("Hall Exposition", 800, "Stands des exposants")]
+
+SESSIONS = [
+    # title, room index, start hour offset, hours, type, paid, price, speaker, theme
+    ("Ouverture officielle", 0, 0, 1, "conference", False, "0", "Comité d'organisation", "Institutionnel"),
+    ("Intelligence Artificielle et Machine Learning", 0, 2, 2, "conference", False, "0", "Dr. Ahmed Benali", "IA"),
+    ("Atelier UX Design", 1, 1, 2, "atelier", True, "6000.00", "Lina Haddad", "Design"),
+    ("Atelier Pitch Deck & Levée de Fonds", 1, 4, 3, "atelier", True, "5000.00", "Sarah Meziane", "Financement"),
+]
+
+
+@dataclasses.dataclass
+class DemoData:
+    events: list
+    users: dict
+    rooms: dict
+    sessions: dict
+    password: str = PASSWORD
+
+
+def _user(db, email, first, last, admin):
+    user = db.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = create_user(db, email=email, password=PASSWORD, first_name=first, last_name=last,
+                           is_admin=admin, organization="MakePlus Demo")
+    return user
+
+
+def _event(db, index, name, location, offset_days, description, color, admin):
+    event = db.scalar(sa.select(Event).where(Event.name == name))
+    if event is None:
+        today = utcnow().replace(hour=8, minute=0, second=0, microsecond=0)
+        start = today - dt.timedelta(days=1) + dt.timedelta(days=offset_days)
+        event = Event(name=name, location=location, description=description, start_date=start,
+                      end_date=start + dt.timedelta(days=3, hours=10), primary_color=color,
+                      status="active" if offset_days == 0 else "upcoming", themes=["IA", "Design", "Financement"],
+                      organizer_name="MakePlus Events", organizer_email="contact@makeplus.demo",
+                      created_by_id=admin.id)
+        db.add(event)
+        db.flush()
+    return event
+
+
+def load(db, pm=None) -> DemoData:
+    users = {email: _user(db, email, first, last, admin) for email, first, last, admin in ACCOUNTS}
+    admin = users["admin@makeplus.demo"]
+    events, rooms, sessions = [], {}, {}
+    for i, spec in enumerate(EVENTS):
+        event = _event(db, i, *spec, admin=admin)
+        events.append(event)
+        rooms[event.id] = []
+        for name, capacity, description in ROOMS:
+            room = db.scalar(sa.select(Room).where(Room.event_id == event.id, Room.name == name))
+            if room is None:
+                room = Room(event_id=event.id, name=name, capacity=capacity, description=description,
+                            created_by_id=admin.id)
+                db.add(room)
+                db.flush()
+            rooms[event.id].append(room)
+        sessions[event.id] = []
+        day1 = event.start_date.replace(hour=9, minute=0) + dt.timedelta(days=1 if i else 1)
+        if i == 0:  # the running event: sessions today, one of them live now
+            now = utcnow().replace(minute=0, second=0, microsecond=0)
+            day1 = now - dt.timedelta(hours=1)
+        for title, room_i, hour, hours, stype, paid, price, speaker, theme in SESSIONS:
+            session = db.scalar(sa.select(Session).where(Session.event_id == event.id, Session.title == title))
+            if session is None:
+                start = day1 + dt.timedelta(hours=hour)
+                status = "en_cours" if (i == 0 and hour == 0) else "pas_encore"
+                session = Session(event_id=event.id, room_id=rooms[event.id][room_i].id, title=title,
+                                  description=f"{title} — {theme}", speaker_name=speaker,
+                                  speaker_title="Intervenant", theme=theme, session_type=stype, is_paid=paid,
+                                  price=decimal.Decimal(price), start_time=start,
+                                  end_time=start + dt.timedelta(hours=hours), status=status,
+                                  capacity=25 if paid else None, created_by_id=admin.id)
+                db.add(session)
+                db.flush()
+            sessions[event.id].append(session)
+    first, second, third = events
+    assign_role(db, users["gestionnaire@makeplus.demo"].id, first, GESTIONNAIRE)
+    assign_role(db, users["controller@makeplus.demo"].id, first, CONTROLLEUR)
+    assign_role(db, users["participant@makeplus.demo"].id, first, PARTICIPANT)
+    assign_role(db, users["participant2@makeplus.demo"].id, first, PARTICIPANT)
+    assign_role(db, users["exposant@makeplus.demo"].id, first, EXPOSANT)
+    assign_role(db, users["multi@makeplus.demo"].id, first, PARTICIPANT)
+    assign_role(db, users["multi@makeplus.demo"].id, second, EXPOSANT)
+    assign_role(db, users["multi@makeplus.demo"].id, third, CONTROLLEUR)
+    _paid_ateliers(db, first, sessions[first.id], users)
+    demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions)
+    if pm is not None:
+        pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
+    db.flush()
+    return demo
+
+
+def _paid_ateliers(db, event, sessions, users):
+    """participant@ has paid the UX atelier and is pending for the pitch atelier."""
+    from .access.models import SessionAccess
+    from .participants.models import Participant
+
+    participant = db.scalar(sa.select(Participant).where(
+        Participant.event_id == event.id, Participant.user_id == users["participant@makeplus.demo"].id))
+    paid = [s for s in sessions if s.is_paid]
+    for session, status in zip(paid, ("paid", "pending")):
+        exists = db.scalar(sa.select(SessionAccess.id).where(SessionAccess.participant_id == participant.id,
+                                                            SessionAccess.session_id == session.id))
+        if exists is None:
+            db.add(SessionAccess(participant_id=participant.id, session_id=session.id, payment_status=status,
+                                 has_access=status == "paid",
+                                 amount_paid=session.price if status == "paid" else decimal.Decimal("0"),
+                                 paid_at=utcnow() if status == "paid" else None,
+                                 granted_at=utcnow() if status == "paid" else None))
+    db.flush()

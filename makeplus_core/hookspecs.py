@@ -1,0 +1,135 @@
+"""The MakePlus plugin contract: every hook a plugin may implement.
+
+A plugin is a distribution exposing an entry point in the group ``makeplus``
+(``[project.entry-points.makeplus] <name> = "makeplus_<name>"``). When ``<name>``
+is listed in ``makeplus.plugins`` in the INI, its module is imported and
+registered with pluggy; its functions decorated with
+``makeplus_core.hookimpl`` and named like the specs below are called by the core.
+
+Every hook here is documented in ``docs/plugins.md`` (a test enforces it).
+Arguments are passed by name; an implementation may accept any subset of them.
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("makeplus")
+hookimpl = pluggy.HookimplMarker("makeplus")
+
+
+@hookspec
+def makeplus_includeme(config):
+    """Configure the Pyramid application for this plugin.
+
+    Called once at start-up from ``makeplus_core.main``, after every core domain was
+    included, in the order plugins are listed in ``makeplus.plugins``.
+
+    :param config: the ``pyramid.config.Configurator``. Add routes, Cornice services
+        (``config.scan()`` of the plugin's views), static views and templates here.
+        Read the plugin's settings from ``config.get_settings()`` under the
+        ``makeplus.<name>.`` prefix.
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def makeplus_migrations():
+    """Declare the folder that holds the plugin's Alembic revisions.
+
+    Called by the migration runner (``makeplus-db``) and by the test suite.
+
+    :return: an absolute path (``str`` or ``pathlib.Path``) to a folder of Alembic
+        revision files. The plugin's first revision carries ``branch_labels =
+        ("<name>",)`` and ``depends_on`` the core's first revision, so the plugin is
+        one branch of the project's single revision graph. ``None`` means the plugin
+        has no tables.
+    """
+
+
+@hookspec
+def makeplus_extend_json(kind, objects, payloads, request):
+    """Add fields to the JSON of a core resource before it is returned.
+
+    Called by the core serializers every time a list or a single object of one of
+    these kinds is rendered: ``"event"``, ``"room"``, ``"session"``,
+    ``"participant"``, ``"user"``. It is called once per response with all the
+    objects of the page, so an implementation should fetch what it needs in one
+    query (no N+1).
+
+    :param kind: the resource kind (string above).
+    :param objects: the model instances being rendered (a list, same order as
+        ``payloads``).
+    :param payloads: the JSON dicts built so far, one per object; modify them in
+        place (e.g. ``payload["youtube_live_url"] = ...``).
+    :param request: the current request (may be ``None`` outside a request).
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def makeplus_demo_data(dbsession, demo):
+    """Load the plugin's demo rows into a database that has the core demo data.
+
+    Called by ``makeplus-demo`` (and ``make run``) after the core demo data was
+    loaded, inside the same transaction. Must be idempotent: running it twice
+    leaves one copy of each row (look rows up by a natural key first).
+
+    :param dbsession: the SQLAlchemy session.
+    :param demo: a ``makeplus_core.demo.DemoData`` with the core demo objects:
+        ``demo.events`` (list, first is "Tech Summit Algeria 2025"),
+        ``demo.users`` (dict by e-mail), ``demo.rooms`` and ``demo.sessions``
+        (dicts by event id, lists), ``demo.password``.
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def makeplus_user_export(dbsession, user):
+    """Contribute the plugin's data about a user to their personal data export.
+
+    Called by ``GET /api/auth/me/export/`` (the "everything the platform holds about
+    me" download).
+
+    :param dbsession: the SQLAlchemy session.
+    :param user: the ``User`` asking for their data.
+    :return: ``None`` (nothing held) or a dict ``{"<section>": <JSON-able data>}``
+        merged into the export under the plugin's own section names.
+    """
+
+
+@hookspec
+def makeplus_session_changed(dbsession, session, action, changes, request):
+    """React to a session being created, changed or deleted through the core.
+
+    Called by the core's session domain functions after the change was flushed, in
+    the same transaction (raise a ``makeplus_core.errors.DomainError`` to refuse the
+    change: the whole request is rolled back and the error returned).
+
+    :param dbsession: the SQLAlchemy session.
+    :param session: the ``makeplus_core.sessions.models.Session`` (for ``"deleted"``,
+        the object as it was, still readable).
+    :param action: ``"created"``, ``"updated"``, ``"status"`` (start/end/cancel) or
+        ``"deleted"``.
+    :param changes: dict ``{field: (old, new)}`` of changed columns (empty for
+        ``"created"``/``"deleted"``).
+    :param request: the current request, or ``None`` (scripts, demo data).
+
+    The return value is ignored.
+    """
+
+
+@hookspec
+def makeplus_event_statistics(dbsession, event_id):
+    """Contribute figures to an event's statistics.
+
+    Called by ``GET /api/events/{id}/statistics/``, ``GET /api/dashboard/stats/`` and
+    the dashboard's event page, once per call.
+
+    :param dbsession: the SQLAlchemy session.
+    :param event_id: the event's UUID.
+    :return: ``None`` or a dict ``{"<plugin name>": {...figures...}}`` merged into the
+        statistics under the plugin's own key. Compute figures with SQL aggregates.
+    """

@@ -1,0 +1,5 @@
+"""Service endpoints: health, capabilities, the OpenAPI document and Swagger UI."""
+
+
+def includeme(config):
+    config.include(".views")

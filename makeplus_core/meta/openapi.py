@@ -1,0 +1,58 @@
+"""The OpenAPI document, generated from the Cornice services registered in *this*
+application (core + enabled plugins) and their colander schemas, and Swagger UI
+served from the ``swagger-ui-bundle`` package (no CDN)."""
+from __future__ import annotations
+
+import logging
+
+import swagger_ui_bundle
+from cornice_swagger import CorniceSwagger
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .. import __version__
+
+log = logging.getLogger(__name__)
+
+
+def registered_services(registry) -> list:
+    return list(getattr(registry, "cornice_services", {}).values())
+
+
+def build(request) -> dict:
+    services = registered_services(request.registry)
+    generator = CorniceSwagger(services, pyramid_registry=request.registry)
+    generator.summary_docstrings = True
+    doc = generator.generate(
+        title="MakePlus API", version=__version__, base_path="/",
+        info={"description": "MakePlus event platform REST API (core and enabled plugins)."},
+        securityDefinitions={"Bearer": {"type": "apiKey", "name": "Authorization", "in": "header",
+                                        "description": "`Bearer <access token>`"}},
+        security=[{"Bearer": []}],
+    )
+    return doc
+
+
+INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>MakePlus API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{static}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{static}/swagger-ui-bundle.js"></script>
+<script src="{static}/swagger-ui-standalone-preset.js"></script>
+<script>window.ui = SwaggerUIBundle({{url: "{spec}", dom_id: "#swagger-ui",
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout"}});</script>
+</body></html>"""
+
+
+def docs_view(request):
+    static = request.static_url(str(swagger_ui_bundle.swagger_ui_path) + "/").rstrip("/")
+    html = INDEX.format(static=static, spec=request.route_url("openapi"))
+    return Response(html, content_type="text/html", charset="utf-8")
+
+
+def include_swagger_ui(config):
+    config.add_static_view("api/docs/static", str(swagger_ui_bundle.swagger_ui_path),
+                           permission=NO_PERMISSION_REQUIRED)
+    config.add_route("api-docs", "/api/docs/")
+    config.add_view(docs_view, route_name="api-docs", permission=NO_PERMISSION_REQUIRED)

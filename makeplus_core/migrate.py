@@ -1,0 +1,62 @@
+"""Migration runner: the core's Alembic branch plus one branch per enabled plugin.
+
+All branches form one revision graph in one ``alembic_version`` table. The core's
+revisions live in ``migrations/versions`` (branch label ``core``); a plugin declares
+its folder through the ``makeplus_migrations`` hook, its first revision labelled with
+the plugin's name and ``depends_on`` :data:`CORE_BASE`.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from alembic import command
+from alembic.config import Config
+
+from .db import get_engine
+from .plugins import disabled_plugin_migration_folders, make_plugin_manager
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "migrations"
+CORE_BASE = "0001_core"
+
+
+def plugin_folders(pm) -> dict[str, pathlib.Path]:
+    folders = {}
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin)
+        impl = getattr(plugin, "makeplus_migrations", None)
+        if impl is None:
+            continue
+        folder = impl()
+        if folder:
+            folders[name] = pathlib.Path(folder)
+    return folders
+
+
+def alembic_config(settings: dict, pm=None, connection=None) -> tuple[Config, dict]:
+    pm = pm or make_plugin_manager(settings)
+    folders = plugin_folders(pm)
+    locations = [ROOT / "versions", *folders.values(), *disabled_plugin_migration_folders(settings)]
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT))
+    cfg.set_main_option("path_separator", "os")
+    import os
+
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
+    cfg.set_main_option("sqlalchemy.url", settings["sqlalchemy.url"].replace("%", "%%"))
+    cfg.attributes["connection"] = connection
+    return cfg, folders
+
+
+def upgrade(settings: dict, engine=None) -> list[str]:
+    """Bring the core and every enabled plugin's branch to their heads."""
+    engine = engine or get_engine(settings)
+    pm = make_plugin_manager(settings)
+    applied = []
+    with engine.begin() as conn:
+        cfg, folders = alembic_config(settings, pm, conn)
+        command.upgrade(cfg, "core@head")
+        applied.append("core")
+        for name in folders:
+            command.upgrade(cfg, f"{name}@head")
+            applied.append(name)
+    return applied

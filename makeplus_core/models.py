@@ -1,0 +1,8 @@
+"""Import every core model so ``Base.metadata`` knows the whole core schema."""
+from .access.models import RoomAccess, SessionAccess  # noqa: F401
+from .auth.models import AuthSession, PasswordResetToken, User  # noqa: F401
+from .events.models import Event, UserEventAssignment  # noqa: F401
+from .participants.models import Participant, participant_allowed_rooms  # noqa: F401
+from .rooms.models import Room  # noqa: F401
+from .sessions.models import Session  # noqa: F401
+from .staff.models import RoomAssignment  # noqa: F401

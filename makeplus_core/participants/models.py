@@ -1,0 +1,40 @@
+"""Badge holders of an event (participants and exposants)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime, new_uuid, utcnow
+
+participant_allowed_rooms = sa.Table(
+    "participant_allowed_rooms",
+    Base.metadata,
+    sa.Column("participant_id", sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("room_id", sa.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"),
+                                                nullable=False, index=True)
+    badge_number: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    registration_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    is_checked_in: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    plan_file: Mapped[str | None] = mapped_column(sa.String(300))
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    user = relationship("User", lazy="raise")
+    allowed_rooms = relationship("Room", secondary=participant_allowed_rooms, lazy="raise")
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "event_id"),
+        sa.UniqueConstraint("event_id", "badge_number"),
+    )

@@ -1,0 +1,136 @@
+"""Authentication and authorisation.
+
+Bearer JWTs are read by pyramid_jwt's policy, wrapped here in a Pyramid 2
+security policy. Three kinds of token exist (claim ``typ``):
+
+* ``access``  – a normal API token, bound to one auth session (``sid``) and, usually,
+  to one event (``event``); the role is re-read from the database on every request so
+  a removed assignment takes effect at once;
+* ``refresh`` – only accepted by the refresh endpoints (see ``auth/tokens.py``);
+* ``select``  – the temporary token of a multi-event login, only accepted by
+  ``POST /api/auth/select-event/`` (permission :data:`SELECT_EVENT`).
+
+Any other token type (e.g. a plugin's own operator token) yields no identity here,
+so core endpoints answer 401 to it. Every view requires the ``authenticated``
+permission unless it opts out with ``NO_PERMISSION_REQUIRED``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import sqlalchemy as sa
+from pyramid.security import Allowed, Denied
+from pyramid_jwt import create_jwt_authentication_policy
+
+from .roles import GESTIONNAIRE
+
+AUTHENTICATED = "authenticated"
+SELECT_EVENT = "select_event"
+
+
+@dataclasses.dataclass
+class Identity:
+    user: object  # makeplus_core.auth.models.User
+    kind: str  # "access" or "select"
+    session_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+    role: str | None  # the caller's active role in ``event_id`` (None for none)
+    claims: dict
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.user.is_admin)
+
+    @property
+    def is_gestionnaire(self) -> bool:
+        return self.is_admin or self.role == GESTIONNAIRE
+
+
+class SecurityPolicy:
+    def __init__(self, jwt_policy):
+        self.jwt = jwt_policy
+
+    def identity(self, request):
+        cache = request.environ
+        if "makeplus.identity" not in cache:
+            cache["makeplus.identity"] = self._load_identity(request)
+        return cache["makeplus.identity"]
+
+    def _load_identity(self, request):
+        from .auth.models import AuthSession, User
+        from .events.models import UserEventAssignment
+
+        claims = self.jwt.get_claims(request)
+        kind = claims.get("typ")
+        if kind not in ("access", "select"):
+            return None
+        try:
+            user_id = int(claims["sub"])
+            sid = uuid.UUID(claims["sid"]) if claims.get("sid") else None
+            event_id = uuid.UUID(claims["event"]) if claims.get("event") else None
+        except (KeyError, TypeError, ValueError):
+            return None
+        if kind == "access" and sid is None:
+            return None
+        db = request.dbsession
+        cols = [User]
+        stmt = sa.select(User).where(User.id == user_id, User.is_active.is_(True))
+        if sid is not None:
+            stmt = stmt.join(AuthSession, sa.and_(AuthSession.id == sid, AuthSession.user_id == User.id,
+                                                  AuthSession.revoked_at.is_(None)))
+        if event_id is not None:
+            stmt = stmt.outerjoin(
+                UserEventAssignment,
+                sa.and_(UserEventAssignment.user_id == User.id, UserEventAssignment.event_id == event_id,
+                        UserEventAssignment.is_active.is_(True)),
+            ).add_columns(UserEventAssignment.role)
+            cols.append(UserEventAssignment.role)
+        row = db.execute(stmt).first()
+        if row is None:
+            return None
+        user = row[0]
+        role = row[1] if event_id is not None else None
+        if event_id is not None and role is None and not user.is_admin:
+            return None  # assignment removed or deactivated since the token was issued
+        if claims.get("tv") != user.token_version:
+            return None
+        return Identity(user=user, kind=kind, session_id=sid, event_id=event_id, role=role, claims=claims)
+
+    def authenticated_userid(self, request):
+        ident = self.identity(request)
+        return ident.user_id if ident and ident.kind == "access" else None
+
+    def permits(self, request, context, permission):
+        ident = self.identity(request)
+        if ident is None:
+            return Denied("not authenticated")
+        if permission == SELECT_EVENT:
+            return Allowed("select")
+        if ident.kind != "access":
+            return Denied("temporary token")
+        return Allowed("authenticated")
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def includeme(config):
+    settings = config.get_settings()
+    jwt_policy = create_jwt_authentication_policy(
+        config,
+        private_key=settings["makeplus.jwt_secret"],
+        algorithm="HS256",
+        auth_type="Bearer",
+        leeway=int(settings.get("makeplus.jwt_leeway", 0)),
+    )
+    config.registry["jwt_policy"] = jwt_policy
+    config.set_security_policy(SecurityPolicy(jwt_policy))
+    config.set_default_permission(AUTHENTICATED)

@@ -1,0 +1,257 @@
+"""Test harness shared by the core's and every plugin's tests (a pytest plugin).
+
+Loaded by the repository's root ``conftest.py``. One database per test session
+(SQLite file by default, ``MAKEPLUS_TEST_DATABASE_URL`` for PostgreSQL), migrated
+once with the core and every installed plugin; every test gets an empty database
+(all rows deleted after it); the WSGI app is the one ``makeplus_core.main`` builds.
+
+Fixtures: ``settings``, ``engine``, ``app`` (WebTest, all installed plugins),
+``make_app`` (an app with other settings, e.g. a plugin subset), ``db`` (a session
+that commits at once, for arranging data), ``f`` (factories), ``count_queries``.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+import os
+import pathlib
+
+import pytest
+import sqlalchemy as sa
+import webtest
+
+from . import main, migrate
+from .auth import badges, passwords, tokens
+from .auth.models import User
+from .db import Base, get_engine, get_session_factory, utcnow
+from .events.models import Event
+from .events.services import assign_role
+from .plugins import installed_entry_points
+
+PASSWORD = "makeplus2025"
+
+
+def all_plugins() -> list[str]:
+    return sorted(installed_entry_points())
+
+
+def test_database_url(tmp_dir: pathlib.Path) -> str:
+    url = os.environ.get("MAKEPLUS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_dir / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("makeplus")
+    return {
+        "sqlalchemy.url": test_database_url(tmp),
+        "makeplus.jwt_secret": "test-secret-" + "x" * 40,
+        "makeplus.plugins": " ".join(all_plugins()),
+        "makeplus.env": "test",
+        "makeplus.storage_root": str(tmp / "media"),
+        "makeplus.cors.origins": "https://app.example.org",
+        "makeplus.ratelimit.enabled": "false",
+        "makeplus.argon2.time_cost": "1",
+        "makeplus.argon2.memory_cost": "1024",
+        "makeplus.badges.accept_plain_user_id": "true",
+        "mail.backend": "debug",
+    }
+
+
+def _reset_schema(engine):
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        path = engine.url.database
+        engine.dispose()
+        if path and os.path.exists(path):
+            os.remove(path)
+
+
+@pytest.fixture(scope="session")
+def engine(settings):
+    passwords.configure(time_cost=1, memory_cost=1024)
+    engine = get_engine(settings)
+    _reset_schema(engine)
+    engine = get_engine(settings)
+    migrate.upgrade(settings, engine)
+    yield engine
+    engine.dispose()
+
+
+def clean_tables(engine) -> None:
+    tables = [t for t in Base.metadata.sorted_tables]
+    insp = sa.inspect(engine)
+    existing = set(insp.get_table_names())
+    tables = [t for t in tables if t.name in existing]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for t in reversed(tables):
+                conn.execute(t.delete())
+
+
+_APPS: dict = {}
+
+
+def build_app(settings: dict, **overrides) -> webtest.TestApp:
+    key = tuple(sorted(overrides.items()))
+    if key not in _APPS:
+        _APPS[key] = main({}, **{**settings, **overrides})
+    return webtest.TestApp(_APPS[key], extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+
+
+@pytest.fixture
+def make_app(settings, engine):
+    """``make_app(**settings_overrides)``: an app built with other settings (cached)."""
+
+    def make(**overrides):
+        return build_app(settings, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, engine):
+    yield make_app()
+    clean_tables(engine)
+
+
+@pytest.fixture
+def db(engine):
+    session = get_session_factory(engine)()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def count_queries(engine):
+    """``with count_queries() as q: ...`` then ``q.count`` (SQL statements run)."""
+
+    @contextlib.contextmanager
+    def counter():
+        class Q:
+            count = 0
+            statements: list = []
+
+        q = Q()
+        q.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if statement.strip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT",
+                                                      "ROLLBACK", "PRAGMA")):
+                return
+            q.count += 1
+            q.statements.append(statement)
+
+        engines = {id(engine): engine}
+        for a in _APPS.values():
+            e = a.registry["db_engine"]
+            engines[id(e)] = e
+        for e in engines.values():
+            sa.event.listen(e, "before_cursor_execute", before)
+        try:
+            yield q
+        finally:
+            for e in engines.values():
+                sa.event.remove(e, "before_cursor_execute", before)
+
+    return counter
+
+
+class Factories:
+    """Arrange data directly in the database (committed at once)."""
+
+    def __init__(self, db, app):
+        self.db = db
+        self.app = app
+        self._n = 0
+        self._hash = None
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def commit(self, *objs):
+        for o in objs:
+            self.db.add(o)
+        self.db.commit()
+        return objs[0] if len(objs) == 1 else objs
+
+    def user(self, email=None, password=PASSWORD, is_admin=False, **kw) -> User:
+        n = self._next()
+        email = (email or f"user{n}@example.org").lower()
+        if password == PASSWORD:
+            if self._hash is None:
+                self._hash = passwords.hash_password(PASSWORD)
+            pw_hash = self._hash
+        else:
+            pw_hash = passwords.hash_password(password)
+        kw.setdefault("first_name", f"First{n}")
+        kw.setdefault("last_name", f"Last{n}")
+        user = User(email=email, username=kw.pop("username", email.split("@")[0] + f"-{n}"),
+                    password_hash=pw_hash, is_admin=is_admin, **kw)
+        self.db.add(user)
+        self.db.flush()
+        badges.issue_badge(user)
+        self.db.commit()
+        return user
+
+    def event(self, name=None, start=None, days=3, **kw) -> Event:
+        n = self._next()
+        start = start or (utcnow() - dt.timedelta(days=1)).replace(microsecond=0)
+        event = Event(name=name or f"Event {n}", start_date=start, end_date=start + dt.timedelta(days=days),
+                      location=kw.pop("location", "Alger"), status=kw.pop("status", "active"), **kw)
+        return self.commit(event)
+
+    def assign(self, user, event, role):
+        assignment = assign_role(self.db, user.id, event, role)
+        self.db.commit()
+        return assignment
+
+    def member(self, event, role, **kw) -> User:
+        user = self.user(**kw)
+        self.assign(user, event, role)
+        return user
+
+    def participant_of(self, user, event):
+        from .participants.models import Participant
+
+        return self.db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
+                                                           Participant.event_id == event.id))
+
+    def room(self, event, name=None, capacity=100, **kw):
+        from .rooms.models import Room
+
+        return self.commit(Room(event_id=event.id, name=name or f"Room {self._next()}", capacity=capacity, **kw))
+
+    def session(self, event, room, start=None, hours=1, title=None, **kw):
+        from .sessions.models import Session
+
+        start = start or event.start_date + dt.timedelta(hours=self._next())
+        if "price" in kw:
+            kw["price"] = decimal.Decimal(str(kw["price"]))
+        return self.commit(Session(event_id=event.id, room_id=room.id, title=title or f"Session {self._n}",
+                                   start_time=start, end_time=start + dt.timedelta(hours=hours), **kw))
+
+    def token(self, user, event=None) -> str:
+        registry = self.app.app.registry
+        auth_session = tokens.open_session(self.db, registry, user, event.id if event else None)
+        self.db.commit()
+        return tokens.access_token(registry, user, auth_session)
+
+    def auth(self, user, event=None) -> dict:
+        """Headers carrying a bearer token for ``user`` working in ``event``."""
+        return {"Authorization": f"Bearer {self.token(user, event)}"}
+
+
+@pytest.fixture
+def f(db, app):
+    return Factories(db, app)

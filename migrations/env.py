@@ -1,0 +1,30 @@
+"""Alembic environment for MakePlus: one revision graph, a branch for the core and
+one per plugin. Run through ``makeplus-db`` (makeplus_core.scripts.db), which sets
+``version_locations`` to the core's folder plus every enabled plugin's."""
+from alembic import context
+
+from makeplus_core.db import Base
+
+config = context.config
+target_metadata = Base.metadata
+connection = config.attributes.get("connection")
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

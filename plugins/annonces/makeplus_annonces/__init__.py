@@ -1,0 +1,36 @@
+"""MakePlus plugin ``annonces``: announcements of an event, targeted by role.
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_annonces.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_user_export(dbsession, user):
+    from .services import export_for_user
+
+    return {"annonces_created": export_for_user(dbsession, user)}
