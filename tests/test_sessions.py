@@ -395,3 +395,29 @@ def test_hooks(app, w, recorder):
     n = len(recorder.calls)
     app.post_json("/api/sessions/", app_payload(w, w.at(3), w.at(2)), headers=h, status=400)
     assert len(recorder.calls) == n
+
+
+def test_concurrent_overlapping_creates_cannot_both_pass(app, w):
+    """Two requests booking the same slot at once: the room row lock lets one win."""
+    import threading
+
+    import webtest
+
+    h = w.h()
+    results = []
+    barrier = threading.Barrier(4)
+
+    def book(i):
+        client = webtest.TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+        barrier.wait()
+        r = client.post_json("/api/sessions/", app_payload(w, w.at(2), w.at(3), title=f"T{i}"), headers=h,
+                             expect_errors=True)
+        results.append(r.status_int)
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201, 409, 409, 409]
+    assert app.get("/api/sessions/", headers=h).json["count"] == 1
