@@ -421,3 +421,11 @@ def test_concurrent_overlapping_creates_cannot_both_pass(app, w):
         t.join()
     assert sorted(results) == [201, 409, 409, 409]
     assert app.get("/api/sessions/", headers=h).json["count"] == 1
+
+
+def test_openapi_documents_the_core_event_domain(app):
+    paths = app.get("/api/openapi.json").json["paths"]
+    for path in ("/api/events/", "/api/rooms/", "/api/sessions/", "/api/sessions/swap-times/"):
+        assert path in paths
+    body = paths["/api/sessions/"]["post"]["parameters"][0]["schema"]["properties"]
+    assert body["price"]["type"] == "number" and body["capacity"]["type"] == "integer"
