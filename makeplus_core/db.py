@@ -126,6 +126,9 @@ def get_tm_session(session_factory, transaction_manager, request=None):
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_retry re-runs a request whose transaction failed with a transient error
+    # (serialization failure, deadlock): up to 3 attempts.
+    settings.setdefault("retry.attempts", "3")
     settings.setdefault("tm.commit_veto", "makeplus_core.db.commit_veto")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
