@@ -39,7 +39,8 @@ class ItemSchema(colander.MappingSchema):
 
 class SaleSchema(colander.MappingSchema):
     participant = colander.SchemaNode(colander.String())
-    items = colander.SchemaNode(colander.List())
+    items = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(colander.String(), name="item"),
+                                description="Item ids (each at most once)")
     payment_method = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_METHODS),
                                          missing="cash")
     notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=2000), missing="")
