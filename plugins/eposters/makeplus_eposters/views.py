@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from makeplus_core import api, errors, storage
@@ -198,8 +199,9 @@ def add_committee(request):
 def remove_committee(request):
     ident, event, role = _gestionnaire_scope(request)
     services.remove_committee_member(request.dbsession, event.id, int(request.matchdict["user_id"]))
-    request.response.status = 204
-    return None
+    resp = Response(status=204)
+    del resp.content_type  # a 204 carries no body and no Content-Type
+    return resp
 
 
 # --------------------------------------------------------------------------- review
