@@ -113,16 +113,22 @@ def open_call(db, event_id, now=None) -> Call:
     return call
 
 
-def submit(db, event_id, data: dict, abstract_pdf: str | None = None, now=None) -> Submission:
-    """Record a public submission (status ``pending``) if the call is open."""
-    now = now or utcnow()
-    call = open_call(db, event_id, now)
+def check_theme(call: Call, data: dict) -> str | None:
+    """The submission's theme, which must be one of the call's themes when it has some."""
     theme = (data.get("theme") or "").strip() or None
     if call.themes:
         if theme is None:
             raise errors.Invalid("theme: required (one of the call's themes)", field="theme")
         if theme not in call.themes:
             raise errors.Invalid("theme: must be one of " + ", ".join(call.themes), field="theme")
+    return theme
+
+
+def submit(db, event_id, data: dict, abstract_pdf: str | None = None, now=None) -> Submission:
+    """Record a public submission (status ``pending``) if the call is open."""
+    now = now or utcnow()
+    call = open_call(db, event_id, now)
+    theme = check_theme(call, data)
     abstract = data["abstract"]
     sub = Submission(
         event_id=event_id, status="pending",
@@ -359,10 +365,15 @@ def names_text(value) -> str | None:
     return str(value).strip()
 
 
-def final_submit(db, sub: Submission, data: dict, poster_path: str, now=None) -> Submission:
-    now = now or utcnow()
+def check_code(sub: Submission, data: dict) -> None:
+    """A ``code`` sent with the final poster must be the link's own contribution code."""
     if data.get("code") and data["code"].strip().upper() != (sub.code or "").upper():
         raise errors.Invalid("code: this link belongs to another contribution", field="code")
+
+
+def final_submit(db, sub: Submission, data: dict, poster_path: str, now=None) -> Submission:
+    now = now or utcnow()
+    check_code(sub, data)
     sub.final_title = (data.get("title") or "").strip() or sub.title
     authors = names_text(data.get("authors"))
     sub.final_authors = authors or names_text(sub.authors)

@@ -154,8 +154,9 @@ def submit(request):
         limiter.hit(request, "public_submit")
     event = _event(request)
     db = request.dbsession
-    services.open_call(db, event.id)  # 404/409 before reading anything else
+    call = services.open_call(db, event.id)  # 404/409 before reading anything else
     data = _submission_input(request)
+    services.check_theme(call, data)  # before storing a file
     pdf_path = storage.save_pdf_upload(request, "abstract_pdf", "eposters/abstracts", required=False)
     sub = services.submit(db, event.id, data, abstract_pdf=pdf_path)
     request.response.status = 201
@@ -263,6 +264,7 @@ def post_final(request):
         if isinstance(raw.get(key), list):
             raw[key] = services.names_text(raw[key])
     data = api.validate(schemas.FinalSchema(), raw)
+    services.check_code(sub, data)  # before storing a file
     path = storage.save_pdf_upload(request, "poster_pdf", "eposters/posters", required=True)
     services.final_submit(db, sub, data, path)
     request.response.status = 201

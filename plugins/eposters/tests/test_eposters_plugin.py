@@ -72,3 +72,28 @@ def test_user_export_lists_reviews(app, f):
     export = app.get("/api/auth/me/export/", headers=h).json
     blob = str(export)
     assert "eposters_reviews" in blob and sid in blob
+
+
+def test_generated_demo_pdf_is_well_formed():
+    import re
+
+    from makeplus_eposters.pdf import simple_pdf
+
+    data = simple_pdf("Titre (é)", ["ligne \\ 1", "EP-2025-0001"])
+    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    startxref = int(re.search(rb"startxref\n(\d+)\n", data).group(1))
+    assert data[startxref:].startswith(b"xref\n0 6\n")
+    offsets = [int(m) for m in re.findall(rb"(\d{10}) 00000 n", data)]
+    assert len(offsets) == 5
+    for number, offset in enumerate(offsets, start=1):
+        assert data[offset:].startswith(f"{number} 0 obj".encode())
+    length = int(re.search(rb"/Length (\d+)", data).group(1))
+    stream = data.split(b"stream\n", 1)[1].split(b"\nendstream", 1)[0]
+    assert len(stream) == length and b"(Titre \\(\xe9\\)) Tj" in stream
+
+
+def test_openapi_lists_the_eposter_services(app):
+    paths = app.get("/api/openapi.json").json["paths"]
+    eposter = [p for p in paths if p.startswith("/api/eposter/")]
+    assert any(p.endswith("/gallery/") for p in eposter)
+    assert any(p.endswith("/submissions/") for p in eposter)
