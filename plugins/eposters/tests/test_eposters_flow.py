@@ -505,3 +505,67 @@ def test_export_xlsx(app, f, ctx):
     assert titles["Plain title"][12] == 1
     app.get(f"{c.base}/export/", headers=c.h1, status=403)
     app.get(f"{c.base}/export/", headers=c.hp, status=403)
+
+
+def test_concurrent_acceptances_get_distinct_codes(app, f, ctx):
+    """Reviews of different submissions accepted at the same time never share a code."""
+    import threading
+
+    import webtest
+
+    c = ctx
+    put_call(app, c, required=1)
+    ids = [submit(app, c, title=f"Parallel {i}").json["id"] for i in range(6)]
+    wsgi = app.app
+    results, errors = [], []
+    barrier = threading.Barrier(len(ids))
+
+    def accept(sid):
+        client = webtest.TestApp(wsgi, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+        barrier.wait()
+        try:
+            r = client.post_json(f"/api/eposter/submissions/{sid}/review/", {"decision": "accept"},
+                                 headers=c.g, expect_errors=True)
+            results.append((r.status_int, r.json.get("contribution_number")))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(sid,)) for sid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(status == 201 for status, _ in results), results
+    codes = sorted(code for _, code in results)
+    year = c.event.start_date.year
+    assert codes == [f"EP-{year}-{n:04d}" for n in range(1, 7)]
+    assert len(c.outbox) == 6
+
+
+def test_concurrent_reviews_of_one_submission_decide_once(app, f, ctx):
+    import threading
+
+    import webtest
+
+    c = ctx
+    put_call(app, c, required=1)
+    add_committee(app, c)
+    sid = submit(app, c).json["id"]
+    statuses = []
+    barrier = threading.Barrier(3)
+
+    def review(headers):
+        client = webtest.TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+        barrier.wait()
+        r = client.post_json(f"/api/eposter/submissions/{sid}/review/", {"decision": "accept"},
+                             headers=headers, expect_errors=True)
+        statuses.append(r.status_int)
+
+    threads = [threading.Thread(target=review, args=(h,)) for h in (c.h1, c.h2, c.g)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 409, 409]
+    assert len(c.outbox) == 1
