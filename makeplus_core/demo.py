@@ -60,6 +60,8 @@ class DemoData:
     rooms: dict
     sessions: dict
     password: str = PASSWORD
+    # The application settings (e.g. ``makeplus.storage_root`` for demo files); may be empty.
+    settings: dict = dataclasses.field(default_factory=dict)
 
 
 def _user(db, email, first, last, admin):
@@ -85,7 +87,7 @@ def _event(db, index, name, location, offset_days, description, color, admin):
     return event
 
 
-def load(db, pm=None) -> DemoData:
+def load(db, pm=None, settings: dict | None = None) -> DemoData:
     users = {email: _user(db, email, first, last, admin) for email, first, last, admin in ACCOUNTS}
     admin = users["admin@makeplus.demo"]
     events, rooms, sessions = [], {}, {}
@@ -130,7 +132,7 @@ def load(db, pm=None) -> DemoData:
     assign_role(db, users["multi@makeplus.demo"].id, second, EXPOSANT)
     assign_role(db, users["multi@makeplus.demo"].id, third, CONTROLLEUR)
     _paid_ateliers(db, first, sessions[first.id], users)
-    demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions)
+    demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions, settings=dict(settings or {}))
     if pm is not None:
         pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
     db.flush()

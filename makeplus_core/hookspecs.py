@@ -80,7 +80,9 @@ def makeplus_demo_data(dbsession, demo):
     :param demo: a ``makeplus_core.demo.DemoData`` with the core demo objects:
         ``demo.events`` (list, first is "Tech Summit Algeria 2025"),
         ``demo.users`` (dict by e-mail), ``demo.rooms`` and ``demo.sessions``
-        (dicts by event id, lists), ``demo.password``.
+        (dicts by event id, lists), ``demo.password``, ``demo.settings`` (the
+        application settings, e.g. ``makeplus.storage_root`` for demo files; may be
+        empty).
 
     The return value is ignored.
     """

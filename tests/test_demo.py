@@ -16,7 +16,7 @@ ACCOUNTS = {
 
 def load(app, db):
     pm = app.app.registry["plugin_manager"]
-    demo.load(db, pm)
+    demo.load(db, pm, settings=app.app.registry.settings)  # demo files go to the test storage root
     db.commit()
 
 

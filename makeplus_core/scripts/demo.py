@@ -22,7 +22,7 @@ def main(argv=None):
     engine = get_engine(settings)
     session = get_session_factory(engine)()
     with session.begin():
-        data = demo.load(session, pm)
+        data = demo.load(session, pm, settings=settings)
     print(f"demo data ready: {len(data.events)} events, accounts {', '.join(sorted(data.users))} "
           f"(password {demo.PASSWORD})")
     return 0

@@ -1,0 +1,40 @@
+"""MakePlus plugin ``eposters``: scientific contributions — call for contributions,
+public submission, committee review, final poster by secret link, gallery, export.
+
+Hooks implemented: ``makeplus_includeme`` (REST services under ``/api/eposter/``),
+``makeplus_migrations`` (its Alembic branch), ``makeplus_demo_data``,
+``makeplus_user_export``. Settings: ``makeplus.eposters.abstract_max_chars``
+(default 2000), ``makeplus.eposters.final_link_days`` (default 30); rate-limit
+bucket ``makeplus.ratelimit.public_submit``. See docs/eposters.md.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_eposters.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_user_export(dbsession, user):
+    from .services import export_for_user
+
+    return export_for_user(dbsession, user)
