@@ -286,3 +286,75 @@ class Factories:
 @pytest.fixture
 def f(db, app):
     return Factories(db, app)
+
+
+# --------------------------------------------------------------------------- browser tests
+
+CHROMIUM = os.environ.get("MAKEPLUS_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = pathlib.Path(os.environ.get("MAKEPLUS_SCREENSHOTS", "screenshots"))
+
+
+@pytest.fixture(scope="session")
+def live_server(settings, engine):
+    """The app served by waitress on a free loopback port, in a thread.
+
+    Yields the base URL. Uses the same database as the other tests (rows are
+    cleaned after each test by the ``app`` fixture, which browser tests should use).
+    """
+    import socket
+    import threading
+
+    from waitress.server import create_server
+
+    wsgi = build_app(settings).app
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = create_server(wsgi, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright; skipped (loudly) when absent."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests skipped: the playwright package is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=[("desktop", 1280, 800), ("phone", 375, 740)], ids=["desktop", "phone"])
+def page(request, browser, live_server):
+    """A fresh page at desktop and at phone (375 px) width; ``page.shot(name)`` saves a screenshot."""
+    label, width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server)
+    pg = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(name):
+        path = SCREENSHOTS / f"{request.node.originalname}-{label}-{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    pg.shot = shot
+    pg.viewport_label = label
+    yield pg
+    context.close()
+
+
+def pytest_report_header(config):
+    if not os.path.exists(CHROMIUM):
+        return f"browser tests: SKIPPED (no Chromium at {CHROMIUM}; apt-get install chromium)"
+    return f"browser tests: Chromium at {CHROMIUM}"
