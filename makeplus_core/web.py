@@ -7,6 +7,9 @@ good for views with the :data:`WEB` permission: it never authorises the JSON API
 against it). Every form posts a CSRF token (``request.session.get_csrf_token()``;
 views declare ``require_csrf=True``).
 
+Templates: pyramid_jinja2 with autoescaping, for ``.jinja2`` renderers (asset
+specs such as ``makeplus_dashboard:templates/events.jinja2``).
+
 Settings: ``makeplus.session_secret`` (default: derived from the JWT secret),
 ``makeplus.session_timeout`` (seconds of inactivity, default 8 hours).
 """
@@ -65,3 +68,9 @@ def includeme(config):
     )
     config.set_session_factory(factory)
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    # Jinja2 templates for every plugin's pages: renderer="makeplus_<x>:templates/page.jinja2".
+    config.include("pyramid_jinja2")
+    config.add_jinja2_renderer(".jinja2")
+    config.commit()
+    env = config.get_jinja2_environment()
+    env.autoescape = True
