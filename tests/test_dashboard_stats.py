@@ -55,3 +55,24 @@ def test_dashboard_admin_and_auth(app, f, world):
     r = app.get(f"/api/dashboard/stats/?event={world['other'].id}", headers=f.auth(admin))
     assert r.json["my_role"] == "admin" and r.json["total_participants"] == 1
     app.get("/api/dashboard/stats/", status=401)
+
+
+def test_plugin_statistics_are_merged(app, f, world):
+    from makeplus_core import hookimpl
+
+    seen = []
+
+    class Contributor:
+        @hookimpl
+        def makeplus_event_statistics(self, dbsession, event_id):
+            seen.append(event_id)
+            return {"contrib": {"answer": 42}}
+
+    pm = app.app.registry["plugin_manager"]
+    plugin = Contributor()
+    pm.register(plugin, name="test-contributor")
+    try:
+        r = app.get("/api/dashboard/stats/", headers=f.auth(world["members"]["participant"], world["event"]))
+    finally:
+        pm.unregister(plugin)
+    assert r.json["contrib"] == {"answer": 42} and seen == [world["event"].id]
