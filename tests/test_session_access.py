@@ -93,7 +93,7 @@ def test_status_rules_and_validation(app, f, world):
     r = app.patch_json(f"/api/session-access/{a['id']}/", {"payment_status": "refunded", "has_access": True},
                        headers=h).json
     assert r["has_access"] is False and r["payment_status"] == "refunded"
-    b = _grant(app, f, world, row, world["atelier2"], payment_status="paid", amount_paid="4000", has_access=False)
+    b = _grant(app, f, world, row, world["atelier2"], payment_status="paid", amount_paid=4000, has_access=False)
     assert b["amount_paid"] == "4000.00" and b["has_access"] is False
     r = app.post_json("/api/session-access/", {"participant": str(row.id), "session": str(world["talk"].id),
                                                "payment_status": "free"}, headers=h, status=400)
@@ -101,6 +101,13 @@ def test_status_rules_and_validation(app, f, world):
     r = app.post_json("/api/session-access/", {"participant": str(row.id), "session": str(world["talk"].id),
                                                "amount_paid": "-1"}, headers=h, status=400)
     assert r.json["field"] == "amount_paid"
+    r = app.post_json("/api/session-access/", {"participant": str(row.id), "session": str(world["talk"].id),
+                                               "amount_paid": "abc"}, headers=h, status=400)
+    assert r.json["field"] == "amount_paid"
+    r = app.patch_json(f"/api/session-access/{b['id']}/", {"amount_paid": "4100.5"}, headers=h).json
+    assert r["amount_paid"] == "4100.50"
+    r = app.patch_json(f"/api/session-access/{b['id']}/", {"amount_paid": 4000}, headers=h).json
+    assert r["amount_paid"] == "4000.00"
     r = app.post_json("/api/session-access/", {"session": str(world["talk"].id)}, headers=h, status=400)
     assert r.json["field"] == "participant"
     r = app.patch_json(f"/api/session-access/{a['id']}/", {"session": str(world["talk"].id)}, headers=h, status=400)

@@ -22,22 +22,36 @@ from ..sessions.models import Session
 from .models import PAYMENT_STATUSES, SessionAccess
 
 
+def amount_as_text(value):
+    """Amounts may come as JSON numbers or strings (call on the raw body before validating)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _amount(node, value):
+    try:
+        amount = decimal.Decimal(str(value))
+    except (decimal.InvalidOperation, ValueError):
+        raise colander.Invalid(node, "must be a number")
+    if not amount.is_finite() or amount < 0 or amount > decimal.Decimal("9999999999.99"):
+        raise colander.Invalid(node, "must be between 0 and 9999999999.99")
+
+
 class SessionAccessSchema(colander.MappingSchema):
     participant = colander.SchemaNode(colander.String())
     session = colander.SchemaNode(colander.String())
     payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES),
                                          missing="pending")
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(colander.Decimal(quant="0.01"),
-                                      validator=colander.Range(min=0, max=decimal.Decimal("9999999999.99")),
+    amount_paid = colander.SchemaNode(colander.String(), validator=_amount,
                                       missing=colander.drop)
 
 
 class SessionAccessUpdateSchema(colander.MappingSchema):
     payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES))
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(colander.Decimal(quant="0.01"),
-                                      validator=colander.Range(min=0, max=decimal.Decimal("9999999999.99")),
+    amount_paid = colander.SchemaNode(colander.String(), validator=_amount,
                                       missing=colander.drop)
 
 
@@ -83,7 +97,7 @@ def _apply_status(obj: SessionAccess, session: Session, data: dict, granted_by_i
     now = utcnow()
     status = data.get("payment_status", obj.payment_status)
     if "amount_paid" in data:
-        obj.amount_paid = data["amount_paid"]
+        obj.amount_paid = decimal.Decimal(str(data["amount_paid"])).quantize(decimal.Decimal("0.01"))
     if status == "paid" and obj.payment_status != "paid":
         obj.paid_at = now
         if "amount_paid" not in data and not obj.amount_paid:

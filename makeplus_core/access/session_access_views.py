@@ -47,6 +47,8 @@ def _body(request, event_id) -> dict:
     value = raw.pop("event", None) or raw.pop("event_id", None)
     if value and api.parse_uuid(value, "event") != event_id:
         raise errors.NotFound("Event not found", field="event")
+    if "amount_paid" in raw:
+        raw["amount_paid"] = services.amount_as_text(raw["amount_paid"])
     return raw
 
 
