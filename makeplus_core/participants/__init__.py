@@ -1,2 +1,4 @@
 def includeme(config):
     from . import models  # noqa: F401
+
+    config.include(".views")

@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import re
+import secrets
+import uuid
 
 import sqlalchemy as sa
+import zope.sqlalchemy
 
-from .models import Participant
+from .. import errors
+from ..auth.models import User
+from ..db import utcnow
+from ..roles import BADGE_ROLES, PARTICIPANT
+from .models import Participant, participant_allowed_rooms
 
 
 def badge_prefix(event_name: str) -> str:
@@ -28,3 +35,245 @@ def ensure_participant(db, event, user_id: int) -> Participant:
         db.add(participant)
         db.flush()
     return participant
+
+
+# --------------------------------------------------------------------------- REST domain functions
+
+
+
+def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, user_id=None,
+               is_checked_in=None, role=None):
+    """The event's participants as a ``select`` (one entity), filtered.
+
+    ``own_user_id`` restricts the list to that user's row (participants, exposants).
+    """
+    from ..events.models import UserEventAssignment
+
+    stmt = sa.select(Participant).where(Participant.event_id == event_id)
+    if own_user_id is not None:
+        stmt = stmt.where(Participant.user_id == own_user_id)
+    if badge_number:
+        stmt = stmt.where(Participant.badge_number == badge_number)
+    if user_id is not None:
+        stmt = stmt.where(Participant.user_id == user_id)
+    if is_checked_in is not None:
+        stmt = stmt.where(Participant.is_checked_in.is_(is_checked_in))
+    if role:
+        stmt = stmt.where(sa.exists().where(UserEventAssignment.user_id == Participant.user_id,
+                                            UserEventAssignment.event_id == Participant.event_id,
+                                            UserEventAssignment.role == role))
+    if search:
+        pattern = f"%{search.strip()}%"
+        stmt = stmt.join(User, User.id == Participant.user_id).where(sa.or_(
+            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
+            (User.first_name + " " + User.last_name).ilike(pattern), Participant.badge_number.ilike(pattern),
+        ))
+    return stmt.order_by(Participant.registration_date, Participant.id)
+
+
+def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:
+    """One participant of the event; for badge holders only their own row (else 404)."""
+    from ..api import get_or_404
+
+    obj = get_or_404(db, Participant, participant_id, event_id, label="Participant")
+    if own_user_id is not None and obj.user_id != own_user_id:
+        raise errors.NotFound("Participant not found", field="id")
+    return obj
+
+
+def check_rooms(db, event_id, room_ids) -> list:
+    """The ids of ``room_ids`` as UUIDs, all rooms of the event (else 400 naming allowed_rooms)."""
+    from ..rooms.models import Room
+
+    parsed = []
+    for value in room_ids or []:
+        try:
+            parsed.append(uuid.UUID(str(value)))
+        except (TypeError, ValueError):
+            raise errors.Invalid(f"allowed_rooms: {value!r} is not a valid room id", field="allowed_rooms")
+    parsed = list(dict.fromkeys(parsed))
+    if parsed:
+        found = set(db.scalars(sa.select(Room.id).where(Room.id.in_(parsed), Room.event_id == event_id)))
+        missing = [str(r) for r in parsed if r not in found]
+        if missing:
+            raise errors.Invalid(f"allowed_rooms: rooms not in this event: {', '.join(missing)}",
+                                 field="allowed_rooms")
+    return parsed
+
+
+def set_allowed_rooms(db, participant: Participant, room_ids: list) -> None:
+    db.flush()
+    db.execute(participant_allowed_rooms.delete().where(
+        participant_allowed_rooms.c.participant_id == participant.id))
+    if room_ids:
+        db.execute(participant_allowed_rooms.insert(),
+                   [{"participant_id": participant.id, "room_id": r} for r in room_ids])
+    zope.sqlalchemy.mark_changed(db)
+
+
+def _check_badge_number(db, event_id, badge_number, exclude_id=None):
+    stmt = sa.select(Participant.id).where(Participant.event_id == event_id,
+                                           Participant.badge_number == badge_number)
+    if exclude_id is not None:
+        stmt = stmt.where(Participant.id != exclude_id)
+    if db.scalar(stmt) is not None:
+        raise errors.Conflict("badge_number: already used in this event", field="badge_number")
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "organization", "job_title")
+
+
+def create(db, event, data: dict, assigned_by_id=None) -> Participant:
+    """Register a badge holder: an existing user (``user``) or a new account (``email``)."""
+    from ..auth import services as auth_services
+    from ..events.models import UserEventAssignment
+    from ..events.services import assign_role
+
+    if data.get("user") is not None:
+        user = db.get(User, data["user"])
+        if user is None:
+            raise errors.Invalid("user: no such user", field="user")
+    elif data.get("email"):
+        email = auth_services.normalize_email(data["email"])
+        user = db.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            profile = {k: data[k] for k in PROFILE_FIELDS if k in data}
+            user = auth_services.create_user(db, email=email, password=secrets.token_urlsafe(24), **profile)
+    else:
+        raise errors.Invalid("user: give the id of an existing user or an email", field="user")
+    existing = db.scalar(sa.select(UserEventAssignment).where(UserEventAssignment.user_id == user.id,
+                                                              UserEventAssignment.event_id == event.id)
+                         .with_for_update())
+    if existing is not None:
+        raise errors.Conflict(f"user: already assigned to this event as {existing.role}", field="user")
+    rooms = check_rooms(db, event.id, data.get("allowed_rooms"))
+    if data.get("badge_number"):
+        _check_badge_number(db, event.id, data["badge_number"])
+    assign_role(db, user.id, event, data.get("role") or PARTICIPANT, assigned_by_id=assigned_by_id)
+    participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
+                                                         Participant.event_id == event.id))
+    if data.get("badge_number"):
+        participant.badge_number = data["badge_number"]
+    if "notes" in data:
+        participant.notes = data["notes"]
+    if data.get("is_checked_in"):
+        participant.is_checked_in = True
+        participant.checked_in_at = utcnow()
+    if rooms:
+        set_allowed_rooms(db, participant, rooms)
+    db.flush()
+    return participant
+
+
+def update(db, participant: Participant, data: dict) -> Participant:
+    """Gestionnaire update: profile fields of the user, badge number, rooms, check-in, role."""
+    from ..events.models import UserEventAssignment
+
+    user = db.get(User, participant.user_id)
+    for key in PROFILE_FIELDS:
+        if key in data:
+            setattr(user, key, data[key])
+    if "email" in data:
+        from ..auth.services import normalize_email
+
+        email = normalize_email(data["email"])
+        if email != user.email:
+            if db.scalar(sa.select(User.id).where(User.email == email, User.id != user.id)) is not None:
+                raise errors.Conflict("email: a user with this email already exists", field="email")
+            user.email = email
+    if "badge_number" in data and data["badge_number"] != participant.badge_number:
+        _check_badge_number(db, participant.event_id, data["badge_number"], exclude_id=participant.id)
+        participant.badge_number = data["badge_number"]
+    if "notes" in data:
+        participant.notes = data["notes"]
+    if "is_checked_in" in data:
+        if data["is_checked_in"] and not participant.is_checked_in:
+            participant.checked_in_at = utcnow()
+        elif not data["is_checked_in"]:
+            participant.checked_in_at = None
+        participant.is_checked_in = data["is_checked_in"]
+    if "role" in data:
+        assignment = db.scalar(sa.select(UserEventAssignment).where(
+            UserEventAssignment.user_id == participant.user_id,
+            UserEventAssignment.event_id == participant.event_id))
+        if assignment is not None:
+            assignment.role = data["role"]
+    if "allowed_rooms" in data:
+        set_allowed_rooms(db, participant, check_rooms(db, participant.event_id, data["allowed_rooms"]))
+    db.flush()
+    return participant
+
+
+def delete(db, participant: Participant) -> None:
+    """Remove the badge holder from the event: the participant row and a badge-holder assignment."""
+    from ..events.models import UserEventAssignment
+
+    db.execute(sa.delete(UserEventAssignment).where(
+        UserEventAssignment.user_id == participant.user_id,
+        UserEventAssignment.event_id == participant.event_id,
+        UserEventAssignment.role.in_(BADGE_ROLES)))
+    db.delete(participant)
+    db.flush()
+    zope.sqlalchemy.mark_changed(db)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def serialize(request, objs) -> list[dict]:
+    """Participants as JSON, in two queries whatever their number (plus plugin hooks)."""
+    from ..events.models import UserEventAssignment
+    from ..events.serializers import file_url
+    from ..rooms.models import Room
+
+    objs = list(objs)
+    out: list[dict] = []
+    if not objs:
+        return out
+    db = request.dbsession
+    ids = [p.id for p in objs]
+    people = {
+        pid: (user, role)
+        for pid, user, role in db.execute(
+            sa.select(Participant.id, User, UserEventAssignment.role)
+            .join(User, User.id == Participant.user_id)
+            .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == Participant.user_id,
+                                                    UserEventAssignment.event_id == Participant.event_id))
+            .where(Participant.id.in_(ids)))
+    }
+    rooms: dict = {pid: [] for pid in ids}
+    for pid, room_id, room_name in db.execute(
+            sa.select(participant_allowed_rooms.c.participant_id, Room.id, Room.name)
+            .join(Room, Room.id == participant_allowed_rooms.c.room_id)
+            .where(participant_allowed_rooms.c.participant_id.in_(ids))
+            .order_by(Room.name)):
+        rooms[pid].append((room_id, room_name))
+    for p in objs:
+        user, role = people[p.id]
+        out.append({
+            "id": str(p.id),
+            "user": user.id,
+            "user_id": user.id,
+            "event": str(p.event_id),
+            "event_id": str(p.event_id),
+            "name": user.full_name,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "phone": user.phone,
+            "organization": user.organization,
+            "badge_number": p.badge_number,
+            "badge_id": user.badge_id,
+            "qr_code_data": {"user_id": user.id, "badge_id": user.badge_id},
+            "registration_date": p.registration_date,
+            "is_checked_in": bool(p.is_checked_in),
+            "checked_in_at": p.checked_in_at,
+            "allowed_rooms": [str(r) for r, _ in rooms[p.id]],
+            "allowed_room_names": [n for _, n in rooms[p.id]],
+            "plan_file": file_url(request, p.plan_file),
+            "notes": p.notes,
+            "role": role,
+        })
+    request.registry["plugin_manager"].hook.makeplus_extend_json(kind="participant", objects=objs,
+                                                                  payloads=out, request=request)
+    return out

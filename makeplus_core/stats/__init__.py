@@ -1,2 +1,5 @@
+"""Event figures: the dashboard statistics."""
+
+
 def includeme(config):
-    pass
+    config.include(".views")

@@ -1,0 +1,136 @@
+"""REST: /api/participants/ (seed "Participant Management Endpoints") and the Excel export.
+
+Gestionnaires and controllers see every participant of their event; participants and
+exposants see only their own row. Only gestionnaires (and platform admins) create,
+update or delete.
+"""
+from __future__ import annotations
+
+from pyramid.response import FileIter, Response
+
+from .. import api, errors, storage
+from ..events.models import Event
+from ..roles import BADGE_ROLES, CONTROLLEUR, EXPOSANT, GESTIONNAIRE
+from . import schemas, services
+from .export import export_participants
+
+ID = "{id:[0-9a-fA-F-]{32,36}}"
+
+participants = api.service("participants", "/api/participants/", "Participants of my event")
+participant = api.service("participant", f"/api/participants/{ID}/", "One participant")
+upload_plan = api.service("participant-upload-plan", f"/api/participants/{ID}/upload_plan/",
+                          "Upload an exposant's booth plan (PDF)")
+export = api.service("participants-export", "/api/participants/export/",
+                     "The event's participants as an Excel file (.xlsx)")
+
+
+def _scope(request):
+    """(identity, event id, role, own user id or None)."""
+    ident = api.identity(request)
+    event_id = api.require_event(request)
+    role = "admin" if ident.is_admin else api.role_in_event(request, event_id)
+    if role in ("admin", GESTIONNAIRE, CONTROLLEUR):
+        own = None
+    elif role in BADGE_ROLES:
+        own = ident.user_id
+    else:
+        raise errors.Forbidden("You are not a member of this event")
+    return ident, event_id, role, own
+
+
+def _body(request) -> dict:
+    raw = api.json_body(request)
+    for alias, name in (("user_id", "user"), ("allowed_room_ids", "allowed_rooms")):
+        if alias in raw and name not in raw:
+            raw[name] = raw.pop(alias)
+    return raw
+
+
+def _check_body_event(request, raw, event_id):
+    value = raw.pop("event", None) or raw.pop("event_id", None)
+    if value and api.parse_uuid(value, "event") != event_id:
+        raise errors.NotFound("Event not found", field="event")
+
+
+@participants.get(schema=api.doc(querystring=schemas.ParticipantQuery))
+def list_participants(request):
+    ident, event_id, role, own = _scope(request)
+    q = api.validate(schemas.ParticipantQuery(), dict(request.GET), partial=True)
+    stmt = services.list_query(event_id, own_user_id=own, badge_number=q.get("badge_number"),
+                               search=q.get("search"), user_id=q.get("user", q.get("user_id")),
+                               is_checked_in=q.get("is_checked_in"), role=q.get("role"))
+    return api.paginate(request, stmt, lambda rows: services.serialize(request, rows))
+
+
+@participants.post(schema=api.doc(schemas.ParticipantSchema))
+def create_participant(request):
+    ident, event_id, role, own = _scope(request)
+    api.require_gestionnaire(request, event_id=event_id)
+    raw = _body(request)
+    _check_body_event(request, raw, event_id)
+    data = api.validate(schemas.ParticipantSchema(), raw)
+    event = request.dbsession.get(Event, event_id)
+    if event is None:
+        raise errors.NotFound("Event not found", field="event")
+    obj = services.create(request.dbsession, event, data, assigned_by_id=ident.user_id)
+    request.response.status = 201
+    return services.serialize(request, [obj])[0]
+
+
+@participant.get()
+def get_participant(request):
+    ident, event_id, role, own = _scope(request)
+    obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
+    return services.serialize(request, [obj])[0]
+
+
+@participant.put(schema=api.doc(schemas.ParticipantSchema))
+@participant.patch(schema=api.doc(schemas.ParticipantSchema))
+def update_participant(request):
+    ident, event_id, role, own = _scope(request)
+    obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
+    api.require_gestionnaire(request, event_id=event_id)
+    raw = _body(request)
+    _check_body_event(request, raw, event_id)
+    raw.pop("user", None)  # a participant row never changes hands
+    data = api.validate(schemas.ParticipantSchema(), raw, partial=True)
+    services.update(request.dbsession, obj, data)
+    return services.serialize(request, [obj])[0]
+
+
+@participant.delete()
+def delete_participant(request):
+    ident, event_id, role, own = _scope(request)
+    obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
+    api.require_gestionnaire(request, event_id=event_id)
+    services.delete(request.dbsession, obj)
+    return api.no_content()
+
+
+@upload_plan.post()
+def upload_plan_view(request):
+    ident, event_id, role, own = _scope(request)
+    obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
+    if role not in ("admin", GESTIONNAIRE) and not (role == EXPOSANT and obj.user_id == ident.user_id):
+        raise errors.Forbidden("Only a gestionnaire or the exposant may upload a booth plan")
+    field = "plan_file" if "plan_file" in request.POST else "file"
+    obj.plan_file = storage.save_pdf_upload(request, field, "plans")
+    request.dbsession.flush()
+    return services.serialize(request, [obj])[0]
+
+
+@export.get()
+def export_view(request):
+    ident, event_id, role, own = _scope(request)
+    api.require_gestionnaire(request, event_id=event_id)
+    fileobj, size = export_participants(request.dbsession, event_id)
+    resp = Response(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp.app_iter = FileIter(fileobj)
+    resp.content_length = size
+    resp.headers["Content-Disposition"] = f'attachment; filename="participants-{event_id}.xlsx"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def includeme(config):
+    config.scan(__name__)

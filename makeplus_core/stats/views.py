@@ -1,0 +1,31 @@
+"""REST: /api/dashboard/stats/ (seed "Dashboard & Statistics")."""
+from __future__ import annotations
+
+from .. import api
+from ..auth.services import event_json
+from ..events.models import Event
+from . import services
+
+dashboard = api.service("dashboard-stats", "/api/dashboard/stats/", "Figures of my event")
+
+
+@dashboard.get()
+def dashboard_stats(request):
+    ident = api.identity(request)
+    event_id = api.require_event(request)
+    role = "admin" if ident.is_admin and event_id != ident.event_id else ident.role
+    if role is None:
+        role = api.require_role(request, event_id=event_id)  # 403 unless a member (admins pass)
+    db = request.dbsession
+    event = api.get_or_404(db, Event, event_id, label="Event", field="event")
+    data = {"event": event_json(request, event, role), **services.dashboard_figures(db, event_id),
+            "my_role": role}
+    for contribution in request.registry["plugin_manager"].hook.makeplus_event_statistics(
+            dbsession=db, event_id=event_id):
+        if contribution:
+            data.update(contribution)
+    return data
+
+
+def includeme(config):
+    config.scan(__name__)
