@@ -1,0 +1,2 @@
+def includeme(config):
+    from . import models  # noqa: F401
