@@ -1,2 +1,5 @@
+"""Reports for gestionnaires and admins: GET /api/reports/events/, /api/reports/sessions/."""
+
+
 def includeme(config):
-    pass
+    config.scan(".views")
