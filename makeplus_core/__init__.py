@@ -27,6 +27,10 @@ CORE_DOMAINS = (
     ".access",
     ".stats",
     ".meta",
+    ".search",
+    ".reports",
+    ".audit",
+    ".agenda",
 )
 
 

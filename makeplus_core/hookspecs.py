@@ -135,3 +135,34 @@ def makeplus_event_statistics(dbsession, event_id):
     :return: ``None`` or a dict ``{"<plugin name>": {...figures...}}`` merged into the
         statistics under the plugin's own key. Compute figures with SQL aggregates.
     """
+
+
+@hookspec
+def makeplus_search(dbsession, event_id, query, role, user_id, limit):
+    """Contribute the plugin's own kinds of result to the global search.
+
+    Called by ``GET /api/search/`` once per request, after the core searched its
+    sessions, rooms and (for gestionnaires and admins) participants. A disabled plugin
+    is not called, so its results disappear from the search.
+
+    :param dbsession: the SQLAlchemy session.
+    :param event_id: the UUID of the event searched (the caller's current event, or
+        the one a platform admin named); never return another event's rows.
+    :param query: the stripped search text (at least 2 characters). Match every word
+        case-insensitively (``LIKE`` on SQLite; on PostgreSQL you may use the core's
+        ``f_unaccent()`` function for accent-insensitive matching, see
+        ``docs/insights.md``).
+    :param role: the caller's role in the event (``"gestionnaire_des_salles"``,
+        ``"controlleur_des_badges"``, ``"participant"``, ``"exposant"``), or ``"admin"``
+        for a platform admin without a role there. Return only what that role may read.
+    :param user_id: the caller's user id (for "my own" objects).
+    :param limit: the most results the core will use; return at most this many, best
+        first, and compute them with one or two queries (no per-row queries).
+    :return: ``None`` or a list of dicts, each with at least ``type`` (the plugin's
+        kind, e.g. ``"annonce"``, ``"exposant"``, ``"eposter"``,
+        ``"caisse_transaction"``; never a core kind), ``id`` (string), ``title``,
+        ``subtitle`` (string, may be empty) and ``score`` (number; the core scores 3 per
+        word found in a title, 2 in a name/speaker/theme, 1 in a description, 10 for an
+        exact code). Optional ``url`` (the API path of the object) and ``extra`` (a
+        JSON-able dict) are passed through.
+    """

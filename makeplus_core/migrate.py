@@ -60,3 +60,28 @@ def upgrade(settings: dict, engine=None) -> list[str]:
             command.upgrade(cfg, f"{name}@head")
             applied.append(name)
     return applied
+
+
+def include_object(obj, name, type_, reflected, compare_to, dialect_name: str | None = None):
+    """Alembic ``include_object`` filter: skip dialect-specific schema items elsewhere.
+
+    An index declared with ``info={"dialect": "postgresql"}`` (GIN, trigram and
+    full-text indexes: :mod:`makeplus_core.search.models`) exists only on
+    PostgreSQL: its migration creates it there and nowhere else. On other dialects,
+    autogenerate and the migration-drift test ignore it; on PostgreSQL it is compared
+    like any other index.
+    """
+    if type_ == "index" and not reflected and dialect_name is not None:
+        wanted = (getattr(obj, "info", None) or {}).get("dialect")
+        if wanted and wanted != dialect_name:
+            return False
+    return True
+
+
+def include_object_for(dialect_name: str):
+    """:func:`include_object` bound to a dialect name (for ``context.configure``)."""
+
+    def _include(obj, name, type_, reflected, compare_to):
+        return include_object(obj, name, type_, reflected, compare_to, dialect_name)
+
+    return _include

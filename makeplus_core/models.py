@@ -6,3 +6,6 @@ from .participants.models import Participant, participant_allowed_rooms  # noqa:
 from .rooms.models import Room  # noqa: F401
 from .sessions.models import Session  # noqa: F401
 from .staff.models import RoomAssignment  # noqa: F401
+from .agenda.models import AgendaBookmark  # noqa: F401
+from .audit.models import AuditLog  # noqa: F401
+from .search import models as _search_indexes  # noqa: F401  (PostgreSQL-only indexes)

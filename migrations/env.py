@@ -4,6 +4,7 @@ one per plugin. Run through ``makeplus-db`` (makeplus_core.scripts.db), which se
 from alembic import context
 
 from makeplus_core.db import Base
+from makeplus_core.migrate import include_object_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,7 +20,7 @@ def run_migrations_offline():
 
 def run_migrations_online():
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_object=include_object_for(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

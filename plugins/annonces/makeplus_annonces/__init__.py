@@ -1,7 +1,8 @@
 """MakePlus plugin ``annonces``: announcements of an event, targeted by role.
 
 Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``.
+(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
+``makeplus_search`` (annonces the caller's role may read).
 """
 from __future__ import annotations
 
@@ -34,3 +35,10 @@ def makeplus_user_export(dbsession, user):
     from .services import export_for_user
 
     return {"annonces_created": export_for_user(dbsession, user)}
+
+
+@hookimpl
+def makeplus_search(dbsession, event_id, query, role, user_id, limit):
+    from .services import search
+
+    return search(dbsession, event_id, query, role, limit)

@@ -90,3 +90,33 @@ def export_for_user(db, user) -> list[dict]:
     rows = db.scalars(sa.select(Annonce).where(Annonce.created_by_id == user.id)
                       .order_by(Annonce.created_at)).all()
     return serialize(db, rows)
+
+
+def search(db, event_id, query: str, role: str | None, limit: int) -> list[dict]:
+    """``makeplus_search``: annonces of the event visible to ``role`` whose title or
+    description contains every word; title words weigh 3, description words 1."""
+    import re
+
+    terms = re.findall(r"\w+", (query or "").lower())[:6]
+    if not terms or not limit:
+        return []
+
+    def contains(col, term):
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return sa.func.lower(col).like(pattern, escape="\\")
+
+    score = sum((sa.case((contains(Annonce.title, t), 3), else_=0)
+                 + sa.case((contains(Annonce.description, t), 1), else_=0) for t in terms[1:]),
+                sa.case((contains(Annonce.title, terms[0]), 3), else_=0)
+                + sa.case((contains(Annonce.description, terms[0]), 1), else_=0))
+    stmt = sa.select(Annonce.id, Annonce.title, Annonce.target, Annonce.created_at,
+                     score.label("score")).where(
+        Annonce.event_id == event_id,
+        *[sa.or_(contains(Annonce.title, t), contains(Annonce.description, t)) for t in terms])
+    targets = visible_targets(role, role == "admin")
+    if targets is not None:
+        stmt = stmt.where(Annonce.target.in_(targets))
+    rows = db.execute(stmt.order_by(sa.desc("score"), Annonce.created_at.desc()).limit(limit)).all()
+    return [{"type": "annonce", "id": str(r.id), "title": r.title, "subtitle": r.target,
+             "score": float(r.score), "url": f"/api/annonces/{r.id}/",
+             "extra": {"target": r.target, "created_at": r.created_at}} for r in rows]

@@ -1,0 +1,5 @@
+"""Reports for gestionnaires and admins: GET /api/reports/events/, /api/reports/sessions/."""
+
+
+def includeme(config):
+    config.scan(".views")
