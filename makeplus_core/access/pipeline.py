@@ -233,11 +233,12 @@ def load_holder(db, badge: QrBadge, event_id, room_id=None) -> Holder:
     if row is None:
         raise Deny(404, "badge", "unknown_user")
     user, role, active, participant = row[0], row[1], row[2], row[3]
-    if badge.badge_id is not None and not secrets.compare_digest(
-            badge.badge_id.encode("utf-8", "replace"), (user.badge_id or "").encode("utf-8")):
-        raise Deny(404, "badge", "unknown_badge")
     holder = Holder(user=user, role=role if active else None, participant=participant,
                     room_allowed=bool(row[4]) if room_id is not None else True, badge_format=badge.format)
+    if badge.badge_id is not None and not secrets.compare_digest(
+            badge.badge_id.encode("utf-8", "replace"), (user.badge_id or "").encode("utf-8")):
+        # recorded with the user (audit), answered without naming them
+        raise Deny(404, "badge", "unknown_badge", holder=holder)
     if not user.is_active:
         raise Deny(403, "badge", "account_disabled", holder=holder)
     if holder.role is None:
@@ -422,7 +423,7 @@ def participant_brief(holder, photo=True) -> dict:
 def denial_answer(deny: Deny) -> Answer:
     body = {"status": "denied", "error": deny.reason, "reason": deny.reason, "layer": deny.layer,
             "message": deny.message, "detail": deny.message}
-    if deny.holder is not None:
+    if deny.holder is not None and deny.http_status in (402, 403):
         body["user"] = user_brief(deny.holder)
         if deny.http_status == 402:
             body["participant"] = participant_brief(deny.holder, photo=False)

@@ -80,7 +80,8 @@ class Keyring:
         except UnicodeEncodeError:
             raise BadToken("bad characters")
         expected = hmac.new(key, head, hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(sig)):
+        # Compare the canonical text too: base64 ignores the last character's unused bits.
+        if not hmac.compare_digest(_b64(expected).encode(), sig.encode("utf-8", "replace")):
             raise BadToken("bad signature")
         try:
             data = json.loads(_unb64(payload))
