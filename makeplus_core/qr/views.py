@@ -53,7 +53,9 @@ def _badge_text(request, user, variant) -> str:
 
 def _image(data: str, fmt: str) -> Response:
     body, ctype = images.render(data, fmt)
-    return Response(body=body, content_type=ctype, headers={"Cache-Control": "private, no-store"})
+    resp = Response(body=body, content_type=ctype)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @generate.post(schema=api.doc(GenerateSchema))
