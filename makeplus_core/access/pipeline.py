@@ -388,12 +388,14 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
     if scan_id is not None:
         dialect = db.get_bind().dialect.name
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RoomAccess).values(**values)
-        result = db.execute(ins.on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"]))
+        ins = ins.on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"]).returning(RoomAccess.id)
+        inserted = db.execute(ins).first()
+        mark_changed(db)
+        if inserted is None:  # this scan id was already recorded: the caller replays it
+            return None
     else:
-        result = db.execute(sa.insert(RoomAccess).values(**values))
-    mark_changed(db)
-    if scan_id is not None and result.rowcount == 0:
-        return None
+        db.execute(sa.insert(RoomAccess).values(**values))
+        mark_changed(db)
     access = RoomAccess(**values)
     request.registry["plugin_manager"].hook.makeplus_access_recorded(
         dbsession=db, request=request, access=access, attempt=attempt)
