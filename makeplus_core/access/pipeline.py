@@ -30,8 +30,8 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
    ``has_access`` and ``payment_status == "paid"``: else 402.
 7. ``capacity`` – a room with a capacity admits at most that many distinct holders
    per window (the running session, else the current UTC day); the room row is
-   locked (``SELECT … FOR UPDATE``) before counting, so concurrent scans cannot
-   overshoot. A holder already admitted in the window re-enters freely.
+   locked (``SELECT … FOR UPDATE``, in the holder query of step 3) before counting,
+   so concurrent scans cannot overshoot. Rooms without a capacity take no lock. A holder already admitted in the window re-enters freely.
 8. ``plugin``   – every enabled plugin's ``makeplus_check_access``; the first
    denial wins.
 9. record one ``RoomAccess`` row (granted or denied, layer, reason, HTTP status),
@@ -213,9 +213,11 @@ def _user_id(value: int) -> int:
 # --------------------------------------------------------------------------- 3-5. holder
 
 
-def load_holder(db, badge: QrBadge, event_id, room_id=None) -> Holder:
+def load_holder(db, badge: QrBadge, event_id, room_id=None, lock_room=False) -> Holder:
     """One query: the user, their role and Participant row in the event, and
-    whether ``room_id`` is allowed by their ``allowed_rooms``."""
+    whether ``room_id`` is allowed by their ``allowed_rooms``. With ``lock_room``
+    the room row is locked too (``FOR UPDATE OF rooms``): the capacity count,
+    a later statement, then sees every scan committed before ours."""
     par = participant_allowed_rooms
     cols = [User, UserEventAssignment.role, UserEventAssignment.is_active, Participant]
     if room_id is not None:
@@ -229,6 +231,8 @@ def load_holder(db, badge: QrBadge, event_id, room_id=None) -> Holder:
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
         .where(User.id == badge.user_id)
     )
+    if lock_room:
+        stmt = stmt.join(Room, Room.id == room_id).with_for_update(of=Room)
     row = db.execute(stmt).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
@@ -275,8 +279,8 @@ def accept_plain_ids(settings) -> bool:
 # --------------------------------------------------------------------------- 1. scanner
 
 
-def lock_room(db, room_id, scanner_id, event_id_hint, now):
-    """One query: the room row, locked, with the scanner's assignment situation.
+def load_room(db, room_id, scanner_id, now):
+    """One query: the room row with the scanner's assignment situation.
 
     Returns ``(room, has_assignments, assigned_here_now)`` or ``None``.
     """
@@ -285,7 +289,7 @@ def lock_room(db, room_id, scanner_id, event_id_hint, now):
     has_any = sa.exists().where(active).label("has_any")
     here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now,
                                  ra.end_time > now).label("here_now")
-    stmt = sa.select(Room, has_any, here_now).where(Room.id == room_id).with_for_update(of=Room)
+    stmt = sa.select(Room, has_any, here_now).where(Room.id == room_id)
     return db.execute(stmt).first()
 
 
@@ -564,7 +568,7 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
     db = request.dbsession
     settings = request.registry.settings
     now = utcnow()
-    row = lock_room(db, room_id, ident.user_id, ident.event_id, now)
+    row = load_room(db, room_id, ident.user_id, now)
     if row is None or (row[0].event_id != ident.event_id and not ident.is_admin):
         raise errors.NotFound("Room not found", field="room_id")
     room, has_assignments, here_now = row
@@ -575,7 +579,8 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
         check_scanner(ident, role, has_assignments, here_now)
         session_id = _session_param(body)
         badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], accept_plain_ids(settings))
-        holder = state["holder"] = load_holder(db, badge, room.event_id, room.id)
+        holder = state["holder"] = load_holder(db, badge, room.event_id, room.id,
+                                               lock_room=room.capacity is not None)
         session, has_access, payment = find_session(db, room, session_id, holder.participant, now)
         state["session"] = session
         check_payment(session, has_access, payment, holder)
