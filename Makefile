@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip "setuptools<82" wheel
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(BIN)/pip install -q -e ".[test]" $(foreach p,$(PLUGINS),-e $(p))
+	$(BIN)/pip install -q -e ".[test]" $(foreach p,$(PLUGINS),-e "$(patsubst %/,%,$(p))[test]")
 	touch $(STAMP)
 
 install: $(STAMP)
