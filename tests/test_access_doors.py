@@ -263,3 +263,11 @@ def test_granted_path_query_count(app, f, db, world, count_queries):
         r = app.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(world["holder"])}, headers=h)
     assert r.json["status"] == "granted"
     assert q.count <= 6, q.statements
+
+
+def test_room_json_current_participants(app, f, world):
+    h = f.auth(world["ctrl"], world["event"])
+    room = world["room"]
+    app.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(world["holder"])}, headers=h)
+    r = app.get(f"/api/rooms/{room.id}/", headers=f.auth(world["gest"], world["event"])).json
+    assert r["current_participants"] == 1
