@@ -166,3 +166,52 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
         exact code). Optional ``url`` (the API path of the object) and ``extra`` (a
         JSON-able dict) are passed through.
     """
+
+
+@hookspec
+def makeplus_check_access(dbsession, request, attempt):
+    """Decide on a badge scan after the core rules allowed it (a plugin may veto).
+
+    Called by the scan pipeline (``makeplus_core.access.pipeline``) for every scan
+    at a room door (``POST /api/rooms/{id}/verify_access/``) and at the event-level
+    scanner (``POST /api/participants/scan/``) once the badge was identified and
+    every core rule (event assignment, allowed rooms, paid atelier, capacity)
+    passed. The room row is locked during the call: be quick.
+
+    :param dbsession: the SQLAlchemy session (same transaction as the scan).
+    :param request: the current request (the scanner is ``request.identity``).
+    :param attempt: a ``makeplus_core.access.pipeline.AccessAttempt`` with
+        ``kind`` (``"room"`` or ``"event"``), ``event_id``, ``scanner`` (User),
+        ``holder`` (``user``, ``role``, ``participant``, ``badge_format``), ``user``,
+        ``participant``, ``room`` (``None`` for event scans), ``session`` (the session
+        given or running now, or ``None``) and ``now``.
+    :return: ``None`` for no opinion, or a denial dict ``{"status": 403,
+        "reason": "<short code>", "message": "<text for the scanner>", "layer":
+        "<name>"}`` (``status`` a 4xx, default 403; ``layer`` defaults to
+        ``"plugin"``). The first denial wins; it is recorded as the scan's
+        ``RoomAccess`` row with that layer and reason. A plugin cannot override a
+        core denial.
+    """
+
+
+@hookspec
+def makeplus_access_recorded(dbsession, request, access, attempt):
+    """React to a recorded scan decision (granted or denied).
+
+    Called by the scan pipeline right after the scan's ``RoomAccess`` row was
+    inserted, in the same transaction (it commits with the answer; raising aborts
+    the scan with a 500, so don't). Not called for an idempotent retry, which
+    records nothing.
+
+    :param dbsession: the SQLAlchemy session.
+    :param request: the current request.
+    :param access: a read-only ``RoomAccess`` snapshot of the inserted row
+        (``id``, ``event_id``, ``room_id``, ``session_id``, ``participant_id``,
+        ``user_id``, ``verified_by_id``, ``access_time``, ``status``, ``layer``,
+        ``reason``, ``http_status``, ``scan_id``).
+    :param attempt: the ``AccessAttempt`` (see ``makeplus_check_access``), or
+        ``None`` when the holder was never identified (malformed QR, unknown
+        badge, scanner not allowed).
+
+    The return value is ignored.
+    """

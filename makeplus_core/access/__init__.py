@@ -1,4 +1,10 @@
+"""Access: door scans (the pipeline), paid-atelier rights, scan statistics."""
+
+
 def includeme(config):
     from . import models  # noqa: F401
 
-    config.include(".session_access_views")  # core-people: /api/session-access/, /api/my-ateliers/
+    config.include(".session_access_views")  # /api/session-access/, /api/my-ateliers/
+    # scan doors, statistics, badge re-issue, QR images
+    config.include(".views")
+    config.include("makeplus_core.qr")

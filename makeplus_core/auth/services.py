@@ -150,6 +150,9 @@ def qr_code_json(db, user, event_id=None) -> dict:
 
     data = {"user_id": user.id, "badge_id": user.badge_id, "email": user.email,
             "first_name": user.first_name, "last_name": user.last_name, "paid_items": []}
+    from ..qr.signing import signed_qr_for
+
+    data["signed_qr"] = signed_qr_for(db, user)  # the signed badge token, alongside the legacy payload
     if event_id is not None:
         data["paid_items"] = paid_items(db, user.id, event_id)
     return data

@@ -13,11 +13,12 @@ FIELDS = ("name", "capacity", "description", "location", "is_active")
 def room_occupancy(db, room_ids) -> dict:
     """``{room_id: current_participants}`` for the rooms given, in one query.
 
-    The core has no notion of presence: this returns ``{}`` (every room then shows
-    ``current_participants`` 0). The door-scanning domain (helper "access") replaces
-    the body with its scan-based count; keep the signature.
+    Scan-based: distinct holders granted in the room during the current window
+    (see ``makeplus_core.access.occupancy``).
     """
-    return {}
+    from ..access.occupancy import room_occupancy as scan_occupancy
+
+    return scan_occupancy(db, room_ids)
 
 
 def list_query(event_id, is_active=None, search=None):

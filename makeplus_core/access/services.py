@@ -1,0 +1,155 @@
+"""Scan statistics (SQL aggregates only) and badge re-issue."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..auth import badges
+from ..auth.models import User
+from ..db import utcnow
+from ..events.models import UserEventAssignment
+from ..participants.models import Participant
+from ..rooms.models import Room
+from ..sessions.models import Session
+from ..staff.models import RoomAssignment
+from .models import RoomAccess
+from .occupancy import room_occupancy
+
+RECENT_LIMIT = 20
+
+
+def day_start(now: dt.datetime | None = None) -> dt.datetime:
+    now = now or utcnow()
+    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def current_room_assignment(db, user_id: int, event_id, at=None):
+    """The room the user is assigned to at ``at`` (now) in the event, or None.
+
+    Uses the staff domain's function when it exists (core-people), else this query.
+    """
+    try:
+        from ..staff.services import current_room_assignment as staff_fn  # type: ignore
+    except ImportError:
+        staff_fn = None
+    if staff_fn is not None:
+        found = staff_fn(db, user_id, event_id, at=at)
+        return getattr(found, "room_id", found)
+    at = at or utcnow()
+    return db.scalar(
+        sa.select(RoomAssignment.room_id)
+        .where(RoomAssignment.user_id == user_id, RoomAssignment.event_id == event_id,
+               RoomAssignment.is_active.is_(True), RoomAssignment.start_time <= at, RoomAssignment.end_time > at)
+        .order_by(RoomAssignment.start_time.desc()).limit(1)
+    )
+
+
+def _counts(db, where, today):
+    granted = RoomAccess.status == "granted"
+    is_today = RoomAccess.access_time >= today
+    row = db.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((is_today, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((granted, 1), else_=0)), 0),
+            sa.func.count(sa.distinct(sa.case((granted, RoomAccess.user_id)))),
+            sa.func.count(sa.distinct(sa.case((sa.and_(granted, is_today), RoomAccess.user_id)))),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(granted, is_today), 1), else_=0)), 0),
+        ).where(*where)
+    ).one()
+    total, today_scans, granted_n, uniq, uniq_today, granted_today = (int(v or 0) for v in row)
+    return {"total_scans": total, "today_scans": today_scans, "granted": granted_n,
+            "denied": total - granted_n, "granted_today": granted_today,
+            "unique_participants": uniq, "unique_participants_today": uniq_today}
+
+
+def recent_scans(db, where, limit=RECENT_LIMIT) -> list[dict]:
+    verifier = sa.orm.aliased(User)
+    rows = db.execute(
+        sa.select(RoomAccess, User, Participant.id, Session.title, Room.name, verifier.username)
+        .outerjoin(User, User.id == RoomAccess.user_id)
+        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
+        .outerjoin(Session, Session.id == RoomAccess.session_id)
+        .outerjoin(Room, Room.id == RoomAccess.room_id)
+        .outerjoin(verifier, verifier.id == RoomAccess.verified_by_id)
+        .where(*where).order_by(RoomAccess.access_time.desc()).limit(limit)
+    ).all()
+    out = []
+    for access, user, pid, title, room_name, verified_by in rows:
+        participant = None
+        if user is not None:
+            participant = {"id": str(pid) if pid else None, "user_id": user.id, "name": user.full_name,
+                           "email": user.email, "badge_id": user.badge_id}
+        out.append({
+            "id": str(access.id), "participant": participant, "session": title, "room_name": room_name,
+            "status": access.status, "reason": access.reason, "layer": access.layer,
+            "http_status": access.http_status, "scanned_at": access.access_time,
+            "accessed_at": access.access_time, "verified_by": verified_by,
+        })
+    return out
+
+
+def room_brief(room) -> dict | None:
+    if room is None:
+        return None
+    return {"id": str(room.id), "name": room.name, "capacity": room.capacity}
+
+
+def room_statistics(db, room) -> dict:
+    where = [RoomAccess.room_id == room.id]
+    stats = _counts(db, where, day_start())
+    stats["current_occupancy"] = room_occupancy(db, [room.id])[room.id]
+    return {"room": room_brief(room), "statistics": stats, "recent_scans": recent_scans(db, where)}
+
+
+def room_participants_today(db, room) -> list[dict]:
+    """Distinct holders granted in ``room`` today with their first/last entry."""
+    rows = db.execute(
+        sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
+                  sa.func.count())
+        .join(User, User.id == RoomAccess.user_id)
+        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
+        .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted",
+               RoomAccess.access_time >= day_start())
+        .group_by(User.id, Participant.id)
+        .order_by(sa.func.min(RoomAccess.access_time))
+    ).all()
+    return [{"id": str(pid) if pid else None, "user_id": user.id, "name": user.full_name, "email": user.email,
+             "badge_id": user.badge_id, "first_access": first, "last_access": last, "scans": n}
+            for user, pid, first, last, n in rows]
+
+
+def my_room_statistics(db, user_id: int, event_id) -> dict:
+    room_id = current_room_assignment(db, user_id, event_id)
+    room = db.get(Room, room_id) if room_id is not None else None
+    today = day_start()
+    mine = [RoomAccess.verified_by_id == user_id, RoomAccess.event_id == event_id]
+    my_counts = _counts(db, mine, today)
+    if room is not None:
+        where = [RoomAccess.room_id == room.id]
+        stats = _counts(db, where, today)
+        stats["current_occupancy"] = room_occupancy(db, [room.id])[room.id]
+    else:
+        where, stats = mine, dict(my_counts)
+    return {
+        "room": room_brief(room),
+        "statistics": stats,
+        "my_check_ins_today": my_counts["granted_today"],
+        "my_scans_today": my_counts["today_scans"],
+        "recent_scans": recent_scans(db, where),
+    }
+
+
+def user_in_event(db, user_id: int, event_id) -> User | None:
+    return db.scalar(sa.select(User).join(UserEventAssignment, UserEventAssignment.user_id == User.id)
+                     .where(User.id == user_id, UserEventAssignment.event_id == event_id))
+
+
+def reissue_badge(db, user) -> User:
+    """Revoke ``user``'s badge and give a new one: every old QR (JSON or signed)
+    carries the old badge id and is refused from now on."""
+    db.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    badges.issue_badge(user)
+    db.flush()
+    return user

@@ -1,0 +1,132 @@
+"""REST: the scan doors (verify_access, participants/scan), scan statistics,
+badge re-issue. The decision itself lives in :mod:`.pipeline`."""
+from __future__ import annotations
+
+import colander
+
+from .. import api, errors
+from ..participants.models import Participant
+from ..roles import CONTROLLEUR, GESTIONNAIRE
+from ..rooms.models import Room
+from . import pipeline, services
+
+UUID = "[0-9a-fA-F-]{32,36}"
+
+
+class ScanSchema(colander.MappingSchema):
+    qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text (JSON, signed or id)")
+    session = colander.SchemaNode(colander.String(), missing=colander.drop, description="Session id (optional)")
+    session_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of session")
+    scan_id = colander.SchemaNode(colander.String(), missing=colander.drop,
+                                  description="Client scan id (idempotency, like Idempotency-Key)")
+
+
+verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{UUID}}}/verify_access/",
+                            "Verify a badge at a room door (granted / 402 / 403 / 404 / 400)")
+event_scan = api.service("access-event-scan", "/api/participants/scan/",
+                         "The app's event-level scanner: check a badge in (status success)")
+room_stats = api.service("access-room-statistics", f"/api/rooms/{{id:{UUID}}}/statistics/",
+                         "Scan statistics of a room")
+room_people = api.service("access-room-participants", f"/api/rooms/{{id:{UUID}}}/participants/",
+                          "Holders granted in the room today")
+my_room = api.service("access-my-room-statistics", "/api/my-room/statistics/",
+                      "The controller's room (assigned now) and their own scans today")
+reissue_user = api.service("access-badge-reissue-user", r"/api/users/{user_id:\d+}/badge/reissue/",
+                           "Revoke and re-issue a user's badge (lost badge)")
+reissue_participant = api.service("access-badge-reissue-participant",
+                                  f"/api/participants/{{id:{UUID}}}/badge/reissue/",
+                                  "Revoke and re-issue the badge of a participant's user")
+
+
+def _scan_body(request) -> dict:
+    request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
+    ident = api.identity(request)
+    request.registry["rate_limiter"].hit(request, "scan", user_key=ident.user_id)
+    return api.json_body(request)
+
+
+def _respond(request, answer: pipeline.Answer):
+    return api.json_response(answer.body, status=answer.status)
+
+
+@verify_access.post(schema=api.doc(ScanSchema))
+def verify_access_view(request):
+    body = _scan_body(request)
+    room_id = api.parse_uuid(request.matchdict["room_id"], "room_id")
+    key = pipeline.scan_key(request, body)
+    answer = pipeline.idempotent(request, f"room:{room_id}", key,
+                                 lambda: pipeline.scan_room(request, room_id, body, key))
+    return _respond(request, answer)
+
+
+@event_scan.post(schema=api.doc(ScanSchema))
+def event_scan_view(request):
+    body = _scan_body(request)
+    event_id = api.require_event(request)
+    key = pipeline.scan_key(request, body)
+    answer = pipeline.idempotent(request, f"event:{event_id}", key,
+                                 lambda: pipeline.scan_event(request, event_id, body, key))
+    return _respond(request, answer)
+
+
+def _room(request):
+    event_id = api.require_event(request)
+    room = api.get_or_404(request.dbsession, Room, request.matchdict["id"], event_id, label="Room")
+    api.require_gestionnaire(request, event_id=room.event_id)
+    return room
+
+
+@room_stats.get()
+def room_statistics_view(request):
+    return services.room_statistics(request.dbsession, _room(request))
+
+
+@room_people.get()
+def room_participants_view(request):
+    room = _room(request)
+    results = services.room_participants_today(request.dbsession, room)
+    return {"room": services.room_brief(room), "count": len(results), "next": None, "previous": None,
+            "results": results}
+
+
+@my_room.get()
+def my_room_statistics_view(request):
+    ident = api.identity(request)
+    event_id = api.require_event(request)
+    api.require_role(request, CONTROLLEUR, GESTIONNAIRE, event_id=event_id)
+    return services.my_room_statistics(request.dbsession, ident.user_id, event_id)
+
+
+def _reissue(request, user_id):
+    if user_id > pipeline.MAX_USER_ID:
+        raise errors.NotFound("User not found", field="user_id")
+    event_id = api.require_event(request)
+    api.require_gestionnaire(request, event_id=event_id)
+    db = request.dbsession
+    user = services.user_in_event(db, user_id, event_id)
+    if user is None:
+        raise errors.NotFound("User not found", field="user_id")
+    services.reissue_badge(db, user)
+    from ..auth import badges
+    from ..qr.signing import signed_qr_for
+
+    return {"message": "Badge re-issued; the previous QR code is revoked", "user_id": user.id,
+            "badge_id": user.badge_id, "badge_issued_at": user.badge_issued_at,
+            "qr_code_data": badges.qr_payload(user), "signed_qr": signed_qr_for(db, user)}
+
+
+@reissue_user.post()
+def reissue_user_view(request):
+    return _reissue(request, int(request.matchdict["user_id"]))
+
+
+@reissue_participant.post()
+def reissue_participant_view(request):
+    event_id = api.require_event(request)
+    participant = api.get_or_404(request.dbsession, Participant, request.matchdict["id"], event_id,
+                                 label="Participant")
+    return _reissue(request, participant.user_id)
+
+
+def includeme(config):
+    config.scan(__name__)

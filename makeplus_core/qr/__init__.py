@@ -1,0 +1,8 @@
+"""Badge QR codes: the signed badge token (:mod:`.signing`) and QR images."""
+
+
+def includeme(config):
+    from .signing import Keyring
+
+    config.registry["badge_keyring"] = Keyring.from_settings(config.get_settings())
+    config.include(".views")
