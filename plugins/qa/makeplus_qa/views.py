@@ -6,6 +6,8 @@ only a gestionnaire of the event (or an admin) answers. The asker is never rende
 """
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPNoContent
+
 from makeplus_core import api, errors
 from makeplus_core.roles import GESTIONNAIRE
 
@@ -43,8 +45,10 @@ def _one(request, obj):
 
 def _list(request, event_id, role, session_id=None):
     ident = api.identity(request)
-    q = api.validate(schemas.QuestionQuery(), {k: v for k, v in request.GET.items()
-                                              if k in ("is_answered", "mine", "ordering")}, partial=True)
+    q = api.validate(schemas.QuestionQuery(), {k: v for k, v in request.GET.items() if k == "ordering"},
+                     partial=True)
+    q["is_answered"] = api.parse_bool(api.param(request, "is_answered"), "is_answered")
+    q["mine"] = api.parse_bool(api.param(request, "mine"), "mine")
     asker = None
     participant = api.param(request, "participant", "participant_id")
     if participant is not None:
@@ -84,7 +88,7 @@ def create_question(request):
         raw["session"] = raw["session_id"]
     data = api.validate(schemas.QuestionSchema(), {k: raw.get(k) for k in ("session", "question_text")
                                                    if raw.get(k) is not None})
-    session = services.get_session(request.dbsession, data["session"], event_id)
+    session = services.get_session(request.dbsession, services.parse_id(data["session"], "session"), event_id)
     return _ask(request, session, data)
 
 
@@ -132,8 +136,7 @@ def delete_question(request):
     obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
     services.check_can_delete(obj, ident.user_id, _is_gestionnaire(ident, role))
     request.dbsession.delete(obj)
-    request.response.status = 204
-    return None
+    return HTTPNoContent()
 
 
 @answer.post(schema=api.doc(schemas.AnswerSchema))

@@ -2,6 +2,8 @@
 and the live screen of the app (/api/live/)."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPNoContent
+
 from makeplus_core import api, errors
 
 from . import schemas, services
@@ -65,5 +67,4 @@ def delete_live(request):
     session = services.get_session(request.dbsession, request.matchdict["id"], event_id)
     api.require_gestionnaire(request, event_id=event_id)
     services.clear(request.dbsession, session)
-    request.response.status = 204
-    return None
+    return HTTPNoContent()
