@@ -114,6 +114,11 @@ def json_renderer() -> JSON:
     return renderer
 
 
+def no_content() -> Response:
+    """The answer of a successful DELETE: 204 with no body."""
+    return Response(status=204)
+
+
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     resp = Response(json_dumps(body), status=status, content_type="application/json", charset="utf-8")
     if headers:

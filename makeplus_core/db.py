@@ -70,7 +70,10 @@ def uuid_pk():
     return sa.orm.mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
 
 
-def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> sa.Engine:
+def get_engine(settings: dict, prefix: str = "sqlalchemy.", immediate: bool = True) -> sa.Engine:
+    """The engine for ``settings``. On SQLite, ``immediate`` makes every transaction
+    ``BEGIN IMMEDIATE`` (the app's); tests and scripts that only arrange data pass
+    ``False`` so that a pending read never holds the write lock."""
     url = settings[prefix + "url"]
     kwargs = {}
     if url.startswith("sqlite"):
@@ -81,11 +84,11 @@ def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> sa.Engine:
         kwargs["max_overflow"] = int(settings.get("sqlalchemy.max_overflow", 20))
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, immediate)
     return engine
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine, immediate: bool = True) -> None:
     """Foreign keys on, WAL for concurrent readers, and real transactions.
 
     pysqlite's own transaction handling does not emit BEGIN before SELECTs, so a
@@ -96,16 +99,18 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None
+        if immediate:
+            dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if immediate:
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_session_factory(engine: sa.Engine) -> sessionmaker:
@@ -121,6 +126,9 @@ def get_tm_session(session_factory, transaction_manager, request=None):
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_retry re-runs a request whose transaction failed with a transient error
+    # (serialization failure, deadlock): up to 3 attempts.
+    settings.setdefault("retry.attempts", "3")
     settings.setdefault("tm.commit_veto", "makeplus_core.db.commit_veto")
     config.include("pyramid_tm")
     config.include("pyramid_retry")

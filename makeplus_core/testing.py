@@ -124,9 +124,17 @@ def app(make_app, engine):
     clean_tables(engine)
 
 
+@pytest.fixture(scope="session")
+def arrange_engine(settings, engine):
+    """An engine for arranging data: on SQLite it never holds the write lock on reads."""
+    e = get_engine(settings, immediate=False)
+    yield e
+    e.dispose()
+
+
 @pytest.fixture
-def db(engine):
-    session = get_session_factory(engine)()
+def db(arrange_engine):
+    session = get_session_factory(arrange_engine)()
     yield session
     session.close()
 

@@ -113,8 +113,7 @@ def delete_account_view(request):
     ident = api.identity(request)
     data = api.validate(schemas.DeleteAccountSchema(), api.json_body(request))
     services.delete_account(request.dbsession, ident.user, data["password"])
-    request.response.status = 204
-    return None
+    return api.no_content()
 
 
 @export.get()

@@ -66,5 +66,4 @@ def delete_annonce(request):
     obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, role, ident.is_admin)
     services.check_can_edit(obj, ident.user_id, role, ident.is_admin)
     request.dbsession.delete(obj)
-    request.response.status = 204
-    return None
+    return api.no_content()

@@ -1,0 +1,75 @@
+"""Cross-cutting API behaviour: errors, CORS, health, the OpenAPI document and Swagger UI."""
+import re
+
+from pyramid.interfaces import IRoutesMapper
+
+
+def test_health_and_root(app):
+    h = app.get("/api/health/").json
+    assert h["status"] == "ok" and h["database"] == "ok" and h["version"]
+    root = app.get("/api/").json
+    assert root["project_name"] == "MakePlus" and "annonces" in root["capabilities"]
+
+
+def test_json_errors(app, f):
+    r = app.get("/api/does-not-exist/", status=404)
+    assert r.content_type == "application/json" and r.json["error"] == "not_found"
+    r = app.delete("/api/health/", status=405)
+    assert r.json["error"] == "method_not_allowed"
+    r = app.post("/api/auth/login/", "{not json", content_type="application/json", status=400)
+    assert r.json["field"] == "body"
+    r = app.post_json("/api/auth/login/", {"email": "a@b.c"}, status=400)
+    assert r.json["field"] == "password" and "password" in r.json["message"]
+
+
+def test_cors_preflight_and_headers(app):
+    r = app.options("/api/auth/login/", headers={"Origin": "https://app.example.org",
+                                                 "Access-Control-Request-Method": "POST",
+                                                 "Access-Control-Request-Headers": "authorization,content-type"},
+                    status=204)
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    r = app.get("/api/health/", headers={"Origin": "https://app.example.org"})
+    assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
+    r = app.get("/api/health/", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def _normalise(pattern: str) -> str:
+    pattern = "/" + pattern.lstrip("/")
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", pattern)
+
+
+def api_routes(app):
+    mapper = app.app.registry.getUtility(IRoutesMapper)
+    out = set()
+    for route in mapper.get_routes():
+        pattern = _normalise(route.pattern)
+        if pattern.startswith("/api/") and not pattern.startswith(("/api/docs", "/api/openapi.json")):
+            out.add(pattern)
+    return out
+
+
+def test_openapi_describes_every_route(app):
+    spec = app.get("/api/openapi.json").json
+    paths = {_normalise(p) for p in spec["paths"]}
+    missing = api_routes(app) - paths
+    assert not missing, f"routes missing from the OpenAPI document: {sorted(missing)}"
+    assert "/api/auth/login/" in paths and "/api/annonces/" in paths
+    login = spec["paths"]["/api/auth/login/"]["post"]
+    body = [p for p in login["parameters"] if p["in"] == "body"]
+    assert body, "the login body schema is documented"
+
+
+def test_openapi_follows_enabled_plugins(make_app):
+    app = make_app(**{"makeplus.plugins": ""})
+    paths = app.get("/api/openapi.json").json["paths"]
+    assert "/api/auth/login/" in paths
+    assert not any(p.startswith("/api/annonces") for p in paths)
+
+
+def test_swagger_ui_served_locally(app):
+    html = app.get("/api/docs/").text
+    assert "swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    js = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', html).group(1)
+    app.get(js.replace("http://localhost", ""), status=200)
