@@ -6,8 +6,6 @@ only a gestionnaire of the event (or an admin) answers. The asker is never rende
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPNoContent
-
 from makeplus_core import api, errors
 from makeplus_core.roles import GESTIONNAIRE
 
@@ -136,7 +134,7 @@ def delete_question(request):
     obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
     services.check_can_delete(obj, ident.user_id, _is_gestionnaire(ident, role))
     request.dbsession.delete(obj)
-    return HTTPNoContent()
+    return api.no_content()
 
 
 @answer.post(schema=api.doc(schemas.AnswerSchema))

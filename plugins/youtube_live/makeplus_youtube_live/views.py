@@ -2,8 +2,6 @@
 and the live screen of the app (/api/live/)."""
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPNoContent
-
 from makeplus_core import api, errors
 
 from . import schemas, services
@@ -67,4 +65,4 @@ def delete_live(request):
     session = services.get_session(request.dbsession, request.matchdict["id"], event_id)
     api.require_gestionnaire(request, event_id=event_id)
     services.clear(request.dbsession, session)
-    return HTTPNoContent()
+    return api.no_content()
