@@ -3,6 +3,8 @@
 The core session API comes from another branch: these tests skip themselves only
 when the route is missing at run time (a 404 from the router).
 """
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -76,19 +78,21 @@ def test_list_query_count_does_not_grow(app, w, f, count_queries):
 
 def test_create_and_update_accept_youtube_live_url(app, w):
     need_sessions_api(app, w.h())
-    start = w.event.start_date.replace(microsecond=0)
+    start = w.event.start_date.replace(microsecond=0, tzinfo=None)
+
+    def at(hours):
+        return (start + dt.timedelta(hours=hours)).isoformat(timespec="milliseconds")
+
     body = {"event": str(w.event.id), "room": str(w.room.id), "title": "Nouvelle", "description": None,
-            "start_time": (start.replace(tzinfo=None) + __import__("datetime").timedelta(hours=30))
-            .isoformat(timespec="milliseconds"),
-            "end_time": (start.replace(tzinfo=None) + __import__("datetime").timedelta(hours=31))
-            .isoformat(timespec="milliseconds"),
+            "start_time": at(30), "end_time": at(31),
             "speaker_name": None, "speaker_title": None, "theme": None, "session_type": "conference",
             "is_paid": False, "price": "0.0", "youtube_live_url": f"https://m.youtube.com/live/{VID}"}
     r = app.post_json("/api/sessions/", body, headers=w.h(), status=201).json
     assert r["youtube_live_url"] == WATCH and r["youtube_video_id"] == VID
     sid = r["id"]
     # invalid: 400 naming the field, nothing created
-    bad = {**body, "title": "Refusée", "youtube_live_url": "https://vimeo.com/123"}
+    bad = {**body, "title": "Refusée", "start_time": at(40), "end_time": at(41),
+           "youtube_live_url": "https://vimeo.com/123"}
     err = app.post_json("/api/sessions/", bad, headers=w.h(), status=400).json
     assert err["field"] == "youtube_live_url"
     titles = [s["title"] for s in app.get("/api/sessions/", headers=w.h()).json["results"]]
