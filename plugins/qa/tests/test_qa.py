@@ -361,3 +361,16 @@ def test_disabled_plugin_routes_are_404(app, make_app, w):
     # the other plugins still work
     other.get("/api/annonces/", headers=h, status=200)
     other.get("/api/live/", headers=h, status=200)
+
+
+def test_event_statistics_hook(app, w, f):
+    a = w.ask(app, w.part, "A").json
+    w.ask(app, w.part2, "B")
+    w.ask(app, w.foreign_part, "Ailleurs", session=w.foreign_session, event=w.foreign)
+    app.post(f"{URL}{a['id']}/answer/", headers=w.h(w.gest))
+    app.post(f"{URL}{a['id']}/upvote/", headers=w.h(w.expo))
+    pm = app.app.registry["plugin_manager"]
+    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id)
+    f.db.commit()
+    merged = {k: v for s in sections if s for k, v in s.items()}
+    assert merged["qa"] == {"questions": 2, "answered": 1, "unanswered": 1, "upvotes": 1}
