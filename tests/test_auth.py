@@ -83,7 +83,7 @@ def test_multi_event_login_and_select(app, world):
     badges = {e["badge"]["badge_id"] for e in d["available_events"] if e["badge"]}
     assert badges == {world["multi"].badge_id}  # the same badge for every event
     # the temp token is good for nothing but select-event
-    for method, path in [("get", "/api/auth/me/"), ("get", "/api/auth/my-events/"), ("get", "/api/annonces/"),
+    for method, path in [("get", "/api/auth/me/"), ("get", "/api/auth/my-events/"),
                          ("post", "/api/auth/switch-event/"), ("post", "/api/auth/logout/"),
                          ("get", "/api/auth/me/export/")]:
         r = getattr(app, method)(path, headers=bearer(d["temp_token"]), status=401)
@@ -257,6 +257,7 @@ def test_removed_assignment_invalidates_event_token(app, world, f, db):
     app.get("/api/auth/me/", headers=headers, status=401)
 
 
+@pytest.mark.plugin("annonces")
 def test_user_without_event_gets_tokens_without_event(app, f):
     f.user(email="lonely@example.org")
     d = login(app, "lonely@example.org").json

@@ -1,7 +1,7 @@
-def test_health(app):
+def test_health(app, settings):
     r = app.get("/api/health/")
     assert r.json["status"] == "ok"
-    assert "annonces" in r.json["plugins"]
+    assert r.json["plugins"] == settings["makeplus.plugins"].split()
 
 
 def test_factories_and_token(app, f):
