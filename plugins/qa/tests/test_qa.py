@@ -346,9 +346,10 @@ def test_user_export_lists_my_questions(app, w):
     assert [x["question_text"] for x in r["qa_questions"]] == ["Mienne"]
 
 
-def test_disabled_plugin_routes_are_404(app, make_app, w):
+def test_disabled_plugin_routes_are_404(app, make_app, settings, w):
     q = w.ask(app, w.part).json
-    other = make_app(**{"makeplus.plugins": "annonces youtube_live"})
+    others = [p for p in settings["makeplus.plugins"].split() if p != "qa"]  # normally "annonces youtube_live"
+    other = make_app(**{"makeplus.plugins": " ".join(others)})
     h = w.h(w.part)
     assert "qa" not in other.get("/api/health/").json["plugins"]
     other.get(URL, headers=h, status=404)
@@ -359,8 +360,10 @@ def test_disabled_plugin_routes_are_404(app, make_app, w):
     other.get(f"/api/sessions/{w.session.id}/questions/", headers=h, status=404)
     assert "qa_questions" not in other.get("/api/auth/me/export/", headers=h).json
     # the other plugins still work
-    other.get("/api/annonces/", headers=h, status=200)
-    other.get("/api/live/", headers=h, status=200)
+    if "annonces" in others:
+        other.get("/api/annonces/", headers=h, status=200)
+    if "youtube_live" in others:
+        other.get("/api/live/", headers=h, status=200)
 
 
 def test_event_statistics_hook(app, w, f):

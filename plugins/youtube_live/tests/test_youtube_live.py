@@ -276,9 +276,10 @@ def test_session_changed_hook_reads_the_body(app, w, f):
 # ---------------------------------------------------------------- disabled plugin
 
 
-def test_disabled_plugin(app, make_app, w):
+def test_disabled_plugin(app, make_app, settings, w):
     app.put_json(w.url(w.live), {"youtube_live_url": WATCH}, headers=w.h(w.gest))
-    other = make_app(**{"makeplus.plugins": "annonces qa"})
+    others = [p for p in settings["makeplus.plugins"].split() if p != "youtube_live"]  # normally "annonces qa"
+    other = make_app(**{"makeplus.plugins": " ".join(others)})
     assert "youtube_live" not in other.get("/api/health/").json["plugins"]
     other.get("/api/live/", headers=w.h(w.part), status=404)
     other.get(w.url(w.live), headers=w.h(w.part), status=404)
@@ -288,4 +289,5 @@ def test_disabled_plugin(app, make_app, w):
     other.app.registry["plugin_manager"].hook.makeplus_extend_json(kind="session", objects=[w.live],
                                                                    payloads=payloads, request=None)
     assert payloads == [{}]
-    other.get("/api/session-questions/", headers=w.h(w.part), status=200)  # the others still work
+    if "qa" in others:
+        other.get("/api/session-questions/", headers=w.h(w.part), status=200)  # the others still work
