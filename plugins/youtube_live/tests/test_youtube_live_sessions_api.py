@@ -105,13 +105,27 @@ def test_create_and_update_accept_youtube_live_url(app, w):
     assert err["field"] == "youtube_live_url"
     got = app.get(f"/api/sessions/{sid}/", headers=w.h()).json
     assert got["title"] == "Renommée" and got["youtube_live_url"] == WATCH
-    # null clears
-    r = app.patch_json(f"/api/sessions/{sid}/", {"youtube_live_url": None}, headers=w.h()).json
+    # null clears (with another change in the same request)
+    r = app.patch_json(f"/api/sessions/{sid}/", {"title": "Sans direct", "youtube_live_url": None},
+                       headers=w.h()).json
+    assert r["youtube_live_url"] is None and r["title"] == "Sans direct"
+    assert stored(w.f) == {}
+
+
+def test_update_with_only_youtube_live_url(app, w):
+    """A PATCH/PUT whose only field is youtube_live_url (no core column changes) must reach
+    the plugin: the core calls makeplus_session_changed(action="updated") for every update."""
+    need_sessions_api(app, w.h())
+    url = f"/api/sessions/{w.plain.id}/"
+    r = app.patch_json(url, {"youtube_live_url": f"youtu.be/{VID}"}, headers=w.h()).json
+    assert r["youtube_live_url"] == WATCH and r["youtube_video_id"] == VID
+    assert stored(w.f) == {w.plain.id: VID}
+    r = app.patch_json(url, {"youtube_live_url": None}, headers=w.h()).json
     assert r["youtube_live_url"] is None
-    other = "aircAruvnKk"
-    r = app.patch_json(f"/api/sessions/{sid}/", {"youtube_live_url": f"youtu.be/{other}"}, headers=w.h()).json
-    assert r["youtube_video_id"] == other
-    assert str(list(stored(w.f))[0]) == sid
+    assert stored(w.f) == {}
+    app.patch_json(url, {"youtube_live_url": "https://vimeo.com/1"}, headers=w.h(), status=400)
+    app.patch_json(url, {"youtube_live_url": WATCH}, headers=w.h(w.part), status=403)
+    assert stored(w.f) == {}
 
 
 def test_disabled_plugin_removes_the_keys(app, make_app, settings, w):
