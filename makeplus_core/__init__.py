@@ -80,6 +80,7 @@ def main(global_config=None, **settings):
         config.include(".mail")
         config.include(".ratelimit")
         config.include(".storage")
+        config.include(".web")
         for domain in CORE_DOMAINS:
             config.include(domain)
         # Registered here, not in an include: Cornice registers its own otherwise.

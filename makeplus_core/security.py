@@ -27,12 +27,13 @@ from .roles import GESTIONNAIRE
 
 AUTHENTICATED = "authenticated"
 SELECT_EVENT = "select_event"
+WEB = "web"  # server-rendered pages (cookie session), see makeplus_core.web
 
 
 @dataclasses.dataclass
 class Identity:
     user: object  # makeplus_core.auth.models.User
-    kind: str  # "access" or "select"
+    kind: str  # "access", "select" (temp token) or "web" (page session)
     session_id: uuid.UUID | None
     event_id: uuid.UUID | None
     role: str | None  # the caller's active role in ``event_id`` (None for none)
@@ -64,10 +65,17 @@ class SecurityPolicy:
     def _load_identity(self, request):
         from .auth.models import AuthSession, User
         from .events.models import UserEventAssignment
+        from . import web
 
         claims = self.jwt.get_claims(request)
+        if not claims and request.authorization is None and web.has_session_cookie(request):
+            session = request.session
+            if session.get(web.USER_KEY) is None:
+                return None
+            claims = {"typ": "web", "sub": str(session[web.USER_KEY]), "event": session.get(web.EVENT_KEY),
+                      "tv": session.get(web.VERSION_KEY)}
         kind = claims.get("typ")
-        if kind not in ("access", "select"):
+        if kind not in ("access", "select", "web"):
             return None
         try:
             user_id = int(claims["sub"])
@@ -110,7 +118,9 @@ class SecurityPolicy:
         if ident is None:
             return Denied("not authenticated")
         if permission == SELECT_EVENT:
-            return Allowed("select")
+            return Allowed("select") if ident.kind in ("select", "access") else Denied("not a token")
+        if permission == WEB:
+            return Allowed("web") if ident.kind == "web" else Denied("pages need a web login")
         if ident.kind != "access":
             return Denied("temporary token")
         return Allowed("authenticated")
