@@ -1,11 +1,13 @@
 """Event domain functions shared by the API, the pages and the demo data."""
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from .. import errors
 from ..participants.services import ensure_participant
-from ..roles import BADGE_ROLES, ROLES
+from ..roles import BADGE_ROLES, GESTIONNAIRE, ROLES
 from .models import Event, UserEventAssignment
 
 
@@ -30,3 +32,243 @@ def assign_role(db, user_id: int, event: Event, role: str, assigned_by_id: int |
     if role in BADGE_ROLES:
         ensure_participant(db, event, user_id)
     return assignment
+
+
+# --------------------------------------------------------------------------- access
+
+
+def role_of(db, user_id: int, event_ids) -> dict:
+    """``{event_id: role}`` of the user's active assignments among ``event_ids`` (one query)."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = db.execute(sa.select(UserEventAssignment.event_id, UserEventAssignment.role).where(
+        UserEventAssignment.user_id == user_id, UserEventAssignment.event_id.in_(ids),
+        UserEventAssignment.is_active.is_(True)))
+    return {event_id: role for event_id, role in rows}
+
+
+def is_gestionnaire_anywhere(db, user_id: int) -> bool:
+    return db.scalar(sa.select(UserEventAssignment.id).where(
+        UserEventAssignment.user_id == user_id, UserEventAssignment.role == GESTIONNAIRE,
+        UserEventAssignment.is_active.is_(True)).limit(1)) is not None
+
+
+def get_for_user(db, event_id, user_id: int, is_admin: bool, write: bool = False) -> tuple[Event, str | None]:
+    """The event and the caller's role in it.
+
+    Not a member (and not a platform admin): 404. ``write`` and not the event's
+    gestionnaire: 403.
+    """
+    try:
+        eid = uuid.UUID(str(event_id))
+    except ValueError:
+        raise errors.NotFound("Event not found")
+    event = db.get(Event, eid)
+    if event is None:
+        raise errors.NotFound("Event not found")
+    role = role_of(db, user_id, [eid]).get(eid)
+    if role is None and not is_admin:
+        raise errors.NotFound("Event not found")
+    if write and not is_admin and role != GESTIONNAIRE:
+        raise errors.Forbidden("Only a gestionnaire des salles of this event can change it")
+    return event, role
+
+
+def list_query(user_id: int, is_admin: bool, status=None, is_active=None, search=None):
+    stmt = sa.select(Event)
+    if not is_admin:
+        stmt = stmt.where(Event.id.in_(sa.select(UserEventAssignment.event_id).where(
+            UserEventAssignment.user_id == user_id, UserEventAssignment.is_active.is_(True))))
+    if status:
+        stmt = stmt.where(Event.status == status)
+    if is_active is not None:
+        stmt = stmt.where(Event.is_active.is_(is_active))
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Event.name).like(like),
+                                 sa.func.lower(Event.location).like(like),
+                                 sa.func.lower(Event.description).like(like)))
+    return stmt.order_by(Event.start_date.desc(), Event.name, Event.id)
+
+
+# --------------------------------------------------------------------------- writes
+
+FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "is_active", "timezone",
+          "themes", "settings", "organizer_name", "organizer_email", "organizer_phone", "primary_color")
+
+
+def apply(db, event: Event, data: dict) -> dict:
+    """Copy validated ``data`` onto ``event``; returns ``{field: (old, new)}``."""
+    changes = {}
+
+    def put(attr, value):
+        old = getattr(event, attr)
+        if old != value:
+            changes[attr] = (old, value)
+            setattr(event, attr, value)
+
+    for key in FIELDS:
+        if key in data:
+            put(key, data[key])
+    if "metadata" in data:
+        put("meta", data["metadata"])
+    if "president" in data:
+        from ..auth.models import User
+
+        if db.get(User, data["president"]) is None:
+            raise errors.Invalid("president: unknown user", field="president")
+        put("president_id", data["president"])
+    for key in ("logo", "banner"):
+        if f"{key}_url" in data:
+            put(key, data[f"{key}_url"] or None)
+    for key in ("logo", "banner", "programme_file", "guide_file"):
+        if key in data.get("_files", {}):
+            put(key, data["_files"][key])
+    if event.start_date is None or event.end_date is None:
+        raise errors.Invalid("start_date: required", field="start_date")
+    if event.end_date <= event.start_date:
+        raise errors.Invalid("end_date: must be after start_date", field="end_date")
+    return changes
+
+
+def create(db, data: dict, user_id: int, is_admin: bool) -> Event:
+    event = Event(created_by_id=user_id, themes=[], settings={}, meta={})
+    apply(db, event, data)
+    db.add(event)
+    db.flush()
+    if not is_admin:
+        # A gestionnaire creating an event manages it.
+        assign_role(db, user_id, event, GESTIONNAIRE, assigned_by_id=user_id)
+    return event
+
+
+def update(db, event: Event, data: dict) -> dict:
+    changes = apply(db, event, data)
+    db.flush()
+    return changes
+
+
+def delete(db, event: Event) -> None:
+    from ..sessions.models import Session
+
+    # sessions.room_id is ON DELETE RESTRICT: remove sessions before the cascade reaches rooms.
+    db.execute(sa.delete(Session).where(Session.event_id == event.id))
+    db.delete(event)
+    db.flush()
+
+
+# --------------------------------------------------------------------------- files
+
+IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"))
+
+
+def check_image(data: bytes, field: str) -> str:
+    """The file suffix of a PNG or JPEG (by content); anything else is a 400."""
+    for magic, suffix in IMAGE_TYPES:
+        if data.startswith(magic):
+            return suffix
+    raise errors.Invalid(f"{field}: only PNG or JPEG images are accepted", field=field)
+
+
+def save_image_upload(request, field: str, folder: str, required: bool = False) -> str | None:
+    from ..storage import read_upload, save_bytes
+
+    data = read_upload(request, field, required=required)
+    if data is None:
+        return None
+    return save_bytes(request.registry, data, folder, check_image(data, field))
+
+
+FILE_FOLDERS = {"programme_file": "programmes", "guide_file": "guides", "logo": "event_images",
+                "banner": "event_images"}
+
+
+def read_files(request) -> dict:
+    """Files of a multipart event create/update, stored; ``{field: stored path}``."""
+    from ..storage import save_pdf_upload
+
+    if not (request.content_type or "").startswith("multipart/"):
+        return {}
+    files = {}
+    for field in ("programme_file", "guide_file"):
+        path = save_pdf_upload(request, field, FILE_FOLDERS[field], required=False)
+        if path:
+            files[field] = path
+    for field in ("logo", "banner"):
+        path = save_image_upload(request, field, FILE_FOLDERS[field])
+        if path:
+            files[field] = path
+    return files
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def totals(db, event_ids) -> dict:
+    """``{event_id: {total_rooms, total_sessions, total_participants}}`` (three grouped queries)."""
+    from ..participants.models import Participant
+    from ..rooms.models import Room
+    from ..sessions.models import Session
+
+    ids = list(event_ids)
+    out = {eid: {"total_rooms": 0, "total_sessions": 0, "total_participants": 0} for eid in ids}
+    if not ids:
+        return out
+    for key, model in (("total_rooms", Room), ("total_sessions", Session),
+                       ("total_participants", Participant)):
+        rows = db.execute(sa.select(model.event_id, sa.func.count()).where(model.event_id.in_(ids))
+                          .group_by(model.event_id))
+        for eid, n in rows:
+            out[eid][key] = n
+    return out
+
+
+def statistics(db, event: Event, pm=None) -> dict:
+    """The event's figures, with SQL aggregates, plus each plugin's own section."""
+    from ..access.models import SessionAccess
+    from ..participants.models import Participant
+    from ..rooms.models import Room
+    from ..sessions.models import Session
+
+    def count_if(cond):
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+    s = db.execute(sa.select(
+        sa.func.count(Session.id),
+        count_if(Session.status == "en_cours"),
+        count_if(Session.status == "termine"),
+        count_if(Session.status == "pas_encore"),
+        count_if(Session.status == "cancelled"),
+        count_if(Session.session_type == "atelier"),
+        count_if(sa.and_(Session.session_type == "atelier", Session.is_paid.is_(True))),
+    ).where(Session.event_id == event.id)).one()
+    p = db.execute(sa.select(sa.func.count(Participant.id), count_if(Participant.is_checked_in.is_(True)))
+                   .where(Participant.event_id == event.id)).one()
+    rooms = db.execute(sa.select(sa.func.count(Room.id), count_if(Room.is_active.is_(True)))
+                       .where(Room.event_id == event.id)).one()
+    paid = db.execute(sa.select(sa.func.count(SessionAccess.id),
+                                sa.func.coalesce(sa.func.sum(SessionAccess.amount_paid), 0))
+                      .join(Session, Session.id == SessionAccess.session_id)
+                      .where(Session.event_id == event.id, SessionAccess.payment_status == "paid")).one()
+    stats = {
+        "event_id": str(event.id),
+        "total_participants": int(p[0]),
+        "checked_in_participants": int(p[1]),
+        "total_sessions": int(s[0]),
+        "live_sessions": int(s[1]),
+        "completed_sessions": int(s[2]),
+        "upcoming_sessions": int(s[3]),
+        "cancelled_sessions": int(s[4]),
+        "total_ateliers": int(s[5]),
+        "paid_ateliers": int(s[6]),
+        "total_rooms": int(rooms[0]),
+        "active_rooms": int(rooms[1]),
+        "paid_atelier_registrations": int(paid[0]),
+        "ateliers_revenue": float(paid[1] or 0),
+    }
+    if pm is not None:
+        for extra in pm.hook.makeplus_event_statistics(dbsession=db, event_id=event.id):
+            if extra:
+                stats.update(extra)
+    return stats

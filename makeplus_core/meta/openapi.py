@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 
+import colander
 import swagger_ui_bundle
 from cornice_swagger import CorniceSwagger
+from cornice_swagger.converters.schema import NumberTypeConverter, TypeConverter
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
@@ -19,9 +21,31 @@ def registered_services(registry) -> list:
     return list(getattr(registry, "cornice_services", {}).values())
 
 
+class _FallbackConverter(TypeConverter):
+    """Types cornice_swagger does not know: use a known base class's converter
+    (e.g. a subclass of colander.Int), else an untyped schema (custom JSON types)."""
+
+    def __call__(self, schema_node):
+        for base in type(schema_node.typ).__mro__[1:]:
+            known = self.dispatcher.converters.get(base)
+            if known is not None:
+                return known(self.dispatcher)(schema_node)
+        converted = {}
+        if schema_node.title:
+            converted["title"] = schema_node.title
+        if schema_node.description:
+            converted["description"] = schema_node.description
+        return converted
+
+
+class _Swagger(CorniceSwagger):
+    custom_type_converters = {colander.Decimal: NumberTypeConverter, colander.Money: NumberTypeConverter}
+    default_type_converter = _FallbackConverter
+
+
 def build(request) -> dict:
     services = registered_services(request.registry)
-    generator = CorniceSwagger(services, pyramid_registry=request.registry)
+    generator = _Swagger(services, pyramid_registry=request.registry)
     generator.summary_docstrings = True
     doc = generator.generate(
         title="MakePlus API", version=__version__, base_path="/",

@@ -1,0 +1,155 @@
+"""REST: /api/events/ (seed "Event Management Endpoints" + uploads and statistics).
+
+Unlike the other lists, /api/events/ is not limited to the token's event: a user
+lists every event they hold an active assignment in (platform admins: all).
+An event the caller is not assigned to is a 404; writes need the event's
+gestionnaire des salles (or a platform admin), else 403.
+"""
+from __future__ import annotations
+
+from pyramid.response import Response
+
+from .. import api, errors
+from ..storage import save_pdf_upload
+from . import schemas, services
+from .serializers import serialize_events
+
+ID = "{id:[0-9a-fA-F-]{32,36}}"
+
+events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
+event = api.service("event", f"/api/events/{ID}/", "One event")
+statistics = api.service("event-statistics", f"/api/events/{ID}/statistics/", "Figures of an event")
+upload_programme = api.service("event-upload-programme", f"/api/events/{ID}/upload_programme/",
+                               "Upload the programme PDF (multipart field file or programme_file)")
+upload_guide = api.service("event-upload-guide", f"/api/events/{ID}/upload_guide/",
+                           "Upload the participant guide PDF (multipart field file or guide_file)")
+
+
+def no_content():
+    """An empty 204 (no Content-Type, no body): the answer to DELETE."""
+    resp = Response(status=204)
+    resp.content_type = None
+    return resp
+
+
+def scoped_event(request, value=None):
+    """The event a room/session request works in.
+
+    ``value`` is the body's ``event`` (optional): it must be the token's event (else
+    404), except for platform admins, who may name any existing event.
+    """
+    ident = api.identity(request)
+    if value in (None, ""):
+        return api.require_event(request)
+    eid = api.parse_uuid(value, "event")
+    if ident.is_admin:
+        from .models import Event
+
+        if request.dbsession.get(Event, eid) is None:
+            raise errors.NotFound("Event not found", field="event")
+        return eid
+    if eid != ident.event_id:
+        raise errors.NotFound("Event not found", field="event")
+    return eid
+
+
+def object_scope(request):
+    """The event scope for ``/{id}/`` lookups: None (any event) for platform admins."""
+    ident = api.identity(request)
+    return None if ident.is_admin else api.require_event(request)
+
+
+def _input(request, partial: bool) -> dict:
+    raw = schemas.drop_nulls(api.json_body(request))
+    for key in ("logo", "banner"):  # an image given as a URL text rather than a file
+        if isinstance(raw.get(key), str):
+            raw.setdefault(f"{key}_url", raw.pop(key))
+    for key in ("programme_file", "guide_file", "id", "created_by", "created_at", "updated_at"):
+        raw.pop(key, None)
+    data = api.validate(schemas.EventSchema(), raw, partial=partial)
+    data["_files"] = services.read_files(request)
+    return data
+
+
+def _one(request, obj, role=None):
+    roles = {obj.id: role} if role else None
+    return serialize_events(request, [obj], roles)[0]
+
+
+@events.get(schema=api.doc(querystring=schemas.EventQuery))
+def list_events(request):
+    ident = api.identity(request)
+    q = api.validate(schemas.EventQuery(), dict(request.GET), partial=True)
+    stmt = services.list_query(ident.user_id, ident.is_admin, status=q.get("status"),
+                               is_active=q.get("is_active"), search=q.get("search"))
+    return api.paginate(request, stmt, lambda rows: serialize_events(request, rows))
+
+
+@events.post(schema=api.doc(schemas.EventSchema))
+def create_event(request):
+    ident = api.identity(request)
+    db = request.dbsession
+    if not (ident.is_gestionnaire or services.is_gestionnaire_anywhere(db, ident.user_id)):
+        raise errors.Forbidden("Only platform admins and gestionnaires des salles can create events")
+    obj = services.create(db, _input(request, partial=False), ident.user_id, ident.is_admin)
+    request.response.status = 201
+    return _one(request, obj)
+
+
+@event.get()
+def get_event(request):
+    ident = api.identity(request)
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    return _one(request, obj, role)
+
+
+@event.put(schema=api.doc(schemas.EventSchema))
+@event.patch(schema=api.doc(schemas.EventSchema))
+def update_event(request):
+    ident = api.identity(request)
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
+                                      ident.is_admin, write=True)
+    services.update(request.dbsession, obj, _input(request, partial=request.method == "PATCH"))
+    return _one(request, obj, role)
+
+
+@event.delete()
+def delete_event(request):
+    ident = api.identity(request)
+    obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
+                                   ident.is_admin, write=True)
+    services.delete(request.dbsession, obj)
+    return no_content()
+
+
+@statistics.get()
+def event_statistics(request):
+    ident = api.identity(request)
+    obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    return services.statistics(request.dbsession, obj, request.registry["plugin_manager"])
+
+
+def _upload(request, field: str):
+    ident = api.identity(request)
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
+                                      ident.is_admin, write=True)
+    name = field if field in request.POST else "file"
+    path = save_pdf_upload(request, name, services.FILE_FOLDERS[field])
+    services.update(request.dbsession, obj, {"_files": {field: path}})
+    data = _one(request, obj, role)
+    data["message"] = "File uploaded"
+    return data
+
+
+@upload_programme.post()
+def upload_programme_view(request):
+    return _upload(request, "programme_file")
+
+
+@upload_guide.post()
+def upload_guide_view(request):
+    return _upload(request, "guide_file")
+
+
+def includeme(config):
+    config.scan(__name__)

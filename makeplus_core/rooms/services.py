@@ -1,0 +1,79 @@
+"""Room domain functions."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from .. import errors
+from .models import Room
+
+FIELDS = ("name", "capacity", "description", "location", "is_active")
+
+
+def room_occupancy(db, room_ids) -> dict:
+    """``{room_id: current_participants}`` for the rooms given, in one query.
+
+    The core has no notion of presence: this returns ``{}`` (every room then shows
+    ``current_participants`` 0). The door-scanning domain (helper "access") replaces
+    the body with its scan-based count; keep the signature.
+    """
+    return {}
+
+
+def list_query(event_id, is_active=None, search=None):
+    stmt = sa.select(Room).where(Room.event_id == event_id)
+    if is_active is not None:
+        stmt = stmt.where(Room.is_active.is_(is_active))
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(sa.or_(sa.func.lower(Room.name).like(like),
+                                 sa.func.lower(Room.description).like(like),
+                                 sa.func.lower(sa.func.coalesce(Room.location, "")).like(like)))
+    return stmt.order_by(Room.name, Room.id)
+
+
+def _check_name(db, event_id, name, exclude_id=None):
+    stmt = sa.select(Room.id).where(Room.event_id == event_id, Room.name == name)
+    if exclude_id is not None:
+        stmt = stmt.where(Room.id != exclude_id)
+    if db.scalar(stmt) is not None:
+        raise errors.Conflict(f"name: a room named {name!r} already exists in this event", field="name")
+
+
+def _flush(db):
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:  # a concurrent create with the same name
+        raise errors.Conflict("name: a room with this name already exists in this event", field="name")
+
+
+def create(db, event_id, user_id, data: dict) -> Room:
+    _check_name(db, event_id, data["name"])
+    room = Room(event_id=event_id, created_by_id=user_id, **{k: data[k] for k in FIELDS if k in data})
+    db.add(room)
+    _flush(db)
+    return room
+
+
+def update(db, room: Room, data: dict) -> dict:
+    changes = {}
+    if "name" in data and data["name"] != room.name:
+        _check_name(db, room.event_id, data["name"], exclude_id=room.id)
+    for key in FIELDS:
+        if key in data and getattr(room, key) != data[key]:
+            changes[key] = (getattr(room, key), data[key])
+            setattr(room, key, data[key])
+    _flush(db)
+    return changes
+
+
+def delete(db, room: Room) -> None:
+    from ..sessions.models import Session
+
+    n = db.scalar(sa.select(sa.func.count()).select_from(Session).where(Session.room_id == room.id))
+    if n:
+        raise errors.Conflict(f"This room still holds {n} session(s): move or delete them first",
+                              field="sessions")
+    db.delete(room)
+    db.flush()

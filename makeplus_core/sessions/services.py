@@ -1,0 +1,199 @@
+"""Session domain functions: scheduling rules, status actions, swaps.
+
+Rules: a session ends after it starts, lies inside its event's dates, is held in a
+room of the same event, and never overlaps another (non-cancelled) session of
+that room (the room row is locked while checking, so two concurrent writes cannot
+both pass). A paid session has a positive price. Every change is reported to the
+plugins through ``makeplus_session_changed`` after the flush, in the same
+transaction.
+"""
+from __future__ import annotations
+
+import decimal
+
+import sqlalchemy as sa
+
+from .. import api, errors
+from ..events.models import Event
+from ..rooms.models import Room
+from .models import Session
+
+FIELDS = ("title", "description", "speaker_name", "speaker_title", "speaker_bio", "speaker_photo_url",
+          "start_time", "end_time", "theme", "status", "session_type", "is_paid", "price", "capacity",
+          "cover_image")
+LIVE, DONE, NOT_STARTED, CANCELLED = "en_cours", "termine", "pas_encore", "cancelled"
+ORDERINGS = {
+    "start_time": (Session.start_time, Session.title),
+    "-start_time": (Session.start_time.desc(), Session.title),
+    "end_time": (Session.end_time, Session.title),
+    "-end_time": (Session.end_time.desc(), Session.title),
+    "title": (Session.title, Session.start_time),
+    "-title": (Session.title.desc(), Session.start_time),
+}
+
+
+def notify(pm, db, session, action, changes, request):
+    if pm is not None:
+        pm.hook.makeplus_session_changed(dbsession=db, session=session, action=action,
+                                         changes=changes or {}, request=request)
+
+
+def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=None, search=None,
+               ordering=None):
+    stmt = sa.select(Session).where(Session.event_id == event_id)
+    if room_id is not None:
+        stmt = stmt.where(Session.room_id == room_id)
+    if status:
+        stmt = stmt.where(Session.status == status)
+    if session_type:
+        stmt = stmt.where(Session.session_type == session_type)
+    if is_paid is not None:
+        stmt = stmt.where(Session.is_paid.is_(is_paid))
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(sa.or_(*(sa.func.lower(col).like(like) for col in (
+            Session.title, Session.description, Session.speaker_name, Session.theme))))
+    return stmt.order_by(*ORDERINGS[ordering or "start_time"], Session.id)
+
+
+def lock_room(db, room_id, event_id) -> Room:
+    """The room (row-locked until the transaction ends) if it belongs to ``event_id``; else 404."""
+    try:
+        rid = api.parse_uuid(room_id, "room")
+    except errors.Invalid:
+        raise errors.NotFound("room: room not found in this event", field="room")
+    room = db.scalar(sa.select(Room).where(Room.id == rid, Room.event_id == event_id).with_for_update())
+    if room is None:
+        raise errors.NotFound("room: room not found in this event", field="room")
+    return room
+
+
+def find_overlap(db, room_id, start, end, exclude_ids=()) -> Session | None:
+    stmt = sa.select(Session).where(Session.room_id == room_id, Session.status != CANCELLED,
+                                    Session.start_time < end, Session.end_time > start)
+    ids = [i for i in exclude_ids if i is not None]
+    if ids:
+        stmt = stmt.where(Session.id.not_in(ids))
+    return db.scalars(stmt.order_by(Session.start_time).limit(1)).first()
+
+
+def check_slot(db, event: Event, room_id, start, end, status, exclude_ids=()) -> None:
+    if end <= start:
+        raise errors.Invalid("end_time: must be after start_time", field="end_time")
+    if start < event.start_date or start > event.end_date:
+        raise errors.Invalid("start_time: the session must take place during the event", field="start_time")
+    if end > event.end_date:
+        raise errors.Invalid("end_time: the session must end before the event ends", field="end_time")
+    if status == CANCELLED:
+        return
+    clash = find_overlap(db, room_id, start, end, exclude_ids)
+    if clash is not None:
+        raise errors.Conflict(
+            f"This room is already booked by the session {clash.title!r} (id {clash.id}) "
+            f"from {api.isoformat(clash.start_time)} to {api.isoformat(clash.end_time)}",
+            field="start_time",
+            conflicting_session={"id": str(clash.id), "title": clash.title,
+                                 "start_time": api.isoformat(clash.start_time),
+                                 "end_time": api.isoformat(clash.end_time)})
+
+
+def _check_price(is_paid, price) -> None:
+    if is_paid and (price is None or decimal.Decimal(price) <= 0):
+        raise errors.Invalid("price: a paid session needs a price greater than 0", field="price")
+
+
+def create(db, event: Event, data: dict, user_id, pm=None, request=None) -> Session:
+    room = lock_room(db, data["room"], event.id)
+    check_slot(db, event, room.id, data["start_time"], data["end_time"], data.get("status"))
+    _check_price(data.get("is_paid"), data.get("price"))
+    values = {k: data[k] for k in FIELDS if k in data}
+    if values.get("price") is None:
+        values["price"] = decimal.Decimal("0.00")
+    session = Session(event_id=event.id, room_id=room.id, created_by_id=user_id,
+                      meta=data.get("metadata") or {}, **values)
+    db.add(session)
+    db.flush()
+    notify(pm, db, session, "created", {}, request)
+    return session
+
+
+def update(db, session: Session, data: dict, pm=None, request=None) -> dict:
+    event = db.get(Event, session.event_id)
+    room_id = session.room_id
+    if "room" in data:
+        room_id = lock_room(db, data["room"], session.event_id).id
+    else:
+        lock_room(db, room_id, session.event_id)
+    start = data.get("start_time", session.start_time)
+    end = data.get("end_time", session.end_time)
+    status = data.get("status", session.status)
+    if ({"room", "start_time", "end_time", "status"} & set(data)):
+        check_slot(db, event, room_id, start, end, status, exclude_ids=[session.id])
+    is_paid = data.get("is_paid", session.is_paid)
+    price = data["price"] if data.get("price") is not None else session.price
+    _check_price(is_paid, price)
+    values = {k: data[k] for k in FIELDS if k in data}
+    if "price" in values and values["price"] is None:
+        values["price"] = decimal.Decimal("0.00")
+    values["room_id"] = room_id
+    if "metadata" in data:
+        values["meta"] = data["metadata"]
+    changes = {}
+    for key, value in values.items():
+        old = getattr(session, key)
+        if old != value:
+            changes[key] = (old, value)
+            setattr(session, key, value)
+    db.flush()
+    # Also without column changes: plugins read their own body fields (e.g. youtube_live_url).
+    notify(pm, db, session, "updated", changes, request)
+    return changes
+
+
+def set_status(db, session: Session, status: str, pm=None, request=None) -> dict:
+    changes = {}
+    if session.status != status:
+        changes = {"status": (session.status, status)}
+        session.status = status
+        db.flush()
+    notify(pm, db, session, "status", changes, request)
+    return changes
+
+
+def delete(db, session: Session, pm=None, request=None) -> None:
+    db.delete(session)
+    db.flush()
+    notify(pm, db, session, "deleted", {}, request)
+
+
+def swap_times(db, event_id, first_id, second_id, pm=None, request=None) -> list[Session]:
+    """Exchange the time slots of two sessions of ``event_id`` (rooms stay)."""
+    ids = []
+    for field, value in (("session_1_id", first_id), ("session_2_id", second_id)):
+        try:
+            ids.append(api.parse_uuid(value, field))
+        except errors.Invalid:
+            raise errors.NotFound(f"{field}: session not found", field=field)
+    if ids[0] == ids[1]:
+        raise errors.Invalid("session_2_id: choose two different sessions", field="session_2_id")
+    found = {s.id: s for s in db.scalars(sa.select(Session).where(Session.id.in_(ids),
+                                                                  Session.event_id == event_id)
+                                         .with_for_update())}
+    for field, sid in zip(("session_1_id", "session_2_id"), ids):
+        if sid not in found:
+            raise errors.NotFound(f"{field}: session not found", field=field)
+    a, b = found[ids[0]], found[ids[1]]
+    event = db.get(Event, event_id)
+    for room_id in sorted({a.room_id, b.room_id}, key=str):  # fixed order: no lock-order deadlock
+        lock_room(db, room_id, event_id)
+    slot_a, slot_b = (a.start_time, a.end_time), (b.start_time, b.end_time)
+    check_slot(db, event, a.room_id, *slot_b, a.status, exclude_ids=ids)
+    check_slot(db, event, b.room_id, *slot_a, b.status, exclude_ids=ids)
+    if a.room_id == b.room_id and slot_a[0] < slot_b[1] and slot_b[0] < slot_a[1]:
+        raise errors.Conflict("The two sessions overlap in the same room", field="session_2_id")
+    a.start_time, a.end_time = slot_b
+    b.start_time, b.end_time = slot_a
+    db.flush()
+    for s, old, new in ((a, slot_a, slot_b), (b, slot_b, slot_a)):
+        notify(pm, db, s, "updated", {"start_time": (old[0], new[0]), "end_time": (old[1], new[1])}, request)
+    return [a, b]

@@ -1,0 +1,52 @@
+"""MakePlus plugin ``caisse``: cash desks selling paid ateliers and extras.
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_demo_data``, ``makeplus_session_changed`` (one
+payable item per paid atelier, kept in step), ``makeplus_event_statistics`` and
+``makeplus_user_export``. See docs/caisse.md.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_caisse.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_session_changed(dbsession, session, action, changes):
+    from .services import sync_session_item
+
+    sync_session_item(dbsession, session, deleted=action == "deleted")
+
+
+@hookimpl
+def makeplus_event_statistics(dbsession, event_id):
+    from .services import event_statistics
+
+    return {"caisse": event_statistics(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_user_export(dbsession, user):
+    from .services import export_for_caisse_user
+
+    return {"caisse_purchases": export_for_caisse_user(dbsession, user)}

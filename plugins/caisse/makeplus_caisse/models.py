@@ -1,0 +1,122 @@
+"""Caisse tables: cash desks, payable items, transactions and their lines.
+
+Transactions are never deleted (audit trail): a cancellation is a status change
+that keeps who cancelled, when and why. Amounts are ``Numeric(12, 2)`` decimals.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from makeplus_core.db import Base, Money, UTCDateTime, new_uuid, utcnow
+
+ITEM_TYPES = ("session", "dinner", "access", "other")
+PAYMENT_METHODS = ("cash", "bank_transfer", "mixed")
+TRANSACTION_STATUSES = ("completed", "cancelled")
+
+
+class Caisse(Base):
+    """A cash desk of an event, with its own login (e-mail + password)."""
+
+    __tablename__ = "caisse_caisses"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
+                                                index=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    # Bumped on deactivation / password change: every token of the desk stops at once.
+    token_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("email"),)
+
+
+class Item(Base):
+    """Something a desk can sell: a paid atelier (kept in step with its session) or an extra."""
+
+    __tablename__ = "caisse_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
+                                                index=True)
+    item_type: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="other")
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0.00"))
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("sessions.id", ondelete="SET NULL"))
+    # Stock for non-session items (None: unlimited); sessions use their own capacity.
+    capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("session_id"),  # one item per paid atelier
+        sa.CheckConstraint(f"item_type IN {ITEM_TYPES!r}", name="item_type_valid"),
+        sa.CheckConstraint("price >= 0", name="price_positive"),
+        sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_positive"),
+    )
+
+
+class Transaction(Base):
+    """One sale at one desk. Never deleted; cancelled with a reason."""
+
+    __tablename__ = "caisse_transactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    caisse_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("caisse_caisses.id", ondelete="RESTRICT"),
+                                                 nullable=False)
+    # SET NULL keeps the sale when an account is erased; the snapshot below keeps who it was.
+    participant_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL"))
+    participant_name: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    participant_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
+    total: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
+    payment_method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="completed")
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    cancelled_by_caisse_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("caisse_caisses.id", ondelete="RESTRICT"))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
+
+    __table_args__ = (
+        sa.UniqueConstraint("caisse_id", "idempotency_key"),
+        sa.CheckConstraint(f"payment_method IN {PAYMENT_METHODS!r}", name="payment_method_valid"),
+        sa.CheckConstraint(f"status IN {TRANSACTION_STATUSES!r}", name="status_valid"),
+        sa.CheckConstraint("total >= 0", name="total_positive"),
+        sa.Index("ix_caisse_transactions_event_created", "event_id", "created_at"),
+        sa.Index("ix_caisse_transactions_caisse_created", "caisse_id", "created_at"),
+        sa.Index("ix_caisse_transactions_participant", "participant_id"),
+    )
+
+
+class TransactionItem(Base):
+    """One line of a sale, with the price at the time of sale."""
+
+    __tablename__ = "caisse_transaction_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("caisse_transactions.id", ondelete="CASCADE"), nullable=False, index=True)
+    item_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("caisse_items.id", ondelete="SET NULL"),
+                                                      index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("sessions.id", ondelete="SET NULL"))
+    item_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
+
+    __table_args__ = (sa.CheckConstraint("price >= 0", name="price_positive"),)

@@ -1,0 +1,61 @@
+import colander
+
+from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES
+
+
+def _money(node, value):
+    import decimal
+
+    try:
+        d = decimal.Decimal(str(value))
+    except (decimal.InvalidOperation, ValueError):
+        raise colander.Invalid(node, "Not a valid amount")
+    if not d.is_finite() or d < 0 or d != d.quantize(decimal.Decimal("0.01")) or d >= 10 ** 10:
+        raise colander.Invalid(node, "Must be a positive amount with at most 2 decimals")
+
+
+class CaisseSchema(colander.MappingSchema):
+    name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=100))
+    email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
+                                                                          colander.Length(max=254)))
+    password = colander.SchemaNode(colander.String(), validator=colander.Length(min=8, max=200))
+    is_active = colander.SchemaNode(colander.Boolean(), missing=True)
+
+
+class LoginSchema(colander.MappingSchema):
+    email = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=254))
+    password = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
+
+
+class ItemSchema(colander.MappingSchema):
+    item_type = colander.SchemaNode(colander.String(), validator=colander.OneOf(ITEM_TYPES), missing="other")
+    name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
+    description = colander.SchemaNode(colander.String(), validator=colander.Length(max=5000), missing="")
+    price = colander.SchemaNode(colander.String(), validator=_money)
+    is_active = colander.SchemaNode(colander.Boolean(), missing=True)
+    session = colander.SchemaNode(colander.String(allow_empty=True), missing=None)
+    capacity = colander.SchemaNode(colander.Int(), validator=colander.Range(min=0), missing=None)
+
+
+class SaleSchema(colander.MappingSchema):
+    participant = colander.SchemaNode(colander.String())
+    items = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(colander.String(), name="item"),
+                                description="Item ids (each at most once)")
+    payment_method = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_METHODS),
+                                         missing="cash")
+    notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=2000), missing="")
+
+
+class CancelSchema(colander.MappingSchema):
+    reason = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=2000))
+
+
+class TransactionQuery(colander.MappingSchema):
+    date_from = colander.SchemaNode(colander.String(), missing=colander.drop)
+    date_to = colander.SchemaNode(colander.String(), missing=colander.drop)
+    status = colander.SchemaNode(colander.String(), validator=colander.OneOf(TRANSACTION_STATUSES),
+                                 missing=colander.drop)
+    payment_method = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_METHODS),
+                                         missing=colander.drop)
+    participant = colander.SchemaNode(colander.String(), missing=colander.drop)
+    caisse = colander.SchemaNode(colander.String(), missing=colander.drop)

@@ -1,0 +1,731 @@
+"""Caisse domain functions: desks, items (kept in step with paid ateliers), sales,
+cancellations, searches and statistics. Plain functions over a SQLAlchemy session;
+they raise :mod:`makeplus_core.errors` and never build HTTP answers, so the REST
+views and the later point-of-sale pages share them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import uuid
+
+import sqlalchemy as sa
+
+from makeplus_core import errors
+from makeplus_core.access.models import SessionAccess
+from makeplus_core.api import money
+from makeplus_core.auth import passwords
+from makeplus_core.auth.models import User
+from makeplus_core.db import utcnow
+from makeplus_core.events.models import Event, UserEventAssignment
+from makeplus_core.participants.models import Participant
+from makeplus_core.rooms.models import Room
+from makeplus_core.sessions.models import Session
+
+from .models import Caisse, Item, Transaction, TransactionItem
+
+ZERO = decimal.Decimal("0.00")
+
+
+def _uuid(value, field):
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise errors.Invalid(f"{field}: not a valid id", field=field)
+
+
+# --------------------------------------------------------------------------- caisses
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def create_caisse(db, event_id, data: dict, created_by_id=None) -> Caisse:
+    email = normalize_email(data["email"])
+    _check_email_free(db, email)
+    caisse = Caisse(event_id=event_id, name=data["name"].strip(), email=email,
+                    password_hash=passwords.hash_password(data["password"]),
+                    is_active=data.get("is_active", True), created_by_id=created_by_id)
+    db.add(caisse)
+    db.flush()
+    return caisse
+
+
+def _check_email_free(db, email, except_id=None):
+    stmt = sa.select(Caisse.id).where(Caisse.email == email)
+    if except_id is not None:
+        stmt = stmt.where(Caisse.id != except_id)
+    if db.scalar(stmt) is not None:
+        raise errors.Conflict("A caisse with this e-mail already exists", field="email")
+
+
+def update_caisse(db, caisse: Caisse, changes: dict) -> Caisse:
+    if "name" in changes:
+        caisse.name = changes["name"].strip()
+    if "email" in changes:
+        email = normalize_email(changes["email"])
+        if email != caisse.email:
+            _check_email_free(db, email, caisse.id)
+            caisse.email = email
+    if "password" in changes:
+        caisse.password_hash = passwords.hash_password(changes["password"])
+        caisse.token_version += 1
+    if "is_active" in changes and bool(changes["is_active"]) != caisse.is_active:
+        caisse.is_active = bool(changes["is_active"])
+        if not caisse.is_active:
+            caisse.token_version += 1  # its open sessions stop at once
+    db.flush()
+    return caisse
+
+
+def delete_caisse(db, caisse: Caisse) -> None:
+    """Only a desk that never sold anything can be deleted (audit trail)."""
+    used = db.scalar(sa.select(sa.func.count()).select_from(Transaction).where(
+        sa.or_(Transaction.caisse_id == caisse.id, Transaction.cancelled_by_caisse_id == caisse.id)))
+    if used:
+        raise errors.Conflict("This caisse has transactions: deactivate it instead (is_active=false)")
+    db.delete(caisse)
+    db.flush()
+
+
+def authenticate(db, email: str, password: str) -> Caisse:
+    caisse = db.scalar(sa.select(Caisse).where(Caisse.email == normalize_email(email)))
+    ok = passwords.verify_password(caisse.password_hash if caisse else None, password)
+    if not ok or caisse is None or not caisse.is_active:
+        raise errors.NotAuthenticated("No active caisse found with the given credentials")
+    event = db.get(Event, caisse.event_id)
+    if event is None or not event.is_active:
+        raise errors.NotAuthenticated("No active caisse found with the given credentials")
+    if passwords.needs_rehash(caisse.password_hash):
+        caisse.password_hash = passwords.hash_password(password)
+    caisse.last_login_at = utcnow()
+    db.flush()
+    return caisse
+
+
+def serialize_caisses(db, caisses: list[Caisse]) -> list[dict]:
+    ids = [c.id for c in caisses]
+    stats = {}
+    if ids:
+        for cid, n, total in db.execute(
+                sa.select(Transaction.caisse_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Transaction.total), 0))
+                .where(Transaction.caisse_id.in_(ids), Transaction.status == "completed")
+                .group_by(Transaction.caisse_id)):
+            stats[cid] = (n, total)
+    return [{
+        "id": str(c.id), "event": str(c.event_id), "name": c.name, "email": c.email,
+        "is_active": c.is_active, "created_at": c.created_at, "updated_at": c.updated_at,
+        "last_login_at": c.last_login_at,
+        "transactions_count": stats.get(c.id, (0, 0))[0],
+        "revenue": money(stats.get(c.id, (0, 0))[1]),
+    } for c in caisses]
+
+
+# --------------------------------------------------------------------------- items
+
+
+def _check_session(db, event_id, value):
+    if value in (None, ""):
+        return None
+    sid = _uuid(value, "session")
+    session = db.get(Session, sid)
+    if session is None or session.event_id != event_id:
+        raise errors.Invalid("session: not a session of this event", field="session")
+    return session
+
+
+def create_item(db, event_id, data: dict) -> Item:
+    session = _check_session(db, event_id, data.get("session"))
+    if data.get("item_type") == "session" and session is None:
+        raise errors.Invalid("session: required for an item of type session", field="session")
+    if session is not None:
+        if db.scalar(sa.select(Item.id).where(Item.session_id == session.id)) is not None:
+            raise errors.Conflict("This session already has its item", field="session")
+    item = Item(event_id=event_id, item_type="session" if session is not None else data.get("item_type", "other"),
+                name=data["name"].strip(), description=data.get("description", ""),
+                price=decimal.Decimal(str(data["price"])), is_active=data.get("is_active", True),
+                session_id=session.id if session else None,
+                capacity=None if session is not None else data.get("capacity"))
+    db.add(item)
+    db.flush()
+    return item
+
+
+def update_item(db, item: Item, changes: dict) -> Item:
+    if "session" in changes:
+        session = _check_session(db, item.event_id, changes["session"])
+        new_id = session.id if session else None
+        if new_id != item.session_id and new_id is not None and db.scalar(
+                sa.select(Item.id).where(Item.session_id == new_id, Item.id != item.id)) is not None:
+            raise errors.Conflict("This session already has its item", field="session")
+        item.session_id = new_id
+        if session is not None:
+            item.item_type = "session"
+            item.capacity = None
+    if "item_type" in changes:
+        if changes["item_type"] == "session" and item.session_id is None:
+            raise errors.Invalid("session: required for an item of type session", field="session")
+        if changes["item_type"] != "session" and item.session_id is not None and "session" not in changes:
+            raise errors.Invalid("item_type: an item linked to a session has type session", field="item_type")
+        item.item_type = changes["item_type"] if item.session_id is None else "session"
+    for key in ("name", "description", "is_active"):
+        if key in changes:
+            setattr(item, key, changes[key].strip() if key == "name" else changes[key])
+    if "price" in changes:
+        item.price = decimal.Decimal(str(changes["price"]))
+    if "capacity" in changes and item.session_id is None:
+        item.capacity = changes["capacity"]
+    db.flush()
+    return item
+
+
+def delete_item(db, item: Item) -> None:
+    """An item already sold is kept (its lines refer to it): deactivate it instead."""
+    sold = db.scalar(sa.select(sa.func.count()).select_from(TransactionItem)
+                     .where(TransactionItem.item_id == item.id))
+    if sold:
+        raise errors.Conflict("This item was sold: deactivate it instead (is_active=false)")
+    db.delete(item)
+    db.flush()
+
+
+def item_query(event_id, active=None, item_type=None, search=None):
+    stmt = sa.select(Item).where(Item.event_id == event_id)
+    if active is not None:
+        stmt = stmt.where(Item.is_active.is_(active))
+    if item_type:
+        stmt = stmt.where(Item.item_type == item_type)
+    if search:
+        stmt = stmt.where(sa.func.lower(Item.name).like(f"%{search.strip().lower()}%"))
+    return stmt.order_by(Item.item_type, Item.name, Item.id)
+
+
+def _sold_counts(db, item_ids) -> dict:
+    """Seats taken per item: paid accesses for ateliers, completed lines otherwise."""
+    if not item_ids:
+        return {}
+    out = {}
+    rows = db.execute(
+        sa.select(Item.id, sa.func.count(SessionAccess.id))
+        .join(SessionAccess, sa.and_(SessionAccess.session_id == Item.session_id,
+                                     SessionAccess.payment_status == "paid"))
+        .where(Item.id.in_(item_ids), Item.session_id.is_not(None)).group_by(Item.id))
+    out.update(dict(rows.all()))
+    rows = db.execute(
+        sa.select(TransactionItem.item_id, sa.func.count())
+        .join(Transaction, Transaction.id == TransactionItem.transaction_id)
+        .join(Item, Item.id == TransactionItem.item_id)
+        .where(TransactionItem.item_id.in_(item_ids), Transaction.status == "completed",
+               Item.session_id.is_(None))
+        .group_by(TransactionItem.item_id))
+    out.update(dict(rows.all()))
+    return out
+
+
+def serialize_items(db, items: list[Item]) -> list[dict]:
+    sids = {i.session_id for i in items if i.session_id}
+    sessions = {}
+    if sids:
+        for s, room_cap in db.execute(sa.select(Session, Room.capacity).join(Room, Room.id == Session.room_id)
+                                      .where(Session.id.in_(sids))):
+            sessions[s.id] = (s, room_cap)
+    sold = _sold_counts(db, [i.id for i in items])
+    out = []
+    for i in items:
+        cap = i.capacity
+        s = sessions.get(i.session_id)
+        if s is not None:
+            cap = s[0].capacity if s[0].capacity is not None else s[1]
+        taken = sold.get(i.id, 0)
+        out.append({
+            "id": str(i.id), "event": str(i.event_id), "item_type": i.item_type, "name": i.name,
+            "description": i.description, "price": money(i.price), "is_active": i.is_active,
+            "session": str(i.session_id) if i.session_id else None,
+            "session_title": s[0].title if s else None,
+            "session_start": s[0].start_time if s else None,
+            "capacity": cap, "sold": taken,
+            "remaining": None if cap is None else max(cap - taken, 0),
+            "created_at": i.created_at, "updated_at": i.updated_at,
+        })
+    return out
+
+
+# --------------------------------------------------------------------------- paid ateliers <-> items
+
+
+def sync_session_item(db, session: Session, deleted: bool = False) -> Item | None:
+    """Keep the one item of ``session`` in step with it.
+
+    A paid session has an active item named and priced like it (created when
+    missing); a session no longer paid, or deleted, has its item deactivated.
+    """
+    item = db.scalar(sa.select(Item).where(Item.session_id == session.id)) if not deleted else None
+    if deleted or not session.is_paid:
+        # After a delete the FK may already be NULL: deactivate orphan session items too.
+        db.execute(sa.update(Item).where(
+            Item.event_id == session.event_id, Item.item_type == "session", Item.is_active.is_(True),
+            sa.or_(Item.session_id == session.id, Item.session_id.is_(None))).values(
+            is_active=False, updated_at=utcnow()).execution_options(synchronize_session="fetch"))
+        return item
+    if item is None:
+        item = Item(event_id=session.event_id, item_type="session", session_id=session.id, name=session.title,
+                    description=(session.description or "")[:5000], price=session.price, is_active=True)
+        db.add(item)
+    else:
+        item.name = session.title[:200]
+        item.price = session.price
+        item.item_type = "session"
+        item.is_active = True
+    db.flush()
+    return item
+
+
+def sync_event_items(db, event_id) -> int:
+    """Create/refresh the items of every paid atelier of an event; deactivate the
+    items of sessions that are no longer paid. Returns the number of items touched."""
+    touched = 0
+    sessions = db.scalars(sa.select(Session).where(Session.event_id == event_id)).all()
+    items = {i.session_id: i for i in db.scalars(sa.select(Item).where(Item.event_id == event_id,
+                                                                        Item.session_id.is_not(None)))}
+    for s in sessions:
+        item = items.get(s.id)
+        if s.is_paid:
+            if item is None or item.name != s.title[:200] or item.price != s.price or not item.is_active:
+                sync_session_item(db, s)
+                touched += 1
+        elif item is not None and item.is_active:
+            item.is_active = False
+            touched += 1
+    db.flush()
+    return touched
+
+
+def event_items_missing(db, event_id) -> bool:
+    """True when a paid atelier of the event has no item yet (one query)."""
+    return db.scalar(sa.select(sa.func.count()).select_from(Session)
+                     .outerjoin(Item, Item.session_id == Session.id)
+                     .where(Session.event_id == event_id, Session.is_paid.is_(True), Item.id.is_(None))) > 0
+
+
+# --------------------------------------------------------------------------- participants (POS)
+
+
+def parse_scan(q: str):
+    """A pasted/scanned QR payload: legacy JSON ``{"user_id", "badge_id"}`` or a
+    plain user id. Returns ``(user_id, badge_id)`` or ``None`` when it is not one."""
+    text = (q or "").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+            return int(data["user_id"]), (str(data["badge_id"]) if data.get("badge_id") else None)
+        except (ValueError, KeyError, TypeError):
+            raise errors.Invalid("q: not a valid badge QR payload", field="q")
+    if text.isdigit() and len(text) < 10:
+        return int(text), None
+    return None
+
+
+def participant_query(event_id, q: str | None):
+    stmt = (sa.select(Participant).join(User, User.id == Participant.user_id)
+            .where(Participant.event_id == event_id))
+    text = (q or "").strip()
+    if text:
+        scan = parse_scan(text)
+        if scan is not None:
+            user_id, badge_id = scan
+            stmt = stmt.where(User.id == user_id)
+            if badge_id is not None:
+                stmt = stmt.where(User.badge_id == badge_id)
+        else:
+            like = f"%{text.lower()}%"
+            full = sa.func.lower(User.first_name + " " + User.last_name)
+            stmt = stmt.where(sa.or_(
+                full.like(like), sa.func.lower(User.last_name + " " + User.first_name).like(like),
+                sa.func.lower(User.email).like(like), sa.func.upper(User.badge_id) == text.upper(),
+                sa.func.lower(Participant.badge_number).like(like)))
+    return stmt.order_by(User.last_name, User.first_name, Participant.id)
+
+
+def get_participant(db, participant_id, event_id) -> Participant:
+    try:
+        pid = uuid.UUID(str(participant_id))
+    except (TypeError, ValueError):
+        raise errors.NotFound("Participant not found", field="participant")
+    participant = db.get(Participant, pid)
+    if participant is None or participant.event_id != event_id:
+        raise errors.NotFound("Participant not found", field="participant")
+    return participant
+
+
+def serialize_participants(db, participants: list[Participant]) -> list[dict]:
+    uids = {p.user_id for p in participants}
+    users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_(uids)))} if uids else {}
+    roles = {}
+    if participants:
+        for uid, eid, role in db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.event_id,
+                                                   UserEventAssignment.role)
+                                         .where(UserEventAssignment.user_id.in_(uids),
+                                                UserEventAssignment.event_id == participants[0].event_id)):
+            roles[uid] = role
+    out = []
+    for p in participants:
+        u = users.get(p.user_id)
+        out.append({
+            "id": str(p.id), "event": str(p.event_id), "user_id": p.user_id,
+            "first_name": u.first_name if u else "", "last_name": u.last_name if u else "",
+            "full_name": u.full_name if u else "", "email": u.email if u else "",
+            "organization": u.organization if u else None, "role": roles.get(p.user_id),
+            "badge_id": u.badge_id if u else None, "badge_number": p.badge_number,
+            "is_checked_in": p.is_checked_in, "checked_in_at": p.checked_in_at,
+        })
+    return out
+
+
+def participant_purchases(db, participant: Participant) -> dict:
+    """What the participant already paid, and what they can still buy."""
+    accesses = db.execute(
+        sa.select(SessionAccess, Session.title).join(Session, Session.id == SessionAccess.session_id)
+        .where(SessionAccess.participant_id == participant.id).order_by(Session.start_time)).all()
+    paid_sessions = {a.session_id for a, _ in accesses if a.payment_status == "paid"}
+    lines = db.execute(
+        sa.select(TransactionItem, Transaction.id, Transaction.created_at)
+        .join(Transaction, Transaction.id == TransactionItem.transaction_id)
+        .where(Transaction.participant_id == participant.id, Transaction.status == "completed")
+        .order_by(Transaction.created_at)).all()
+    bought_items = {line.item_id for line, _, _ in lines if line.item_id}
+    items = db.scalars(item_query(participant.event_id, active=True)).all()
+    available = [i for i in items if i.id not in bought_items and i.session_id not in paid_sessions]
+    return {
+        "session_access": [{
+            "session": str(a.session_id), "title": title, "payment_status": a.payment_status,
+            "has_access": a.has_access, "amount_paid": money(a.amount_paid), "paid_at": a.paid_at,
+        } for a, title in accesses],
+        "paid_items": [{
+            "item": str(line.item_id) if line.item_id else None, "item_type": line.item_type, "name": line.name,
+            "price": money(line.price), "session": str(line.session_id) if line.session_id else None,
+            "transaction": str(tid), "paid_at": created,
+        } for line, tid, created in lines],
+        "available_items": serialize_items(db, available),
+    }
+
+
+# --------------------------------------------------------------------------- sales
+
+
+def _lock(db, stmt):
+    return db.execute(stmt.with_for_update().execution_options(populate_existing=True))
+
+
+def find_by_key(db, caisse_id, key):
+    return db.scalar(sa.select(Transaction).where(Transaction.caisse_id == caisse_id,
+                                                  Transaction.idempotency_key == key))
+
+
+def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, notes: str = "",
+         idempotency_key: str | None = None) -> tuple[Transaction, bool]:
+    """Record one sale in the current database transaction.
+
+    Returns ``(transaction, replayed)``; ``replayed`` is true when the
+    ``idempotency_key`` was already used by this desk for the same sale (nothing new
+    is recorded). Locks, in a fixed order so desks never deadlock: the caisse row
+    (one sale at a time per desk, which makes the idempotency check exact), the
+    participant row (no double sale of one item to one person), then the sessions
+    and stock-limited items sold (no seat sold twice).
+    """
+    _lock(db, sa.select(Caisse).where(Caisse.id == caisse.id))
+    if not isinstance(item_refs, list) or not item_refs:
+        raise errors.Invalid("items: choose at least one item", field="items")
+    if len(item_refs) > 50:
+        raise errors.Invalid("items: at most 50 items per sale", field="items")
+    item_ids = []
+    for ref in item_refs:
+        if not isinstance(ref, str | int) or isinstance(ref, bool):
+            raise errors.Invalid("items: item ids are strings", field="items")
+        try:
+            item_ids.append(uuid.UUID(str(ref)))
+        except ValueError:
+            raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref))
+    if len(set(item_ids)) != len(item_ids):
+        dup = next(str(i) for i in item_ids if item_ids.count(i) > 1)
+        raise errors.Invalid(f"items: item {dup} is listed twice", field="items", item=dup)
+    if idempotency_key:
+        previous = find_by_key(db, caisse.id, idempotency_key)
+        if previous is not None:
+            return _replay(db, previous, participant_ref, item_ids), True
+
+    participant = get_participant(db, participant_ref, caisse.event_id)
+    participant = _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
+
+    items = {i.id: i for i in db.scalars(sa.select(Item).where(Item.id.in_(item_ids)))}
+    for iid in item_ids:
+        item = items.get(iid)
+        if item is None or item.event_id != caisse.event_id:
+            raise errors.Invalid(f"items: unknown item {iid}", field="items", item=str(iid))
+        if not item.is_active:
+            raise errors.Invalid(f"items: « {item.name} » is not on sale", field="items", item=str(iid))
+        if item.item_type == "session" and item.session_id is None:
+            raise errors.Invalid(f"items: « {item.name} » has no session", field="items", item=str(iid))
+
+    # Lock what has limited seats, in id order.
+    session_ids = sorted({i.session_id for i in items.values() if i.session_id})
+    sessions = {}
+    if session_ids:
+        for s in _lock(db, sa.select(Session).where(Session.id.in_(session_ids)).order_by(Session.id)).scalars():
+            sessions[s.id] = s
+    stock_ids = sorted(i.id for i in items.values() if i.session_id is None and i.capacity is not None)
+    if stock_ids:
+        _lock(db, sa.select(Item).where(Item.id.in_(stock_ids)).order_by(Item.id)).all()
+
+    # Already paid?
+    paid_sessions = set(db.scalars(sa.select(SessionAccess.session_id).where(
+        SessionAccess.participant_id == participant.id, SessionAccess.payment_status == "paid",
+        SessionAccess.session_id.in_(session_ids)))) if session_ids else set()
+    bought = set(db.scalars(
+        sa.select(TransactionItem.item_id).join(Transaction, Transaction.id == TransactionItem.transaction_id)
+        .where(Transaction.participant_id == participant.id, Transaction.status == "completed",
+               TransactionItem.item_id.in_(item_ids))))
+    for iid in item_ids:
+        item = items[iid]
+        if iid in bought or (item.session_id and item.session_id in paid_sessions):
+            raise errors.Conflict(f"« {item.name} » is already paid by this participant", field="items",
+                                  item=str(iid))
+        if item.session_id and item.session_id in sessions and sessions[item.session_id].status == "cancelled":
+            raise errors.Invalid(f"items: « {item.name} » was cancelled", field="items", item=str(iid))
+
+    # Seats left?
+    if session_ids:
+        room_caps = dict(db.execute(sa.select(Session.id, Room.capacity).join(Room, Room.id == Session.room_id)
+                                    .where(Session.id.in_(session_ids))).all())
+        taken = dict(db.execute(sa.select(SessionAccess.session_id, sa.func.count())
+                                .where(SessionAccess.session_id.in_(session_ids),
+                                       SessionAccess.payment_status == "paid")
+                                .group_by(SessionAccess.session_id)).all())
+        for iid in item_ids:
+            item = items[iid]
+            if item.session_id:
+                s = sessions[item.session_id]
+                cap = s.capacity if s.capacity is not None else room_caps.get(s.id)
+                if cap is not None and taken.get(s.id, 0) >= cap:
+                    raise errors.Conflict(f"« {item.name} » is full ({cap} seats)", field="items",
+                                          item=str(iid), code_detail="full")
+    if stock_ids:
+        sold = _sold_counts(db, stock_ids)
+        for iid in stock_ids:
+            if sold.get(iid, 0) >= items[iid].capacity:
+                raise errors.Conflict(f"« {items[iid].name} » is sold out", field="items", item=str(iid),
+                                      code_detail="full")
+
+    now = utcnow()
+    user = db.get(User, participant.user_id)
+    total = sum((items[i].price for i in item_ids), ZERO).quantize(decimal.Decimal("0.01"))
+    txn = Transaction(event_id=caisse.event_id, caisse_id=caisse.id, participant_id=participant.id,
+                      participant_name=user.full_name if user else "", participant_email=user.email if user else "",
+                      total=total, payment_method=payment_method, status="completed", notes=notes or "",
+                      created_at=now, idempotency_key=idempotency_key or None)
+    db.add(txn)
+    db.flush()
+    for iid in item_ids:
+        item = items[iid]
+        db.add(TransactionItem(transaction_id=txn.id, item_id=item.id, session_id=item.session_id,
+                               item_type=item.item_type, name=item.name, price=item.price))
+        if item.session_id:
+            access = db.scalar(sa.select(SessionAccess).where(SessionAccess.participant_id == participant.id,
+                                                              SessionAccess.session_id == item.session_id))
+            if access is None:
+                access = SessionAccess(participant_id=participant.id, session_id=item.session_id, registered_at=now)
+                db.add(access)
+            access.payment_status = "paid"
+            access.has_access = True
+            access.amount_paid = item.price
+            access.paid_at = now
+            access.granted_at = now
+    if not participant.is_checked_in:
+        participant.is_checked_in = True
+        participant.checked_in_at = now
+    db.flush()
+    return txn, False
+
+
+def _replay(db, previous: Transaction, participant_ref, item_ids) -> Transaction:
+    same_items = set(db.scalars(sa.select(TransactionItem.item_id)
+                                .where(TransactionItem.transaction_id == previous.id))) == set(item_ids)
+    try:
+        same_participant = previous.participant_id == uuid.UUID(str(participant_ref))
+    except ValueError:
+        same_participant = False
+    if not same_participant or not same_items:
+        raise errors.Conflict("This Idempotency-Key was already used for another sale", field="Idempotency-Key")
+    return previous
+
+
+def cancel(db, caisse: Caisse, transaction_id, reason: str) -> Transaction:
+    """Cancel one of the desk's own sales; the atelier accesses it granted are refunded."""
+    reason = (reason or "").strip()
+    try:
+        tid = uuid.UUID(str(transaction_id))
+    except ValueError:
+        raise errors.NotFound("Transaction not found")
+    txn = _lock(db, sa.select(Transaction).where(Transaction.id == tid)).scalar_one_or_none()
+    if txn is None or txn.caisse_id != caisse.id:
+        raise errors.NotFound("Transaction not found")
+    if not reason:
+        raise errors.Invalid("reason: required", field="reason")
+    if txn.status == "cancelled":
+        raise errors.Conflict("This transaction is already cancelled")
+    now = utcnow()
+    txn.status = "cancelled"
+    txn.cancelled_at = now
+    txn.cancelled_reason = reason
+    txn.cancelled_by_caisse_id = caisse.id
+    session_ids = list(db.scalars(sa.select(TransactionItem.session_id).where(
+        TransactionItem.transaction_id == txn.id, TransactionItem.session_id.is_not(None))))
+    if session_ids and txn.participant_id:
+        for access in _lock(db, sa.select(SessionAccess).where(
+                SessionAccess.participant_id == txn.participant_id,
+                SessionAccess.session_id.in_(session_ids))).scalars():
+            access.payment_status = "refunded"
+            access.has_access = False
+    db.flush()
+    return txn
+
+
+# --------------------------------------------------------------------------- transaction lists
+
+
+def parse_date(value, field, end=False):
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            d = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.timezone.utc)
+            return d + dt.timedelta(days=1) if end else d
+        d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field)
+    return d if d.tzinfo else d.replace(tzinfo=dt.timezone.utc)
+
+
+def transaction_filters(event_id, q: dict, caisse_id=None) -> list:
+    conds = [Transaction.event_id == event_id]
+    if caisse_id is not None:
+        conds.append(Transaction.caisse_id == caisse_id)
+    elif q.get("caisse"):
+        conds.append(Transaction.caisse_id == _uuid(q["caisse"], "caisse"))
+    start = parse_date(q.get("date_from"), "date_from")
+    end = parse_date(q.get("date_to"), "date_to", end=True)
+    if start:
+        conds.append(Transaction.created_at >= start)
+    if end:
+        conds.append(Transaction.created_at < end if len(str(q.get("date_to"))) == 10
+                     else Transaction.created_at <= end)
+    if q.get("status"):
+        conds.append(Transaction.status == q["status"])
+    if q.get("payment_method"):
+        conds.append(Transaction.payment_method == q["payment_method"])
+    if q.get("participant"):
+        conds.append(Transaction.participant_id == _uuid(q["participant"], "participant"))
+    return conds
+
+
+def transaction_query(conds):
+    return sa.select(Transaction).where(*conds).order_by(Transaction.created_at.desc(), Transaction.id)
+
+
+def totals(db, conds) -> dict:
+    row = db.execute(sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((Transaction.status == "completed", Transaction.total), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((Transaction.status == "completed", 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((Transaction.status == "cancelled", Transaction.total), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((Transaction.status == "cancelled", 1), else_=0)), 0),
+    ).where(*conds)).one()
+    return {"count": row[0], "revenue": money(row[1]), "completed": int(row[2]),
+            "cancelled_amount": money(row[3]), "cancelled": int(row[4])}
+
+
+def serialize_transactions(db, txns: list[Transaction]) -> list[dict]:
+    ids = [t.id for t in txns]
+    lines: dict = {t.id: [] for t in txns}
+    if ids:
+        for line in db.scalars(sa.select(TransactionItem).where(TransactionItem.transaction_id.in_(ids))
+                               .order_by(TransactionItem.transaction_id, TransactionItem.name, TransactionItem.id)):
+            lines[line.transaction_id].append(line)
+    cids = {t.caisse_id for t in txns} | {t.cancelled_by_caisse_id for t in txns if t.cancelled_by_caisse_id}
+    names = dict(db.execute(sa.select(Caisse.id, Caisse.name).where(Caisse.id.in_(cids))).all()) if cids else {}
+    return [{
+        "id": str(t.id), "event": str(t.event_id), "caisse": str(t.caisse_id), "caisse_name": names.get(t.caisse_id),
+        "participant": str(t.participant_id) if t.participant_id else None,
+        "participant_name": t.participant_name, "participant_email": t.participant_email,
+        "total": money(t.total), "payment_method": t.payment_method, "status": t.status, "notes": t.notes,
+        "created_at": t.created_at, "cancelled_at": t.cancelled_at, "cancelled_reason": t.cancelled_reason,
+        "cancelled_by": str(t.cancelled_by_caisse_id) if t.cancelled_by_caisse_id else None,
+        "cancelled_by_name": names.get(t.cancelled_by_caisse_id),
+        "items": [{"id": str(li.id), "item": str(li.item_id) if li.item_id else None, "item_type": li.item_type,
+                   "name": li.name, "price": money(li.price),
+                   "session": str(li.session_id) if li.session_id else None} for li in lines[t.id]],
+    } for t in txns]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _day(db, col):
+    if db.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", col), sa.Date)
+    return sa.func.date(col)
+
+
+def statistics(db, event_id, conds=None) -> dict:
+    """Figures of an event's sales, all from SQL aggregates. Revenue counts completed sales only."""
+    conds = conds if conds is not None else [Transaction.event_id == event_id]
+    done = [*conds, Transaction.status == "completed"]
+    summary = totals(db, conds)
+    unique = db.scalar(sa.select(sa.func.count(sa.distinct(Transaction.participant_id))).where(*done))
+    per_caisse = db.execute(
+        sa.select(Caisse.id, Caisse.name, sa.func.count(Transaction.id), sa.func.coalesce(sa.func.sum(Transaction.total), 0))
+        .join(Transaction, Transaction.caisse_id == Caisse.id).where(*done)
+        .group_by(Caisse.id, Caisse.name).order_by(Caisse.name)).all()
+    per_item = db.execute(
+        sa.select(TransactionItem.item_id, TransactionItem.name, TransactionItem.item_type, sa.func.count(),
+                  sa.func.sum(TransactionItem.price))
+        .join(Transaction, Transaction.id == TransactionItem.transaction_id).where(*done)
+        .group_by(TransactionItem.item_id, TransactionItem.name, TransactionItem.item_type)
+        .order_by(TransactionItem.name)).all()
+    per_method = db.execute(
+        sa.select(Transaction.payment_method, sa.func.count(), sa.func.sum(Transaction.total)).where(*done)
+        .group_by(Transaction.payment_method).order_by(Transaction.payment_method)).all()
+    day = _day(db, Transaction.created_at).label("day")
+    per_day = db.execute(sa.select(day, sa.func.count(), sa.func.sum(Transaction.total)).where(*done)
+                         .group_by(day).order_by(day)).all()
+    return {
+        "total_revenue": summary["revenue"], "transactions": summary["completed"],
+        "cancelled_transactions": summary["cancelled"], "cancelled_amount": summary["cancelled_amount"],
+        "unique_participants": unique or 0,
+        "average_basket": money(decimal.Decimal(summary["revenue"]) / summary["completed"])
+        if summary["completed"] else money(0),
+        "per_caisse": [{"caisse": str(c), "name": n, "transactions": k, "revenue": money(s)}
+                       for c, n, k, s in per_caisse],
+        "per_item": [{"item": str(i) if i else None, "name": n, "item_type": t, "quantity": k, "revenue": money(s)}
+                     for i, n, t, k, s in per_item],
+        "per_payment_method": [{"payment_method": m, "transactions": k, "revenue": money(s)}
+                               for m, k, s in per_method],
+        "per_day": [{"date": str(d), "transactions": k, "revenue": money(s)} for d, k, s in per_day],
+    }
+
+
+def event_statistics(db, event_id) -> dict:
+    s = statistics(db, event_id)
+    return {"revenue": s["total_revenue"], "transactions": s["transactions"],
+            "cancelled_transactions": s["cancelled_transactions"], "unique_participants": s["unique_participants"],
+            "caisses": db.scalar(sa.select(sa.func.count()).select_from(Caisse).where(Caisse.event_id == event_id)),
+            "per_payment_method": s["per_payment_method"]}
+
+
+def export_for_caisse_user(db, user) -> list[dict]:
+    """Sales made to ``user`` (for their personal data export)."""
+    rows = db.scalars(sa.select(Transaction).join(Participant, Participant.id == Transaction.participant_id)
+                      .where(Participant.user_id == user.id).order_by(Transaction.created_at)).all()
+    return serialize_transactions(db, rows)

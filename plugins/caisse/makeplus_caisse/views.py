@@ -1,0 +1,355 @@
+"""REST services of the caisse plugin.
+
+* ``/api/caisse/caisses/``, ``/api/caisse/items/``, ``/api/caisse/transactions/``,
+  ``/api/caisse/statistics/``: back office, user token of a gestionnaire of the
+  event or a platform admin.
+* ``/api/caisse/auth/login/``: a caisse logs in (public, rate-limited).
+* ``/api/caisse/pos/...``: the point of sale, caisse token only (see ``auth.py``).
+"""
+from __future__ import annotations
+
+from pyramid.response import FileIter, Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from makeplus_core import api, errors
+from makeplus_core.auth.models import User
+from makeplus_core.auth.services import event_json
+from makeplus_core.events.models import Event
+
+from . import auth, schemas, services
+from .models import Caisse, Item, Transaction
+
+UUID = "{id:[0-9a-fA-F-]{32,36}}"
+PUBLIC = NO_PERMISSION_REQUIRED
+
+caisses = api.service("caisse-caisses", "/api/caisse/caisses/", "Cash desks of my event (gestionnaire)")
+caisse_one = api.service("caisse-caisse", f"/api/caisse/caisses/{UUID}/", "One cash desk (gestionnaire)")
+login = api.service("caisse-login", "/api/caisse/auth/login/", "A cash desk logs in: caisse token")
+me = api.service("caisse-me", "/api/caisse/auth/me/", "The logged-in cash desk (caisse token)")
+items = api.service("caisse-items", "/api/caisse/items/", "Payable items of my event (gestionnaire)")
+items_sync = api.service("caisse-items-sync", "/api/caisse/items/sync/",
+                         "Create/refresh the items of every paid atelier (gestionnaire)")
+item_one = api.service("caisse-item", f"/api/caisse/items/{UUID}/", "One payable item (gestionnaire)")
+bo_transactions = api.service("caisse-transactions", "/api/caisse/transactions/",
+                              "Every sale of my event with totals (gestionnaire)")
+bo_transaction = api.service("caisse-transaction", f"/api/caisse/transactions/{UUID}/", "One sale (gestionnaire)")
+bo_export = api.service("caisse-transactions-export", "/api/caisse/transactions/export/",
+                        "Sales of my event as an Excel file (gestionnaire)")
+bo_stats = api.service("caisse-statistics", "/api/caisse/statistics/", "Sales statistics (gestionnaire)")
+pos_items = api.service("caisse-pos-items", "/api/caisse/pos/items/", "Items on sale (caisse token)")
+pos_participants = api.service("caisse-pos-participants", "/api/caisse/pos/participants/",
+                               "Find participants by name, e-mail, badge or scanned QR (caisse token)")
+pos_participant = api.service("caisse-pos-participant", f"/api/caisse/pos/participants/{UUID}/",
+                              "A participant: paid and still buyable items (caisse token)")
+pos_badge = api.service("caisse-pos-badge", f"/api/caisse/pos/participants/{UUID}/badge.pdf",
+                        "Print-ready badge PDF (?size=a6|cr80|a4) (caisse token)")
+pos_transactions = api.service("caisse-pos-transactions", "/api/caisse/pos/transactions/",
+                               "Sell (Idempotency-Key honoured) / this desk's history (caisse token)")
+pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transactions/{UUID}/",
+                              "One sale of this desk (caisse token)")
+pos_cancel = api.service("caisse-pos-cancel", f"/api/caisse/pos/transactions/{UUID}/cancel/",
+                         "Cancel a sale of this desk, with a reason (caisse token)")
+
+
+# --------------------------------------------------------------------------- back office
+
+
+def _no_content():
+    resp = Response(status=204)
+    del resp.content_type
+    return resp
+
+
+def _gestionnaire(request):
+    event_id = api.require_event(request)
+    api.require_gestionnaire(request, event_id=event_id)
+    return event_id
+
+
+def _caisse_json(request, objs):
+    return services.serialize_caisses(request.dbsession, objs)
+
+
+@caisses.get()
+def list_caisses(request):
+    event_id = _gestionnaire(request)
+    stmt = services.sa.select(Caisse).where(Caisse.event_id == event_id).order_by(Caisse.name, Caisse.id)
+    return api.paginate(request, stmt, lambda rows: _caisse_json(request, rows))
+
+
+@caisses.post(schema=api.doc(schemas.CaisseSchema))
+def create_caisse(request):
+    event_id = _gestionnaire(request)
+    data = api.validate(schemas.CaisseSchema(), api.json_body(request))
+    obj = services.create_caisse(request.dbsession, event_id, data, created_by_id=api.identity(request).user_id)
+    request.response.status = 201
+    return _caisse_json(request, [obj])[0]
+
+
+def _get_caisse(request):
+    event_id = _gestionnaire(request)
+    return api.get_or_404(request.dbsession, Caisse, request.matchdict["id"], event_id, label="Caisse")
+
+
+@caisse_one.get()
+def get_caisse(request):
+    return _caisse_json(request, [_get_caisse(request)])[0]
+
+
+@caisse_one.patch(schema=api.doc(schemas.CaisseSchema))
+@caisse_one.put(schema=api.doc(schemas.CaisseSchema))
+def update_caisse(request):
+    obj = _get_caisse(request)
+    raw = api.json_body(request)
+    raw.pop("event", None)
+    schema = schemas.CaisseSchema()
+    if request.method == "PUT" and "password" not in raw:
+        schema["password"].missing = __import__("colander").drop  # PUT may keep the password
+    data = api.validate(schema, raw, partial=request.method == "PATCH")
+    services.update_caisse(request.dbsession, obj, data)
+    return _caisse_json(request, [obj])[0]
+
+
+@caisse_one.delete()
+def delete_caisse(request):
+    services.delete_caisse(request.dbsession, _get_caisse(request))
+    return _no_content()
+
+
+@items.get()
+def list_items(request):
+    event_id = _gestionnaire(request)
+    db = request.dbsession
+    if services.event_items_missing(db, event_id):  # plugin enabled on an event that already had ateliers
+        services.sync_event_items(db, event_id)
+    active = api.parse_bool(api.param(request, "is_active", "active"), "is_active")
+    stmt = services.item_query(event_id, active=active, item_type=api.param(request, "item_type", "type"),
+                               search=api.param(request, "search", "q"))
+    return api.paginate(request, stmt, lambda rows: services.serialize_items(db, rows))
+
+
+@items.post(schema=api.doc(schemas.ItemSchema))
+def create_item(request):
+    event_id = _gestionnaire(request)
+    data = api.validate(schemas.ItemSchema(), api.json_body(request))
+    obj = services.create_item(request.dbsession, event_id, data)
+    request.response.status = 201
+    return services.serialize_items(request.dbsession, [obj])[0]
+
+
+@items_sync.post()
+def sync_items(request):
+    event_id = _gestionnaire(request)
+    touched = services.sync_event_items(request.dbsession, event_id)
+    return {"synced": touched}
+
+
+def _get_item(request):
+    event_id = _gestionnaire(request)
+    return api.get_or_404(request.dbsession, Item, request.matchdict["id"], event_id, label="Item")
+
+
+@item_one.get()
+def get_item(request):
+    return services.serialize_items(request.dbsession, [_get_item(request)])[0]
+
+
+@item_one.patch(schema=api.doc(schemas.ItemSchema))
+@item_one.put(schema=api.doc(schemas.ItemSchema))
+def update_item(request):
+    obj = _get_item(request)
+    raw = api.json_body(request)
+    raw.pop("event", None)
+    data = api.validate(schemas.ItemSchema(), raw, partial=request.method == "PATCH")
+    if request.method == "PATCH":
+        data = {k: v for k, v in data.items() if k in raw}
+    services.update_item(request.dbsession, obj, data)
+    return services.serialize_items(request.dbsession, [obj])[0]
+
+
+@item_one.delete()
+def delete_item(request):
+    services.delete_item(request.dbsession, _get_item(request))
+    return _no_content()
+
+
+def _query(request) -> dict:
+    raw = {k: api.param(request, k, f"{k}_id") for k in ("participant", "caisse")}
+    for k in ("date_from", "date_to", "status", "payment_method"):
+        raw[k] = request.GET.get(k)
+    raw = {k: v for k, v in raw.items() if v not in (None, "")}
+    return api.validate(schemas.TransactionQuery(), raw, partial=True)
+
+
+@bo_transactions.get(schema=api.doc(querystring=schemas.TransactionQuery))
+def list_event_transactions(request):
+    event_id = _gestionnaire(request)
+    db = request.dbsession
+    conds = services.transaction_filters(event_id, _query(request))
+    page = api.paginate(request, services.transaction_query(conds),
+                        lambda rows: services.serialize_transactions(db, rows))
+    page["totals"] = services.totals(db, conds)
+    return page
+
+
+@bo_transaction.get()
+def get_event_transaction(request):
+    event_id = _gestionnaire(request)
+    obj = api.get_or_404(request.dbsession, Transaction, request.matchdict["id"], event_id, label="Transaction")
+    return services.serialize_transactions(request.dbsession, [obj])[0]
+
+
+@bo_stats.get(schema=api.doc(querystring=schemas.TransactionQuery))
+def statistics(request):
+    event_id = _gestionnaire(request)
+    q = _query(request)
+    q.pop("status", None)
+    conds = services.transaction_filters(event_id, q)
+    return services.statistics(request.dbsession, event_id, conds)
+
+
+@bo_export.get(schema=api.doc(querystring=schemas.TransactionQuery))
+def export_transactions(request):
+    from .export import write_xlsx
+
+    event_id = _gestionnaire(request)
+    conds = services.transaction_filters(event_id, _query(request))
+    tmp = write_xlsx(request.dbsession, conds)
+    resp = Response(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp.app_iter = FileIter(tmp)
+    resp.headers["Content-Disposition"] = 'attachment; filename="caisse-transactions.xlsx"'
+    return resp
+
+
+# --------------------------------------------------------------------------- caisse login
+
+
+def _login_payload(request, caisse):
+    event = request.dbsession.get(Event, caisse.event_id)
+    token = auth.create_token(request.registry, caisse)
+    return {"access": token, "token": token, "token_type": "Bearer",
+            "caisse": {"id": str(caisse.id), "name": caisse.name, "email": caisse.email,
+                       "event": str(caisse.event_id)},
+            "event": event_json(request, event)}
+
+
+@login.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
+def caisse_login(request):
+    data = api.validate(schemas.LoginSchema(), api.json_body(request))
+    limiter = request.registry.get("rate_limiter")
+    if limiter is not None:
+        limiter.hit(request, "login", f"caisse:{services.normalize_email(data['email'])}")
+    caisse = services.authenticate(request.dbsession, data["email"], data["password"])
+    return _login_payload(request, caisse)
+
+
+@me.get(permission=PUBLIC)
+def caisse_me(request):
+    caisse = auth.caisse_from_request(request)
+    event = request.dbsession.get(Event, caisse.event_id)
+    return {"caisse": {"id": str(caisse.id), "name": caisse.name, "email": caisse.email,
+                       "event": str(caisse.event_id)}, "event": event_json(request, event)}
+
+
+# --------------------------------------------------------------------------- point of sale
+
+
+@pos_items.get(permission=PUBLIC)
+def pos_list_items(request):
+    caisse = auth.caisse_from_request(request)
+    db = request.dbsession
+    stmt = services.item_query(caisse.event_id, active=True)
+    return api.paginate(request, stmt, lambda rows: services.serialize_items(db, rows))
+
+
+@pos_participants.get(permission=PUBLIC)
+def pos_find_participants(request):
+    caisse = auth.caisse_from_request(request)
+    db = request.dbsession
+    stmt = services.participant_query(caisse.event_id, api.param(request, "q", "search"))
+    return api.paginate(request, stmt, lambda rows: services.serialize_participants(db, rows))
+
+
+@pos_participant.get(permission=PUBLIC)
+def pos_get_participant(request):
+    caisse = auth.caisse_from_request(request)
+    db = request.dbsession
+    participant = services.get_participant(db, request.matchdict["id"], caisse.event_id)
+    data = services.serialize_participants(db, [participant])[0]
+    data.update(services.participant_purchases(db, participant))
+    return data
+
+
+@pos_badge.get(permission=PUBLIC)
+def pos_badge_pdf(request):
+    from .badge import SIZES, render_badge
+
+    caisse = auth.caisse_from_request(request)
+    db = request.dbsession
+    size = (request.GET.get("size") or "a6").lower()
+    if size not in SIZES:
+        raise errors.Invalid(f"size: one of {', '.join(SIZES)}", field="size")
+    participant = services.get_participant(db, request.matchdict["id"], caisse.event_id)
+    info = services.serialize_participants(db, [participant])[0]
+    purchases = services.participant_purchases(db, participant)
+    paid = [a["title"] for a in purchases["session_access"] if a["payment_status"] == "paid" and a["has_access"]]
+    user = db.get(User, participant.user_id)
+    event = db.get(Event, participant.event_id)
+    pdf = render_badge(user, participant, event, info["role"], paid, size=size)
+    resp = Response(body=pdf, content_type="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="badge-{participant.badge_number}.pdf"'
+    return resp
+
+
+@pos_transactions.get(permission=PUBLIC, schema=api.doc(querystring=schemas.TransactionQuery))
+def pos_history(request):
+    caisse = auth.caisse_from_request(request)
+    db = request.dbsession
+    q = _query(request)
+    q.pop("caisse", None)
+    conds = services.transaction_filters(caisse.event_id, q, caisse_id=caisse.id)
+    page = api.paginate(request, services.transaction_query(conds),
+                        lambda rows: services.serialize_transactions(db, rows))
+    page["totals"] = services.totals(db, conds)
+    return page
+
+
+@pos_transactions.post(permission=PUBLIC, schema=api.doc(schemas.SaleSchema))
+def pos_sell(request):
+    caisse = auth.caisse_from_request(request)
+    key = (request.headers.get("Idempotency-Key") or "").strip() or None
+    if key is not None and len(key) > 200:
+        raise errors.Invalid("Idempotency-Key: at most 200 characters", field="Idempotency-Key")
+    raw = api.json_body(request)
+    data = api.validate(schemas.SaleSchema(), raw)
+    txn, replayed = services.sell(request.dbsession, caisse, data["participant"], raw.get("items"),
+                                  data["payment_method"], data.get("notes", ""), idempotency_key=key)
+    request.response.status = 201
+    if replayed:
+        request.response.headers["Idempotent-Replayed"] = "true"
+    return services.serialize_transactions(request.dbsession, [txn])[0]
+
+
+def _own_transaction(request, caisse):
+    obj = api.get_or_404(request.dbsession, Transaction, request.matchdict["id"], caisse.event_id,
+                         label="Transaction")
+    if obj.caisse_id != caisse.id:
+        raise errors.NotFound("Transaction not found")
+    return obj
+
+
+@pos_transaction.get(permission=PUBLIC)
+def pos_get_transaction(request):
+    caisse = auth.caisse_from_request(request)
+    return services.serialize_transactions(request.dbsession, [_own_transaction(request, caisse)])[0]
+
+
+@pos_cancel.post(permission=PUBLIC, schema=api.doc(schemas.CancelSchema))
+def pos_cancel_transaction(request):
+    caisse = auth.caisse_from_request(request)
+    raw = api.json_body(request)
+    reason = raw.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise errors.Invalid("reason: must be text", field="reason")
+    txn = services.cancel(request.dbsession, caisse, request.matchdict["id"], reason or "")
+    return services.serialize_transactions(request.dbsession, [txn])[0]
