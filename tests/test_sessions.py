@@ -173,7 +173,7 @@ def test_app_style_create_with_nulls(app, w):
 
 def test_room_id_alias_and_defaults_to_token_event(app, w):
     body = {"room_id": str(w.room2.id), "title": "No event key", "start_time": iso(w.at(1)),
-            "end_time": iso(w.at(2)), "youtube_live_url": "https://youtube.com/live/x", "unknown": [1]}
+            "end_time": iso(w.at(2)), "youtube_live_url": "https://youtube.com/live/dQw4w9WgXcQ", "unknown": [1]}
     r = app.post_json("/api/sessions/", body, headers=w.h(), status=201)
     assert r.json["room"] == str(w.room2.id) and r.json["event"] == str(w.event.id)
 
@@ -378,7 +378,7 @@ def recorder(app):
 
 def test_hooks(app, w, recorder):
     h = w.h()
-    body = app_payload(w, w.at(2), w.at(3), youtube_live_url="https://youtube.com/live/abc")
+    body = app_payload(w, w.at(2), w.at(3), youtube_live_url="https://youtube.com/live/dQw4w9WgXcQ")
     r = app.post_json("/api/sessions/", body, headers=h, status=201)
     assert r.json["extended"] is True
     sid = r.json["id"]
@@ -388,7 +388,7 @@ def test_hooks(app, w, recorder):
     app.delete(f"/api/sessions/{sid}/", headers=h)
     actions = [c[0] for c in recorder.calls]
     assert actions == ["created", "updated", "status", "deleted"]
-    assert recorder.calls[0][3] is True and recorder.calls[0][4] == "https://youtube.com/live/abc"
+    assert recorder.calls[0][3] is True and recorder.calls[0][4] == "https://youtube.com/live/dQw4w9WgXcQ"
     assert recorder.calls[1][2] == {"title": ("Keynote", "Renamed")}
     assert recorder.calls[2][2] == {"status": ("pas_encore", "en_cours")}
     # A rejected write calls nothing.

@@ -145,8 +145,8 @@ def update(db, session: Session, data: dict, pm=None, request=None) -> dict:
             changes[key] = (old, value)
             setattr(session, key, value)
     db.flush()
-    if changes:
-        notify(pm, db, session, "updated", changes, request)
+    # Also without column changes: plugins read their own body fields (e.g. youtube_live_url).
+    notify(pm, db, session, "updated", changes, request)
     return changes
 
 

@@ -335,7 +335,8 @@ def test_statistics_and_export_reflect_sale_and_cancel(app, f, db):
     pm = app.app.registry["plugin_manager"]
     out = pm.hook.makeplus_event_statistics(dbsession=db, event_id=w.event.id)
     db.commit()
-    assert {"caisse": out[0]["caisse"]} == out[0] and out[0]["caisse"]["revenue"] == "3500.00"
+    mine = [o for o in out if o and "caisse" in o]  # other plugins answer too, in any order
+    assert len(mine) == 1 and set(mine[0]) == {"caisse"} and mine[0]["caisse"]["revenue"] == "3500.00"
     app.get("/api/caisse/statistics/", headers=f.auth(w.buyer_user, w.event), status=403)
     # export
     r = app.get("/api/caisse/transactions/export/", headers=w.gh)

@@ -1,0 +1,44 @@
+"""MakePlus plugin ``qa``: questions asked by event members about sessions.
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
+``makeplus_event_statistics``. See docs/qa.md.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_qa.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_user_export(dbsession, user):
+    from .services import export_for_user
+
+    return {"qa_questions": export_for_user(dbsession, user)}
+
+
+@hookimpl
+def makeplus_event_statistics(dbsession, event_id):
+    from .services import event_statistics
+
+    return {"qa": event_statistics(dbsession, event_id)}

@@ -1,0 +1,74 @@
+"""MakePlus plugin ``youtube_live``: a YouTube live stream per session.
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``,
+``makeplus_extend_json`` (``youtube_live_url``, ``youtube_video_id`` and
+``youtube_embed_url`` in every session JSON), ``makeplus_session_changed`` (the
+``youtube_live_url`` field of the core's session create/update body) and
+``makeplus_demo_data``. See docs/youtube_live.md.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_youtube_live.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_extend_json(kind, objects, payloads, request):
+    if kind != "session" or not objects:
+        return
+    from .services import extend_sessions
+
+    db = request.dbsession if request is not None else None
+    if db is None:
+        from sqlalchemy.orm import object_session
+
+        db = object_session(objects[0])
+    if db is None:
+        return
+    extend_sessions(db, objects, payloads)
+
+
+@hookimpl
+def makeplus_session_changed(dbsession, session, action, changes, request):
+    from . import services
+
+    if action == "deleted":
+        services.clear(dbsession, session)
+        return
+    if action not in ("created", "updated") or request is None:
+        return
+    body = _json_object(request)
+    if body is not None and services.FIELD in body:
+        user = getattr(getattr(request, "identity", None), "user_id", None)
+        services.set_url(dbsession, session, body[services.FIELD], user)
+
+
+def _json_object(request):
+    ctype = getattr(request, "content_type", "") or ""
+    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return dict(request.POST)
+    try:
+        body = request.json_body if request.body else None
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)

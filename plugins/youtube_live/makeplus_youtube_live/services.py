@@ -1,0 +1,128 @@
+"""YouTube live streams of sessions: URL validation, storage, JSON extension, live list."""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import sqlalchemy as sa
+
+from makeplus_core import errors
+from makeplus_core.api import get_or_404
+from makeplus_core.rooms.models import Room
+from makeplus_core.sessions.models import Session
+
+from .models import LiveStream, embed_url, watch_url
+
+FIELD = "youtube_live_url"
+VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com"}
+SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
+MAX_URL_LENGTH = 500
+
+
+def _invalid(msg="must be a YouTube video URL: https://www.youtube.com/watch?v=ID, "
+                 "https://youtu.be/ID or https://www.youtube.com/live/ID"):
+    return errors.Invalid(f"{FIELD}: {msg}", field=FIELD)
+
+
+def parse_youtube_url(value) -> str:
+    """The 11-character video id of a YouTube watch/live/short URL; anything else is a 400.
+
+    Accepted (http or https, scheme optional, with or without www./m.):
+    ``youtube.com/watch?v=ID``, ``youtu.be/ID``, ``youtube.com/live/ID``.
+    """
+    if not isinstance(value, str):
+        raise _invalid("must be a text URL or null")
+    text = value.strip()
+    if not text or len(text) > MAX_URL_LENGTH or any(c.isspace() for c in text):
+        raise _invalid()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise _invalid()
+    if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password or port is not None:
+        raise _invalid()
+    host = (parts.hostname or "").lower()
+    path = parts.path
+    candidate = None
+    if host in YOUTUBE_HOSTS:
+        if path in ("/watch", "/watch/"):
+            values = parse_qs(parts.query).get("v", [])
+            candidate = values[0] if len(values) == 1 else None
+        else:
+            m = re.fullmatch(r"/live/([^/]+)/?", path)
+            candidate = m.group(1) if m else None
+    elif host in SHORT_HOSTS:
+        m = re.fullmatch(r"/([^/]+)/?", path)
+        candidate = m.group(1) if m else None
+    if candidate is None or not VIDEO_ID.fullmatch(candidate):
+        raise _invalid()
+    return candidate
+
+
+def describe(stream: LiveStream | None) -> dict:
+    if stream is None:
+        return {FIELD: None, "youtube_video_id": None, "youtube_embed_url": None}
+    return {FIELD: stream.url, "youtube_video_id": stream.video_id, "youtube_embed_url": embed_url(stream.video_id)}
+
+
+def get_stream(db, session_id) -> LiveStream | None:
+    return db.scalar(sa.select(LiveStream).where(LiveStream.session_id == session_id))
+
+
+def set_url(db, session: Session, value, user_id=None) -> LiveStream | None:
+    """Store (or, with ``None``/``""``, remove) the session's stream; returns it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        clear(db, session)
+        return None
+    video_id = parse_youtube_url(value)
+    stream = get_stream(db, session.id)
+    if stream is None:
+        stream = LiveStream(session_id=session.id, created_by_id=user_id, url=watch_url(video_id), video_id=video_id)
+        db.add(stream)
+    else:
+        stream.url = watch_url(video_id)
+        stream.video_id = video_id
+    db.flush()
+    return stream
+
+
+def clear(db, session: Session) -> None:
+    db.execute(sa.delete(LiveStream).where(LiveStream.session_id == session.id))
+
+
+def extend_sessions(db, sessions, payloads) -> None:
+    """Add youtube_live_url/youtube_video_id/youtube_embed_url to session JSON: one query for the page."""
+    ids = [s.id for s in sessions if getattr(s, "id", None) is not None]
+    streams = {}
+    if ids:
+        streams = {st.session_id: st for st in db.scalars(sa.select(LiveStream)
+                                                           .where(LiveStream.session_id.in_(set(ids))))}
+    for session, payload in zip(sessions, payloads):
+        payload.update(describe(streams.get(getattr(session, "id", None))))
+
+
+def get_session(db, session_id, event_id) -> Session:
+    return get_or_404(db, Session, session_id, event_id, label="Session")
+
+
+def live_sessions(db, event_id) -> list[dict]:
+    """The event's sessions that are en_cours and have a stream, by start time (one query)."""
+    rows = db.execute(
+        sa.select(Session, Room.name, LiveStream)
+        .join(LiveStream, LiveStream.session_id == Session.id)
+        .join(Room, Room.id == Session.room_id)
+        .where(Session.event_id == event_id, Session.status == "en_cours")
+        .order_by(Session.start_time, Session.id)).all()
+    out = []
+    for session, room_name, stream in rows:
+        item = {"id": str(session.id), "event": str(session.event_id), "title": session.title,
+                "room": str(session.room_id), "room_id": str(session.room_id), "room_name": room_name,
+                "speaker_name": session.speaker_name, "start_time": session.start_time,
+                "end_time": session.end_time, "status": session.status, "is_live": True}
+        item.update(describe(stream))
+        out.append(item)
+    return out
