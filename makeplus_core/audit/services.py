@@ -11,7 +11,8 @@ entry.
 
 What is recorded: every ORM insert, update and delete made by a request's session
 (API views and dashboard pages alike), except rows of the excluded tables
-(``makeplus.audit.exclude_tables``, default ``auth_sessions password_reset_tokens``)
+(``makeplus.audit.exclude_tables``, default ``auth_sessions password_reset_tokens
+room_access`` — scan decisions are journaled in ``room_access`` itself)
 and the audit rows themselves. Columns whose name looks secret (``password*``,
 ``*token*``, ``*secret*``, ``*hash*``, ``refresh_jti``) are written as ``"***"``:
 the trail says *that* a password changed, never its hash. Bulk ``UPDATE``/``DELETE``
@@ -34,7 +35,9 @@ from sqlalchemy.orm import ColumnProperty
 from ..db import utcnow
 from .models import AuditLog
 
-DEFAULT_EXCLUDED = ("auth_sessions", "password_reset_tokens")
+# room_access is itself the journal of every scan decision (who, where, when, why):
+# auditing it again would double the writes on the scan path.
+DEFAULT_EXCLUDED = ("auth_sessions", "password_reset_tokens", "room_access")
 SECRET = re.compile(r"^password|token|secret|hash|^refresh_jti$", re.I)
 REDACTED = "***"
 PENDING_KEY = "makeplus.audit.pending"
