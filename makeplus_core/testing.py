@@ -358,3 +358,26 @@ def pytest_report_header(config):
     if not os.path.exists(CHROMIUM):
         return f"browser tests: SKIPPED (no Chromium at {CHROMIUM}; apt-get install chromium)"
     return f"browser tests: Chromium at {CHROMIUM}"
+
+
+def assert_text_cells(xlsx_bytes: bytes, texts) -> None:
+    """Every ``text`` appears in the workbook exactly as typed, as text (never a formula),
+    and formula-looking ones carry Excel's quotePrefix; no cell anywhere is a formula."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from .xlsx import looks_like_formula
+
+    cells = {}
+    for ws in load_workbook(io.BytesIO(xlsx_bytes)).worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", f"formula in {ws.title}!{c.coordinate}: {c.value!r}"
+                if isinstance(c.value, str):
+                    cells.setdefault(c.value, c)
+    for text in texts:
+        assert text in cells, f"{text!r} is not in the workbook as typed"
+        assert cells[text].data_type == "s"
+        if looks_like_formula(text):
+            assert cells[text].quotePrefix, f"{text!r} has no quotePrefix"

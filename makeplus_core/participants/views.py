@@ -6,13 +6,13 @@ update or delete.
 """
 from __future__ import annotations
 
-from pyramid.response import FileIter, Response
 
 from .. import api, errors, storage
 from ..events.models import Event
 from ..roles import BADGE_ROLES, CONTROLLEUR, EXPOSANT, GESTIONNAIRE
 from . import schemas, services
-from .export import export_participants
+from .. import xlsx
+from .export import participants_sheet
 
 ID = "{id:[0-9a-fA-F-]{32,36}}"
 
@@ -123,11 +123,7 @@ def upload_plan_view(request):
 def export_view(request):
     ident, event_id, role, own = _scope(request)
     api.require_gestionnaire(request, event_id=event_id)
-    fileobj, size = export_participants(request.dbsession, event_id)
-    resp = Response(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp.app_iter = FileIter(fileobj)
-    resp.content_length = size
-    resp.headers["Content-Disposition"] = f'attachment; filename="participants-{event_id}.xlsx"'
+    resp = xlsx.xlsx_response(f"participants-{event_id}.xlsx", [participants_sheet(request.dbsession, event_id)])
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 

@@ -1,34 +1,21 @@
-"""Excel export of transactions: openpyxl write-only workbook in a temp file, streamed."""
+"""Excel export of transactions: the rows, written and streamed by makeplus_core.xlsx."""
 from __future__ import annotations
 
-import datetime as dt
 import decimal
-import tempfile
 
 import sqlalchemy as sa
-from openpyxl import Workbook
+from makeplus_core.xlsx import Sheet
 
 from .models import Caisse, Transaction, TransactionItem
 
 HEADERS = ["Date (UTC)", "Transaction", "Caisse", "Participant", "E-mail", "Articles", "Total", "Paiement",
            "Statut", "Notes", "Annulée le (UTC)", "Raison d'annulation", "Annulée par"]
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+def transactions_sheet(db, conds, batch: int = 500) -> Sheet:
+    """The matching transactions (newest first), fetched in batches as the file is written."""
+    return Sheet("Transactions", HEADERS, _rows(db, conds, batch))
 
 
-def safe(value):
-    """Cell value with no formula: text starting like one gets a leading quote."""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_DANGEROUS) else value
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
-    return value
-
-
-def write_xlsx(db, conds, batch: int = 500):
-    """Write the matching transactions (newest first) to a temp file; return the open file."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Transactions")
-    ws.append(HEADERS)
+def _rows(db, conds, batch):
     names = dict(db.execute(sa.select(Caisse.id, Caisse.name)).all())
     stmt = sa.select(Transaction).where(*conds).order_by(Transaction.created_at.desc(), Transaction.id)
     offset = 0
@@ -43,12 +30,7 @@ def write_xlsx(db, conds, batch: int = 500):
                 .order_by(TransactionItem.transaction_id, TransactionItem.name)):
             lines[tid].append(f"{name} ({price})")
         for t in rows:
-            ws.append([safe(v) for v in (
-                t.created_at, str(t.id), names.get(t.caisse_id, ""), t.participant_name, t.participant_email,
-                ", ".join(lines[t.id]), decimal.Decimal(t.total), t.payment_method, t.status, t.notes,
-                t.cancelled_at, t.cancelled_reason or "", names.get(t.cancelled_by_caisse_id, ""))])
+            yield (t.created_at, str(t.id), names.get(t.caisse_id, ""), t.participant_name, t.participant_email,
+                   ", ".join(lines[t.id]), decimal.Decimal(t.total), t.payment_method, t.status, t.notes,
+                   t.cancelled_at, t.cancelled_reason or "", names.get(t.cancelled_by_caisse_id, ""))
         offset += batch
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")
-    wb.save(tmp)
-    tmp.seek(0)
-    return tmp

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from pyramid.response import FileIter, Response
+from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from makeplus_core import api, errors
@@ -210,15 +210,13 @@ def statistics(request):
 
 @bo_export.get(schema=api.doc(querystring=schemas.TransactionQuery))
 def export_transactions(request):
-    from .export import write_xlsx
+    from makeplus_core.xlsx import xlsx_response
+
+    from .export import transactions_sheet
 
     event_id = _gestionnaire(request)
     conds = services.transaction_filters(event_id, _query(request))
-    tmp = write_xlsx(request.dbsession, conds)
-    resp = Response(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp.app_iter = FileIter(tmp)
-    resp.headers["Content-Disposition"] = 'attachment; filename="caisse-transactions.xlsx"'
-    return resp
+    return xlsx_response("caisse-transactions.xlsx", [transactions_sheet(request.dbsession, conds)])
 
 
 # --------------------------------------------------------------------------- caisse login

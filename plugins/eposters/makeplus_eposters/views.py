@@ -15,7 +15,7 @@ from makeplus_core.roles import GESTIONNAIRE
 
 from . import schemas, services
 from .models import STATUSES, Submission
-from .xlsx import xlsx_response
+from makeplus_core.xlsx import Sheet, xlsx_response
 
 PUBLIC = NO_PERMISSION_REQUIRED
 EV = "{event_id:[0-9a-fA-F-]{32,36}}"
@@ -286,4 +286,4 @@ def gallery(request):
 def export(request):
     ident, event, role = _gestionnaire_scope(request)
     rows = services.export_rows(request.dbsession, event.id)
-    return xlsx_response(f"eposters-{event.id}.xlsx", "Contributions", services.EXPORT_COLUMNS, rows)
+    return xlsx_response(f"eposters-{event.id}.xlsx", [Sheet("Contributions", services.EXPORT_COLUMNS, rows)])
