@@ -83,6 +83,7 @@ def main(global_config=None, **settings):
         config.include(".cors")
         config.include(".mail")
         config.include(".ratelimit")
+        config.include(".idempotency")
         config.include(".storage")
         config.include(".web")
         for domain in CORE_DOMAINS:
