@@ -366,6 +366,7 @@ def room_assign(request):
     try:
         values = api.validate(staff_schemas.RoomAssignmentSchema(), {k: v for k, v in data.items() if k in (
             "user", "room", "role", "start_time", "end_time")})
+        values["room"] = room.id
         staff_services.create_room_assignment(request.dbsession, event.id, values,
                                               assigned_by_id=request.identity.user_id)
     except errors.DomainError as exc:
@@ -533,8 +534,13 @@ def _quick_user(request, event):
             raise errors.Invalid("password: at least 8 characters", field="password")
         user = auth_services.create_user(db, email=email, password=password,
                                          first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
-    staff_services.create_user_assignment(db, event, {"user": user.id, "role": role},
-                                          assigned_by_id=request.identity.user_id)
+    try:
+        staff_services.create_user_assignment(db, event, {"user": user.id, "role": role},
+                                              assigned_by_id=request.identity.user_id)
+    except errors.DomainError as exc:
+        if exc.field == "user":  # the form names the person by e-mail
+            exc.field, exc.message = "email", exc.message.replace("user: ", "email: ", 1)
+        raise
     return user
 
 
