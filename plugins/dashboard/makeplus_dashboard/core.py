@@ -81,6 +81,9 @@ class Dashboard:
         self.pages: dict[str, Page] = {}
         self.fields: list[Field] = []
         self._plugin = None
+        from . import charts
+
+        self.charts = charts  # bar_chart(data, title) / line_chart(series, labels, title): SVG strings
 
     def add_page(self, name, path, view, template, title, nav=True, order=100, methods=("GET",)):
         if name in self.pages:
@@ -100,7 +103,26 @@ class Dashboard:
 
     @staticmethod
     def url(request, name, event, **kw):
-        return request.route_url(f"dashboard.page.{name}", event=str(getattr(event, "id", event)), **kw)
+        return request.route_url(f"dashboard.page.{name}", event=str(getattr(event, "id", event)),
+                                 **{k: str(v) for k, v in kw.items()})
+
+    def redirect(self, request, name, event, **kw):
+        """A 302 to a page (the answer to a successful POST)."""
+        return HTTPFound(location=self.url(request, name, event, **kw))
+
+    @staticmethod
+    def flash(request, message):
+        request.session.flash(message)
+
+    @staticmethod
+    def paginate(request, stmt, size=PAGE_SIZE, scalars=True):
+        """``?q=&page=`` pagination of ``stmt`` (see the ``pager``/``search`` macros)."""
+        return paginate(request, request.dbsession, stmt, size, scalars)
+
+    @staticmethod
+    def form(request, *skip):
+        """The posted fields without the CSRF token and blank values."""
+        return post_data(request, *skip)
 
 
 def dashboard_of(request) -> Dashboard:
