@@ -29,7 +29,7 @@ def _nice_max(value: float) -> float:
     return float(((int(value) // step) + 1) * step)
 
 
-def bar_chart(data, title: str = "", width: int = 640, height: int = 260, unit: str = "",
+def bar_chart(data, title: str = "", width: int = 900, height: int = 280, unit: str = "",
               color: str = PALETTE[0]) -> str:
     """``data``: a list of ``(label, value)``. Returns an ``<svg>`` string (empty state included)."""
     data = [(str(label), _num(value)) for label, value in data]
@@ -63,7 +63,7 @@ def bar_chart(data, title: str = "", width: int = 640, height: int = 260, unit: 
     return "".join(out)
 
 
-def line_chart(series, labels, title: str = "", width: int = 640, height: int = 260, area: bool = True,
+def line_chart(series, labels, title: str = "", width: int = 900, height: int = 280, area: bool = True,
                unit: str = "") -> str:
     """``series``: a list of ``(name, [values…])`` aligned on ``labels`` (x axis). One polyline per
     series (filled below when ``area``), a legend, a ``<title>`` per point."""
