@@ -215,3 +215,38 @@ def makeplus_access_recorded(dbsession, request, access, attempt):
 
     The return value is ignored.
     """
+
+
+@hookspec
+def makeplus_dashboard_pages(dashboard):
+    """Contribute pages (and menu entries, and form fields) to the web dashboard.
+
+    Called once, at application start-up, by the ``dashboard`` plugin's
+    ``makeplus_includeme`` (never when the dashboard plugin is disabled; a disabled
+    plugin is not called, so its pages and menu entries do not exist).
+
+    :param dashboard: a ``makeplus_dashboard.core.Dashboard`` offering
+
+        * ``add_page(name, path, view, template, title, nav=True, order=100,
+          methods=("GET",))``: a page of an event at
+          ``/dashboard/events/{event}/<path>/`` (``path`` may hold route placeholders
+          such as ``{id:\\d+}``; such pages are not in the menu). ``view(request,
+          event)`` returns a dict for ``template`` (an asset spec such as
+          ``makeplus_annonces:templates/dashboard.jinja2`` that extends
+          ``makeplus_dashboard:templates/base.jinja2``) or a Response (a redirect
+          after a successful POST). The dashboard has already checked the caller is a
+          platform admin or the event's gestionnaire (others: 404, nobody: login
+          page) and the CSRF token of POSTs. A ``makeplus_core.errors.DomainError``
+          raised by a POST re-renders the page (the view is called again as a GET)
+          with ``errors`` ({field: message}) and ``form`` (what was typed), with the
+          error's status; nothing is committed. ``nav`` entries appear in the event
+          menu sorted by ``order`` then title.
+        * ``add_field(form, name, label, value=None, help="", input_type="text")``: an
+          extra input on a core form (``form="session"``: the session create/edit
+          form and the wizard's session step; the posted value reaches the plugin
+          through ``makeplus_session_changed`` as ``request.POST[name]``).
+          ``value(request, obj)`` gives the current value when editing.
+        * ``url(request, name, event, **placeholders)``: the URL of a page.
+
+    The return value is ignored.
+    """

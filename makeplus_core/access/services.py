@@ -153,3 +153,26 @@ def reissue_badge(db, user) -> User:
     badges.issue_badge(user)
     db.flush()
     return user
+
+
+def scans_per_hour(db, event_id, status: str = "granted") -> list[dict]:
+    """Room scans of an event per (room, UTC hour), one grouped query.
+
+    ``[{"room_id", "room_name", "hour": "YYYY-MM-DD HH:00", "scans"}]`` ordered by hour
+    then room name; ``status`` ``"granted"`` (default), ``"denied"`` or ``None`` (both).
+    """
+    from ..rooms.models import Room
+
+    if db.get_bind().dialect.name == "postgresql":
+        hour = sa.func.to_char(sa.func.date_trunc("hour", sa.func.timezone("UTC", RoomAccess.access_time)),
+                               "YYYY-MM-DD HH24:00")
+    else:
+        hour = sa.func.strftime("%Y-%m-%d %H:00", RoomAccess.access_time)
+    hour = hour.label("hour")
+    stmt = (sa.select(RoomAccess.room_id, Room.name, hour, sa.func.count())
+            .join(Room, Room.id == RoomAccess.room_id)
+            .where(RoomAccess.event_id == event_id, RoomAccess.room_id.is_not(None)))
+    if status:
+        stmt = stmt.where(RoomAccess.status == status)
+    rows = db.execute(stmt.group_by(RoomAccess.room_id, Room.name, hour).order_by(hour, Room.name)).all()
+    return [{"room_id": rid, "room_name": name, "hour": h, "scans": int(n)} for rid, name, h, n in rows]

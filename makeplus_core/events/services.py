@@ -224,6 +224,19 @@ def totals(db, event_ids) -> dict:
     return out
 
 
+def checked_in_totals(db, event_ids) -> dict:
+    """``{event_id: checked-in participants}`` (one grouped query)."""
+    from ..participants.models import Participant
+
+    ids = list(event_ids)
+    out = {eid: 0 for eid in ids}
+    if ids:
+        rows = db.execute(sa.select(Participant.event_id, sa.func.count()).where(
+            Participant.event_id.in_(ids), Participant.is_checked_in.is_(True)).group_by(Participant.event_id))
+        out.update({eid: int(n) for eid, n in rows})
+    return out
+
+
 def statistics(db, event: Event, pm=None) -> dict:
     """The event's figures, with SQL aggregates, plus each plugin's own section."""
     from ..access.models import SessionAccess

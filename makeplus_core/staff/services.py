@@ -183,8 +183,14 @@ def serialize_room_assignments(request, objs) -> list[dict]:
 # --------------------------------------------------------------------------- user assignments
 
 
-def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role=None, is_active=None):
+def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role=None, is_active=None,
+                               search=None):
     stmt = sa.select(UserEventAssignment).where(UserEventAssignment.event_id == event_id)
+    if search:
+        pattern = f"%{search.strip()}%"
+        stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(sa.or_(
+            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
+            (User.first_name + " " + User.last_name).ilike(pattern), User.badge_id.ilike(pattern)))
     if own_user_id is not None:
         stmt = stmt.where(UserEventAssignment.user_id == own_user_id)
     if user_id is not None:

@@ -50,3 +50,10 @@ def makeplus_user_export(dbsession, user):
     from .services import export_for_caisse_user
 
     return {"caisse_purchases": export_for_caisse_user(dbsession, user)}
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    from .dashboard import register
+
+    register(dashboard)

@@ -42,3 +42,10 @@ def makeplus_event_statistics(dbsession, event_id):
     from .services import event_statistics
 
     return {"qa": event_statistics(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    from .dashboard import register
+
+    register(dashboard)

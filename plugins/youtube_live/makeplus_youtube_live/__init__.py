@@ -72,3 +72,16 @@ def makeplus_demo_data(dbsession, demo):
     from .demo import load
 
     load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    """The session form of the dashboard gets the ``youtube_live_url`` field (saved by
+    ``makeplus_session_changed`` above, which reads it from the posted form)."""
+    from . import services
+
+    def current(request, session):
+        return services.describe(services.get_stream(request.dbsession, session.id)).get(services.FIELD)
+
+    dashboard.add_field("session", services.FIELD, "YouTube live URL", value=current,
+                        help="https://www.youtube.com/watch?v=… (blank: no live stream)", input_type="url")

@@ -1,0 +1,127 @@
+"""The caisse pages of the web dashboard (via ``makeplus_dashboard_pages``): desks (caisses),
+items, transactions (with cancel) and per-caisse statistics with SVG charts."""
+from __future__ import annotations
+
+import colander
+import sqlalchemy as sa
+
+from makeplus_core import api, errors
+
+from . import schemas, services
+from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES, Caisse, Item, Transaction
+
+TEMPLATE = "makeplus_caisse:templates/dashboard.jinja2"
+UUID = "[0-9a-fA-F-]{32,36}"
+
+
+def _caisses(db, event_id):
+    return db.scalars(sa.select(Caisse).where(Caisse.event_id == event_id).order_by(Caisse.name, Caisse.id)).all()
+
+
+def register(dashboard):
+    def caisses(request, event):
+        db = request.dbsession
+        if request.method == "POST":
+            data = api.validate(schemas.CaisseSchema(), dashboard.form(request))
+            caisse = services.create_caisse(db, event.id, data, created_by_id=request.identity.user_id)
+            dashboard.flash(request, f"Caisse “{caisse.name}” created.")
+            return dashboard.redirect(request, "caisses", event)
+        return {"view": "caisses", "rows": services.serialize_caisses(db, list(_caisses(db, event.id))),
+                "active": "caisses"}
+
+    def caisse(request, event):
+        db = request.dbsession
+        obj = api.get_or_404(db, Caisse, request.matchdict["id"], event.id, label="Caisse")
+        if request.method == "POST":
+            if request.POST.get("action") == "delete":
+                services.delete_caisse(db, obj)
+                dashboard.flash(request, "Caisse deleted.")
+                return dashboard.redirect(request, "caisses", event)
+            data = dashboard.form(request, "action")
+            data["is_active"] = "true" if request.POST.get("is_active") else "false"
+            schema = schemas.CaisseSchema().clone()
+            schema["password"].missing = colander.drop  # blank: keep the password
+            changes = api.validate(schema, data)
+            services.update_caisse(db, obj, changes)
+            dashboard.flash(request, "Caisse saved.")
+            return dashboard.redirect(request, "caisses", event)
+        return {"view": "caisse", "caisse": obj, "active": "caisses",
+                "form": {"name": obj.name, "email": obj.email, "is_active": obj.is_active}}
+
+    def items(request, event):
+        db = request.dbsession
+        if request.method == "POST":
+            data = dashboard.form(request)
+            data["is_active"] = "true"
+            item = services.create_item(db, event.id, api.validate(schemas.ItemSchema(), data))
+            dashboard.flash(request, f"Item “{item.name}” created.")
+            return dashboard.redirect(request, "caisse_items", event)
+        kind = request.GET.get("type", "")
+        pg = dashboard.paginate(request, services.item_query(event.id, item_type=kind if kind in ITEM_TYPES else None,
+                                                             search=request.GET.get("q", "").strip() or None))
+        return {"view": "items", "pg": pg, "rows": services.serialize_items(db, pg["rows"]), "types": ITEM_TYPES,
+                "type": kind, "active": "caisse_items", "form": {"item_type": "other"}}
+
+    def item(request, event):
+        db = request.dbsession
+        obj = api.get_or_404(db, Item, request.matchdict["id"], event.id, label="Item")
+        if request.method == "POST":
+            if request.POST.get("action") == "delete":
+                services.delete_item(db, obj)
+                dashboard.flash(request, "Item deleted.")
+                return dashboard.redirect(request, "caisse_items", event)
+            data = dashboard.form(request, "action")
+            data["is_active"] = "true" if request.POST.get("is_active") else "false"
+            data.setdefault("session", str(obj.session_id) if obj.session_id else None)
+            services.update_item(db, obj, api.validate(schemas.ItemSchema(), data))
+            dashboard.flash(request, "Item saved.")
+            return dashboard.redirect(request, "caisse_items", event)
+        return {"view": "item", "item": obj, "types": ITEM_TYPES, "active": "caisse_items",
+                "form": {"name": obj.name, "item_type": obj.item_type, "price": obj.price,
+                         "description": obj.description, "is_active": obj.is_active,
+                         "capacity": obj.capacity if obj.capacity is not None else ""}}
+
+    def transactions(request, event):
+        db = request.dbsession
+        if request.method == "POST":
+            txn = api.get_or_404(db, Transaction, request.POST.get("transaction", ""), event.id, label="Transaction")
+            desk = db.get(Caisse, txn.caisse_id)
+            services.cancel(db, desk, txn.id, request.POST.get("reason", ""))
+            dashboard.flash(request, "Transaction cancelled.")
+            return dashboard.redirect(request, "caisse_transactions", event)
+        q = {k: request.GET.get(k) for k in ("caisse", "status", "payment_method", "date_from", "date_to")
+             if request.GET.get(k)}
+        try:
+            conds = services.transaction_filters(event.id, q)
+        except errors.Invalid as exc:
+            conds, q["error"] = services.transaction_filters(event.id, {}), exc.message
+        pg = dashboard.paginate(request, services.transaction_query(conds))
+        return {"view": "transactions", "pg": pg, "rows": services.serialize_transactions(db, pg["rows"]),
+                "totals": services.totals(db, conds), "caisses": _caisses(db, event.id), "filters": q,
+                "statuses": TRANSACTION_STATUSES, "methods": PAYMENT_METHODS, "active": "caisse_transactions"}
+
+    def statistics(request, event):
+        db = request.dbsession
+        desks = _caisses(db, event.id)
+        chosen = next((c for c in desks if str(c.id) == request.GET.get("caisse")), None)
+        conds = services.transaction_filters(event.id, {}, caisse_id=chosen.id if chosen else None)
+        stats = services.statistics(db, event.id, conds)
+        charts = dashboard.charts
+        day_chart = charts.line_chart([("Revenue", [d["revenue"] for d in stats["per_day"]])],
+                                      [d["date"] for d in stats["per_day"]], title="Sales per day (DZD)",
+                                      unit=" DZD")
+        item_chart = charts.bar_chart([(i["name"], i["revenue"]) for i in stats["per_item"]],
+                                      title="Sales per item (DZD)", unit=" DZD")
+        qty_chart = charts.bar_chart([(i["name"], i["quantity"]) for i in stats["per_item"]],
+                                     title="Units sold per item", color=charts.PALETTE[2])
+        return {"view": "statistics", "stats": stats, "caisses": desks, "chosen": chosen, "day_chart": day_chart,
+                "item_chart": item_chart, "qty_chart": qty_chart, "active": "caisse_statistics"}
+
+    both = ("GET", "POST")
+    dashboard.add_page("caisses", "caisses", caisses, TEMPLATE, "Caisses", order=70, methods=both)
+    dashboard.add_page("caisse", f"caisses/{{id:{UUID}}}", caisse, TEMPLATE, "Caisse", methods=both)
+    dashboard.add_page("caisse_items", "caisse/items", items, TEMPLATE, "Items", order=71, methods=both)
+    dashboard.add_page("caisse_item", f"caisse/items/{{id:{UUID}}}", item, TEMPLATE, "Item", methods=both)
+    dashboard.add_page("caisse_transactions", "caisse/transactions", transactions, TEMPLATE, "Transactions",
+                       order=72, methods=both)
+    dashboard.add_page("caisse_statistics", "caisse/statistics", statistics, TEMPLATE, "Sales", order=73)

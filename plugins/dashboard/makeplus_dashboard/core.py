@@ -1,0 +1,284 @@
+"""The dashboard's plumbing: page registry (the object plugins receive through the
+``makeplus_dashboard_pages`` hook), rendering with the base layout, access checks,
+form errors, pagination. Pages themselves live in :mod:`makeplus_dashboard.pages`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import uuid
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.renderers import render_to_response
+
+from makeplus_core import errors
+from makeplus_core.events import services as event_services
+from makeplus_core.events.models import Event, UserEventAssignment
+from makeplus_core.roles import GESTIONNAIRE
+from makeplus_core.web import WEB
+
+PREFIX = "/dashboard"
+EVENT = "{event:[0-9a-fA-F-]{32,36}}"
+PAGE_SIZE = 20
+
+
+def tpl(name: str) -> str:
+    return f"makeplus_dashboard:templates/{name}"
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclasses.dataclass
+class Page:
+    name: str
+    path: str
+    view: object
+    template: str
+    title: str
+    nav: bool
+    order: int
+    methods: tuple
+    plugin: str | None = None
+
+    @property
+    def route(self) -> str:
+        return f"dashboard.page.{self.name}"
+
+
+@dataclasses.dataclass
+class Field:
+    form: str
+    name: str
+    label: str
+    value: object
+    help: str
+    input_type: str
+
+
+class Dashboard:
+    """What ``makeplus_dashboard_pages(dashboard)`` receives.
+
+    * ``add_page(name, path, view, template, title, nav=True, order=100, methods=("GET",))``
+      registers an event page at ``/dashboard/events/{event}/<path>`` (``path`` may hold
+      placeholders such as ``{id}``; pages with placeholders never appear in the menu).
+      ``view(request, event)`` returns a dict for ``template`` (which extends
+      ``makeplus_dashboard:templates/base.jinja2``) or a Response (e.g. a redirect).
+      Only a platform admin or the event's gestionnaire reaches it (others: 404/login).
+      POST forms are CSRF-checked. A :class:`makeplus_core.errors.DomainError` raised
+      by a POST re-renders the page's GET context with ``errors`` ({field: message}),
+      ``form`` (what was typed) and the error's status (nothing is committed).
+    * ``add_field(form, name, label, value=None, help="", input_type="text")`` adds an
+      input to a core form (``form="session"``: the session create/edit form; the
+      posted value reaches the plugin through ``makeplus_session_changed``).
+      ``value(request, obj)`` gives the current value.
+    * ``url(request, name, event, **kw)``: the URL of a page.
+    """
+
+    def __init__(self):
+        self.pages: dict[str, Page] = {}
+        self.fields: list[Field] = []
+        self._plugin = None
+        from . import charts
+
+        self.charts = charts  # bar_chart(data, title) / line_chart(series, labels, title): SVG strings
+
+    def add_page(self, name, path, view, template, title, nav=True, order=100, methods=("GET",)):
+        if name in self.pages:
+            raise ValueError(f"dashboard page {name!r} registered twice")
+        path = path.strip("/")
+        self.pages[name] = Page(name, path, view, template, title, bool(nav) and "{" not in path, order,
+                                tuple(m.upper() for m in methods), self._plugin)
+
+    def add_field(self, form, name, label, value=None, help="", input_type="text"):
+        self.fields.append(Field(form, name, label, value, help, input_type))
+
+    def fields_for(self, form):
+        return [f for f in self.fields if f.form == form]
+
+    def nav(self):
+        return sorted((p for p in self.pages.values() if p.nav), key=lambda p: (p.order, p.title))
+
+    @staticmethod
+    def url(request, name, event, **kw):
+        return request.route_url(f"dashboard.page.{name}", event=str(getattr(event, "id", event)),
+                                 **{k: str(v) for k, v in kw.items()})
+
+    def redirect(self, request, name, event, **kw):
+        """A 302 to a page (the answer to a successful POST)."""
+        return HTTPFound(location=self.url(request, name, event, **kw))
+
+    @staticmethod
+    def flash(request, message):
+        request.session.flash(message)
+
+    @staticmethod
+    def paginate(request, stmt, size=PAGE_SIZE, scalars=True):
+        """``?q=&page=`` pagination of ``stmt`` (see the ``pager``/``search`` macros)."""
+        return paginate(request, request.dbsession, stmt, size, scalars)
+
+    @staticmethod
+    def form(request, *skip):
+        """The posted fields without the CSRF token and blank values."""
+        return post_data(request, *skip)
+
+
+def dashboard_of(request) -> Dashboard:
+    return request.registry["makeplus_dashboard"]
+
+
+# --------------------------------------------------------------------------- access
+
+
+def current_identity(request):
+    """The web identity of a platform admin or gestionnaire, else Forbidden (login page)."""
+    ident = request.identity
+    if ident is None or ident.kind != "web":
+        raise HTTPForbidden()
+    if not (ident.is_admin or event_services.is_gestionnaire_anywhere(request.dbsession, ident.user_id)):
+        raise HTTPForbidden("Only platform administrators and gestionnaires des salles use the dashboard.")
+    return ident
+
+
+def managed_events_query(ident):
+    """Events the dashboard user manages: all for admins, else those they are gestionnaire of."""
+    stmt = sa.select(Event)
+    if not ident.is_admin:
+        stmt = stmt.where(Event.id.in_(sa.select(UserEventAssignment.event_id).where(
+            UserEventAssignment.user_id == ident.user_id, UserEventAssignment.role == GESTIONNAIRE,
+            UserEventAssignment.is_active.is_(True))))
+    return stmt
+
+
+def event_for(request, write=False):
+    """The event of the URL if the caller manages it (else 404); remembered as current event."""
+    ident = current_identity(request)
+    event, role = event_services.get_for_user(request.dbsession, request.matchdict.get("event"),
+                                              ident.user_id, ident.is_admin)
+    if not ident.is_admin and role != GESTIONNAIRE:
+        raise errors.NotFound("Event not found")
+    from makeplus_core import web
+
+    if request.session.get(web.EVENT_KEY) != str(event.id):
+        web.web_set_event(request, event.id)
+    return event
+
+
+def get_in_event(db, model, obj_id, event_id, label="Object"):
+    """``model`` row ``obj_id`` of ``event_id`` or 404 (also for malformed ids)."""
+    from makeplus_core import api
+
+    return api.get_or_404(db, model, obj_id, event_id, label=label)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def layout(request, event=None) -> dict:
+    ident = request.identity
+    db = request.dbsession
+    switch = []
+    if ident is not None and ident.kind == "web":
+        switch = db.execute(managed_events_query(ident).with_only_columns(Event.id, Event.name)
+                            .order_by(Event.start_date.desc(), Event.name).limit(50)).all()
+    dash = dashboard_of(request)
+    nav = []
+    if event is not None:
+        nav = [("Overview", request.route_url("dashboard.event", event=str(event.id)), "event"),
+               ("Rooms", request.route_url("dashboard.rooms", event=str(event.id)), "rooms"),
+               ("Sessions", request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
+               ("Users", request.route_url("dashboard.users", event=str(event.id)), "users")]
+        nav += [(p.title, dash.url(request, p.name, event), p.name) for p in dash.nav()]
+    return {
+        "identity": ident,
+        "me": ident.user if ident is not None and ident.kind == "web" else None,
+        "event": event,
+        "switch_events": switch,
+        "nav": nav,
+        "flashes": request.session.pop_flash() if ident is not None else [],
+        "csrf_token": request.session.get_csrf_token(),
+        "errors": {},
+        "form": {},
+        "pairs": lambda values: [(v, v.replace("_", " ")) for v in values],
+        "rooms_pairs": lambda rooms: [(str(r.id), r.name) for r in rooms],
+        "staff_pairs": lambda rows: [(str(r.id), f"{r.first_name} {r.last_name} ({r.email}) · {r.role}")
+                                     for r in rows],
+        "without": lambda form, *keys: {k: v for k, v in form.items() if k not in keys},
+    }
+
+
+def render(request, template, ctx=None, event=None, status=200):
+    data = layout(request, event if event is not None else (ctx or {}).get("event"))
+    data.update(ctx or {})
+    if not template.count(":"):
+        template = tpl(template)
+    resp = render_to_response(template, data, request=request)
+    resp.status = status
+    return resp
+
+
+def flash(request, message):
+    request.session.flash(message)
+
+
+def redirect(request, route, **kw):
+    query = kw.pop("_query", None)
+    url = request.route_url(route, **{k: str(v) for k, v in kw.items()})
+    if query:
+        url += "?" + urlencode(query)
+    return HTTPFound(location=url)
+
+
+def form_error(exc: errors.DomainError) -> dict:
+    """``{field: message}`` from a domain error (colander errors name every field)."""
+    out = {}
+    for item in exc.extra.get("errors") or []:
+        out[item["name"]] = item["description"]
+    field = exc.field or "__all__"
+    message = exc.message
+    if field != "__all__" and message.startswith(f"{field}: "):
+        message = message[len(field) + 2:]
+    out.setdefault(field, message)
+    return out
+
+
+def post_data(request, *skip) -> dict:
+    """The posted form without the CSRF token and empty strings (absent, like the API's nulls)."""
+    return {k: v.strip() if isinstance(v, str) else v for k, v in request.POST.items()
+            if k not in ("csrf_token", *skip) and not (isinstance(v, str) and v.strip() == "")}
+
+
+def paginate(request, db, stmt, size=PAGE_SIZE, scalars=True) -> dict:
+    """Server-side pagination on ``?page=`` (two queries: a count and the page)."""
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / size))
+    page = min(page, pages)
+    query = stmt.limit(size).offset((page - 1) * size)
+    rows = db.scalars(query).unique().all() if scalars else db.execute(query).all()
+
+    def link(n):
+        params = {k: v for k, v in request.GET.items() if k != "page"}
+        params["page"] = n
+        return f"{request.path_url}?{urlencode(params)}"
+
+    return {"rows": rows, "page": page, "pages": pages, "total": total,
+            "prev_url": link(page - 1) if page > 1 else None,
+            "next_url": link(page + 1) if page < pages else None,
+            "q": request.GET.get("q", "")}
+
+
+def parse_uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def not_found():
+    return HTTPNotFound()

@@ -1,0 +1,53 @@
+"""HTML error pages for /dashboard/ (the JSON API keeps its JSON errors)."""
+from __future__ import annotations
+
+from pyramid.csrf import BadCSRFToken
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from makeplus_core import errors
+
+from .core import render
+
+PATH = r"^/dashboard"
+
+
+@forbidden_view_config(path_info=PATH)
+def forbidden(exc, request):
+    ident = request.identity
+    if ident is None or ident.kind != "web":
+        target = request.route_url("dashboard.login")
+        if request.method == "GET" and request.path != "/dashboard/login/":
+            target += "?next=" + request.path_qs.replace("&", "%26")
+        return HTTPFound(location=target)
+    message = exc.message if getattr(exc, "message", "") and "Unauthorized" not in exc.message else \
+        "You may not open this page."
+    return render(request, "error.jinja2", {"code": 403, "title": "Forbidden", "message": message}, status=403)
+
+
+@notfound_view_config(path_info=PATH)
+def notfound(exc, request):
+    return render(request, "error.jinja2", {"code": 404, "title": "Page not found",
+                                            "message": "This page does not exist or is not one of your events."},
+                  status=404)
+
+
+@exception_view_config(BadCSRFToken, path_info=PATH)
+def bad_csrf(exc, request):
+    return render(request, "error.jinja2", {
+        "code": 400, "title": "Form expired",
+        "message": "This form could not be accepted (its security token is missing or out of date). "
+                   "Go back, reload the page and try again. Nothing was saved."}, status=400)
+
+
+@exception_view_config(errors.DomainError, path_info=PATH)
+def domain_error(exc, request):
+    if isinstance(exc, errors.NotFound):
+        return notfound(exc, request)
+    headers = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    resp = render(request, "error.jinja2", {"code": exc.status, "title": "Request refused",
+                                            "message": exc.message}, status=exc.status)
+    resp.headers.update(headers)
+    return resp
