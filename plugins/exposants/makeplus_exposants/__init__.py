@@ -1,0 +1,51 @@
+"""MakePlus plugin ``exposants``: exhibitors scan visitors' badges at their booth (leads).
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
+``makeplus_event_statistics``, ``makeplus_search``. See docs/exposants.md.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core import hookimpl
+
+from . import models  # noqa: F401  (tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    config.scan("makeplus_exposants.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_user_export(dbsession, user):
+    from .services import export_for_user
+
+    return export_for_user(dbsession, user)
+
+
+@hookimpl
+def makeplus_event_statistics(dbsession, event_id):
+    from .services import event_statistics
+
+    return {"exposants": event_statistics(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_search(dbsession, event_id, query, role, user_id, limit):
+    from .services import search
+
+    return search(dbsession, event_id, query, role, user_id, limit)
