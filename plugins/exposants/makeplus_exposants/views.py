@@ -2,11 +2,10 @@
 and /api/exposants/ (the event's exhibitors and their booth plans)."""
 from __future__ import annotations
 
-from pyramid.response import FileIter, Response
-
 from makeplus_core import api, errors
 from makeplus_core.access import pipeline
 from makeplus_core.roles import EXPOSANT, GESTIONNAIRE
+from makeplus_core.xlsx import xlsx_response
 
 from . import export, schemas, services
 
@@ -167,12 +166,8 @@ def my_scans_view(request):
 
 def _export(request):
     event_id, mine, role = _reader(request)
-    fileobj, size = export.write_leads(request.dbsession, event_id, mine)
-    resp = Response(content_type=export.XLSX)
-    resp.app_iter = FileIter(fileobj)
-    resp.content_length = size
     name = "leads" if mine is not None else "leads-all-booths"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}-{event_id}.xlsx"'
+    resp = xlsx_response(f"{name}-{event_id}.xlsx", [export.leads_sheet(request.dbsession, event_id, mine)])
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
