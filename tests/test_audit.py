@@ -32,6 +32,7 @@ def entries(db, **where):
     return db.scalars(stmt).all()
 
 
+@pytest.mark.plugin("annonces")
 def test_create_update_delete_annonce_writes_three_entries(app, f, db, world):
     event, other, gest, *_ = world
     h = f.auth(gest, event)
@@ -75,6 +76,7 @@ def test_session_crud_writes_three_entries(app, f, db, world):
     assert rows[2].changes["title"] == ["Opening keynote", None]
 
 
+@pytest.mark.plugin("annonces")
 def test_failed_validation_writes_nothing(app, f, db, world):
     event, other, gest, *_ = world
     h = f.auth(gest, event)
@@ -108,6 +110,7 @@ def test_passwords_and_tokens_never_recorded(app, f, db, world):
     assert entries(db, object_type="password_reset_tokens") == []
 
 
+@pytest.mark.plugin("annonces")
 def test_audit_log_endpoint_roles_and_filters(app, f, world):
     event, other, gest, part, other_gest, admin = world
     h = f.auth(gest, event)
@@ -141,6 +144,7 @@ def test_audit_log_endpoint_roles_and_filters(app, f, world):
     assert app.get("/api/audit-log/", params={"event": str(other.id)}, headers=f.auth(admin)).json["count"] == 1
 
 
+@pytest.mark.plugin("annonces")
 def test_no_endpoint_alters_entries(app, f, db, world):
     event, other, gest, part, other_gest, admin = world
     h = f.auth(gest, event)
@@ -160,6 +164,7 @@ def test_no_endpoint_alters_entries(app, f, db, world):
     assert len(entries(db)) == 1
 
 
+@pytest.mark.plugin("annonces")
 def test_access_log_json_line(app, f, world, caplog):
     event, other, gest, *_ = world
     h = f.auth(gest, event)

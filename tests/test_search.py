@@ -89,6 +89,7 @@ def test_gestionnaire_finds_participants_by_email_part_name_and_badge(app, f, db
     assert [r["type"] for r in res["results"]] == ["participant"]
 
 
+@pytest.mark.plugin("annonces")
 def test_plugin_results_and_disabled_plugin(app, make_app, f, world):
     w = world
     h = f.auth(w["gest"], w["event"])
