@@ -21,6 +21,7 @@
         sum += cents(box.getAttribute("data-price")); n += 1;
       });
       total.textContent = n ? "Total " + fmt(sum) + " DZD (" + n + ")" : "Tick the items to sell";
+      total.classList.toggle("empty", !n);
     }
     if (form) { form.addEventListener("change", update); update(); }
 
