@@ -152,6 +152,7 @@ def test_search_by_name_and_by_pasted_qr(app, f):
     assert r.location.endswith(f"/caisse/participants/{w.buyer.id}/")
     assert app.get("/caisse/", {"q": str(u.id)}, status=303).location.endswith(f"/{w.buyer.id}/")
     assert app.get("/caisse/", {"q": u.badge_id}, status=303).location.endswith(f"/{w.buyer.id}/")
+    assert app.get("/caisse/", {"q": u.email.upper()}, status=303).location.endswith(f"/{w.buyer.id}/")
     # a forged badge id matches nobody; a broken payload is a clear 400
     r = app.get("/caisse/", {"q": json.dumps({"user_id": u.id, "badge_id": "USER-1-WRONG"})}, status=200)
     assert "0 matches" in r.text and "Nobody of this event matches" in r.text
@@ -230,13 +231,25 @@ def test_sale_errors_are_shown_next_to_the_items(app, f):
     r = tick(page.forms["sale-form"], extra["id"]).submit(status=400)
     assert "« T-shirt » is not on sale" in r.text
     assert count_txns(f.db, participant_id=w.buyer.id) == 1
+    # the same form (same key) reused for a different sale: 409, and the form gets a fresh key
+    shirt = app.post_json("/api/caisse/items/", {"item_type": "other", "name": "Mug", "price": "800.00"},
+                          headers=w.gh, status=201).json
+    page = open_participant(app, w)
+    form = tick(page.forms["sale-form"], shirt["id"])
+    form.submit(status=303)
+    for fl in form.fields["item"]:
+        fl.checked = fl._value != shirt["id"]
+    r = form.submit(status=409)
+    assert "already used for another sale" in r.text
+    assert r.forms["sale-form"]["idempotency_key"].value != form["idempotency_key"].value
+    assert count_txns(f.db, participant_id=w.buyer.id) == 2
     # a sale for a participant of another event: 404 page, nothing written
     other = f.event()
     foreign = pof(f, f.member(other, "participant"), other)
     app.post(f"/caisse/participants/{foreign.id}/sell/",
              {"item": w.dinner["id"], "payment_method": "cash", "csrf_token": page.forms["sale-form"]["csrf_token"].value},
              status=404)
-    assert count_txns(f.db) == 2
+    assert count_txns(f.db) == 3
 
 
 def test_cancel_with_and_without_reason(app, f):
