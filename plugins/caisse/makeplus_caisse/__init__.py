@@ -1,6 +1,7 @@
 """MakePlus plugin ``caisse``: cash desks selling paid ateliers and extras.
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+Hooks implemented: ``makeplus_includeme`` (REST services and the point-of-sale
+page ``/caisse/``), ``makeplus_migrations``
 (its Alembic branch), ``makeplus_demo_data``, ``makeplus_session_changed`` (one
 payable item per paid atelier, kept in step), ``makeplus_event_statistics`` and
 ``makeplus_user_export``. See docs/caisse.md.
@@ -17,6 +18,7 @@ from . import models  # noqa: F401  (tables on the core's Base)
 @hookimpl
 def makeplus_includeme(config):
     config.scan("makeplus_caisse.views")
+    config.include("makeplus_caisse.pages")  # the point-of-sale web page /caisse/
 
 
 @hookimpl

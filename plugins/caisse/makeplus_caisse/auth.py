@@ -39,6 +39,32 @@ def _bearer(request) -> str | None:
     return token.strip()
 
 
+def verify_caisse(db, caisse_id, event_id, token_version) -> Caisse | None:
+    """The caisse a credential (bearer token or page session) names, if still good.
+
+    Shared by the POS API (``caisse_from_request``) and the POS page
+    (``caisse_from_session``): the desk exists and is active, its event is active
+    and is the one the credential was issued for, and its token version is the
+    one the credential carries (deactivation and password changes bump it).
+    Returns ``None`` when any of this fails.
+    """
+    try:
+        caisse_id = uuid.UUID(str(caisse_id))
+        event_id = uuid.UUID(str(event_id))
+    except (TypeError, ValueError):
+        return None
+    row = db.execute(
+        sa.select(Caisse, Event.is_active).join(Event, Event.id == Caisse.event_id)
+        .where(Caisse.id == caisse_id)).first()
+    if row is None:
+        return None
+    caisse, event_active = row
+    if (not caisse.is_active or not event_active or caisse.event_id != event_id
+            or token_version != caisse.token_version):
+        return None
+    return caisse
+
+
 def caisse_from_request(request) -> Caisse:
     """The caisse the request's bearer token belongs to, or a 401."""
     cached = request.environ.get("makeplus.caisse")
@@ -53,21 +79,64 @@ def caisse_from_request(request) -> Caisse:
         claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
     except jwt.InvalidTokenError:
         raise fail
-    if claims.get("typ") != TOKEN_TYPE:
+    if claims.get("typ") != TOKEN_TYPE or "caisse" not in claims or "event" not in claims:
         raise fail
-    try:
-        caisse_id = uuid.UUID(str(claims["caisse"]))
-        event_id = uuid.UUID(str(claims["event"]))
-    except (KeyError, ValueError):
-        raise fail
-    row = request.dbsession.execute(
-        sa.select(Caisse, Event.is_active).join(Event, Event.id == Caisse.event_id)
-        .where(Caisse.id == caisse_id)).first()
-    if row is None:
-        raise fail
-    caisse, event_active = row
-    if (not caisse.is_active or not event_active or caisse.event_id != event_id
-            or claims.get("cv") != caisse.token_version or claims.get("sub") != f"caisse:{caisse.id}"):
+    caisse = verify_caisse(request.dbsession, claims["caisse"], claims["event"], claims.get("cv"))
+    if caisse is None or claims.get("sub") != f"caisse:{caisse.id}":
         raise fail
     request.environ["makeplus.caisse"] = caisse
+    return caisse
+
+
+def login(request, email: str, password: str) -> Caisse:
+    """Check a desk's credentials (API and page): the ``login`` rate-limit bucket
+    (per address and per e-mail), then :func:`services.authenticate` (401)."""
+    from .services import authenticate, normalize_email
+
+    limiter = request.registry.get("rate_limiter")
+    if limiter is not None:
+        limiter.hit(request, "login", f"caisse:{normalize_email(email)}")
+    return authenticate(request.dbsession, email, password)
+
+
+# --------------------------------------------------------------------------- page session
+
+SESSION_ID = "makeplus.caisse.id"
+SESSION_EVENT = "makeplus.caisse.event"
+SESSION_VERSION = "makeplus.caisse.token_version"
+
+
+def session_login(request, caisse: Caisse) -> None:
+    """Start a fresh page session for ``caisse`` (new session id and CSRF token)."""
+    request.session.invalidate()
+    request.session[SESSION_ID] = str(caisse.id)
+    request.session[SESSION_EVENT] = str(caisse.event_id)
+    request.session[SESSION_VERSION] = caisse.token_version
+    request.session.new_csrf_token()
+
+
+def session_logout(request) -> None:
+    request.session.invalidate()
+
+
+def caisse_from_session(request) -> Caisse | None:
+    """The caisse logged into the POS page (cookie session), checked exactly like a
+    caisse token by :func:`verify_caisse`; ``None`` (and the session dropped) when
+    absent or no longer valid, e.g. the desk was deactivated."""
+    cached = request.environ.get("makeplus.caisse.page")
+    if cached is not None:
+        return cached
+    from makeplus_core import web
+
+    if not web.has_session_cookie(request):
+        return None
+    session = request.session
+    if session.get(SESSION_ID) is None:
+        return None
+    caisse = verify_caisse(request.dbsession, session.get(SESSION_ID), session.get(SESSION_EVENT),
+                           session.get(SESSION_VERSION))
+    if caisse is None:
+        session_logout(request)
+        return None
+    request.environ["makeplus.caisse.page"] = caisse
     return caisse

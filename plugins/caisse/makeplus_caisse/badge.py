@@ -122,3 +122,38 @@ def render_badge(user, participant, event, role: str | None, paid_ateliers: list
             pdf.cell(inner, 4 * k, clean(f"• {title}")[:90], align="L")
             y += 4 * k
     return bytes(pdf.output())
+
+
+def participant_badge(db, participant_id, event_id, size: str | None = "a6") -> tuple[bytes, str]:
+    """The badge PDF of a participant of ``event_id`` and its file name.
+
+    Used by ``GET /api/caisse/pos/participants/{id}/badge.pdf`` and by the POS
+    page. ``size`` is one of :data:`SIZES` (else 400 naming ``size``); a
+    participant of another event is a 404. The paid ateliers printed are the
+    sessions the participant paid and still has access to.
+    """
+    from makeplus_core import errors
+    from makeplus_core.auth.models import User
+    from makeplus_core.events.models import Event
+
+    from . import services
+
+    size = (size or "a6").lower()
+    if size not in SIZES:
+        raise errors.Invalid(f"size: one of {', '.join(SIZES)}", field="size")
+    detail = services.participant_detail(db, participant_id, event_id)
+    participant = detail["participant"]
+    paid = [a["title"] for a in detail["session_access"] if a["payment_status"] == "paid" and a["has_access"]]
+    user = db.get(User, participant.user_id)
+    event = db.get(Event, participant.event_id)
+    pdf = render_badge(user, participant, event, detail["role"], paid, size=size)
+    return pdf, f"badge-{participant.badge_number}.pdf"
+
+
+def pdf_response(pdf: bytes, filename: str):
+    """An inline ``application/pdf`` answer (the browser opens it in a tab)."""
+    from pyramid.response import Response
+
+    resp = Response(body=pdf, content_type="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp

@@ -411,6 +411,18 @@ def participant_purchases(db, participant: Participant) -> dict:
     }
 
 
+def participant_detail(db, participant_id, event_id) -> dict:
+    """A participant of ``event_id`` (404 otherwise) as the POS shows them: the
+    serialized participant plus ``session_access``, ``paid_items`` and
+    ``available_items`` (:func:`participant_purchases`). The model object is under
+    the key ``participant`` (drop it before answering JSON)."""
+    participant = get_participant(db, participant_id, event_id)
+    data = serialize_participants(db, [participant])[0]
+    data.update(participant_purchases(db, participant))
+    data["participant"] = participant
+    return data
+
+
 # --------------------------------------------------------------------------- sales
 
 
@@ -667,6 +679,14 @@ def serialize_transactions(db, txns: list[Transaction]) -> list[dict]:
                    "name": li.name, "price": money(li.price),
                    "session": str(li.session_id) if li.session_id else None} for li in lines[t.id]],
     } for t in txns]
+
+
+def desk_history(db, caisse: Caisse, limit: int = 20) -> dict:
+    """The desk's latest ``limit`` sales (newest first, serialized) and the desk's
+    ``totals`` (:func:`totals`) over all its sales."""
+    conds = transaction_filters(caisse.event_id, {}, caisse_id=caisse.id)
+    rows = db.scalars(transaction_query(conds).limit(limit)).all()
+    return {"results": serialize_transactions(db, rows), "totals": totals(db, conds)}
 
 
 # --------------------------------------------------------------------------- statistics

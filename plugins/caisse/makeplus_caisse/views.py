@@ -12,7 +12,6 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from makeplus_core import api, errors
-from makeplus_core.auth.models import User
 from makeplus_core.auth.services import event_json
 from makeplus_core.events.models import Event
 
@@ -234,10 +233,7 @@ def _login_payload(request, caisse):
 @login.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
 def caisse_login(request):
     data = api.validate(schemas.LoginSchema(), api.json_body(request))
-    limiter = request.registry.get("rate_limiter")
-    if limiter is not None:
-        limiter.hit(request, "login", f"caisse:{services.normalize_email(data['email'])}")
-    caisse = services.authenticate(request.dbsession, data["email"], data["password"])
+    caisse = auth.login(request, data["email"], data["password"])
     return _login_payload(request, caisse)
 
 
@@ -271,32 +267,19 @@ def pos_find_participants(request):
 @pos_participant.get(permission=PUBLIC)
 def pos_get_participant(request):
     caisse = auth.caisse_from_request(request)
-    db = request.dbsession
-    participant = services.get_participant(db, request.matchdict["id"], caisse.event_id)
-    data = services.serialize_participants(db, [participant])[0]
-    data.update(services.participant_purchases(db, participant))
+    data = services.participant_detail(request.dbsession, request.matchdict["id"], caisse.event_id)
+    data.pop("participant")
     return data
 
 
 @pos_badge.get(permission=PUBLIC)
 def pos_badge_pdf(request):
-    from .badge import SIZES, render_badge
+    from .badge import participant_badge, pdf_response
 
     caisse = auth.caisse_from_request(request)
-    db = request.dbsession
-    size = (request.GET.get("size") or "a6").lower()
-    if size not in SIZES:
-        raise errors.Invalid(f"size: one of {', '.join(SIZES)}", field="size")
-    participant = services.get_participant(db, request.matchdict["id"], caisse.event_id)
-    info = services.serialize_participants(db, [participant])[0]
-    purchases = services.participant_purchases(db, participant)
-    paid = [a["title"] for a in purchases["session_access"] if a["payment_status"] == "paid" and a["has_access"]]
-    user = db.get(User, participant.user_id)
-    event = db.get(Event, participant.event_id)
-    pdf = render_badge(user, participant, event, info["role"], paid, size=size)
-    resp = Response(body=pdf, content_type="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="badge-{participant.badge_number}.pdf"'
-    return resp
+    pdf, filename = participant_badge(request.dbsession, request.matchdict["id"], caisse.event_id,
+                                      request.GET.get("size"))
+    return pdf_response(pdf, filename)
 
 
 @pos_transactions.get(permission=PUBLIC, schema=api.doc(querystring=schemas.TransactionQuery))
