@@ -3,8 +3,9 @@
 Hooks implemented: ``makeplus_includeme`` (REST services and the point-of-sale
 page ``/caisse/``), ``makeplus_migrations``
 (its Alembic branch), ``makeplus_demo_data``, ``makeplus_session_changed`` (one
-payable item per paid atelier, kept in step), ``makeplus_event_statistics`` and
-``makeplus_user_export``. See docs/caisse.md.
+payable item per paid atelier, kept in step), ``makeplus_event_statistics``,
+``makeplus_user_export``, ``makeplus_dashboard_pages`` and ``makeplus_search`` (sales by
+buyer name/e-mail or id, gestionnaires and admins only). See docs/caisse.md.
 """
 from __future__ import annotations
 
@@ -59,3 +60,10 @@ def makeplus_dashboard_pages(dashboard):
     from .dashboard import register
 
     register(dashboard)
+
+
+@hookimpl
+def makeplus_search(dbsession, event_id, query, role, user_id, limit):
+    from .services import search
+
+    return search(dbsession, event_id, query, role, limit)

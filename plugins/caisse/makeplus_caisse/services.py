@@ -749,3 +749,46 @@ def export_for_caisse_user(db, user) -> list[dict]:
     rows = db.scalars(sa.select(Transaction).join(Participant, Participant.id == Transaction.participant_id)
                       .where(Participant.user_id == user.id).order_by(Transaction.created_at)).all()
     return serialize_transactions(db, rows)
+
+
+# --------------------------------------------------------------------------- global search
+
+
+def search(db, event_id, query: str, role: str | None, limit: int) -> list[dict]:
+    """``makeplus_search`` (gestionnaires and platform admins only): sales of the event whose
+    buyer's name or e-mail (the snapshot kept on the sale) contains every word, or whose id
+    is the query (a full UUID, score 10). One query."""
+    from makeplus_core.roles import GESTIONNAIRE
+    from makeplus_core.search.services import Matcher, parse_query
+
+    if role not in (GESTIONNAIRE, "admin") or not limit:
+        return []
+    try:
+        text, terms = parse_query(query)
+    except errors.Invalid:
+        return []
+    m = Matcher(db.get_bind().dialect.name)
+    fields = [(Transaction.participant_name, 2), (Transaction.participant_email, 2)]
+    score = m.score(fields, terms)
+    match = m.all_terms_in(fields, terms)
+    try:
+        txn_id = uuid.UUID(text)
+    except ValueError:
+        txn_id = None
+    if txn_id is not None:
+        score = score + sa.case((Transaction.id == txn_id, 10.0), else_=0.0)
+        match = sa.or_(match, Transaction.id == txn_id)
+    rows = db.execute(
+        sa.select(Transaction.id, Transaction.participant_name, Transaction.participant_email, Transaction.total,
+                  Transaction.status, Transaction.payment_method, Transaction.created_at, Caisse.name.label("desk"),
+                  score.label("score"))
+        .join(Caisse, Caisse.id == Transaction.caisse_id)
+        .where(Transaction.event_id == event_id, match)
+        .order_by(sa.desc("score"), Transaction.created_at.desc(), Transaction.id).limit(limit)).all()
+    return [{"type": "caisse_transaction", "id": str(r.id),
+             "title": r.participant_name or r.participant_email or str(r.id),
+             "subtitle": " · ".join(x for x in (f"{money(r.total)} DZD", r.desk, r.status) if x),
+             "score": float(r.score), "url": f"/api/caisse/transactions/{r.id}/",
+             "extra": {"total": money(r.total), "status": r.status, "payment_method": r.payment_method,
+                       "caisse_name": r.desk, "participant_email": r.participant_email,
+                       "created_at": r.created_at}} for r in rows]

@@ -3,7 +3,8 @@ public submission, committee review, final poster by secret link, gallery, expor
 
 Hooks implemented: ``makeplus_includeme`` (REST services under ``/api/eposter/``),
 ``makeplus_migrations`` (its Alembic branch), ``makeplus_demo_data``,
-``makeplus_user_export``. Settings: ``makeplus.eposters.abstract_max_chars``
+``makeplus_user_export``, ``makeplus_search`` (accepted contributions for members;
+every submission for gestionnaires, admins and the committee). Settings: ``makeplus.eposters.abstract_max_chars``
 (default 2000), ``makeplus.eposters.final_link_days`` (default 30); rate-limit
 bucket ``makeplus.ratelimit.public_submit``. See docs/eposters.md.
 """
@@ -38,3 +39,10 @@ def makeplus_user_export(dbsession, user):
     from .services import export_for_user
 
     return export_for_user(dbsession, user)
+
+
+@hookimpl
+def makeplus_search(dbsession, event_id, query, role, user_id, limit):
+    from .services import search
+
+    return search(dbsession, event_id, query, role, user_id, limit)

@@ -449,3 +449,57 @@ def export_for_user(db, user) -> dict:
         "eposters_submissions": [{"id": str(r[0]), "event": str(r[1]), "title": r[2], "status": r[3],
                                   "submitted_at": r[4]} for r in subs],
     }
+
+
+# --------------------------------------------------------------------------- global search
+
+
+def search(db, event_id, query: str, role: str | None, user_id: int | None, limit: int) -> list[dict]:
+    """``makeplus_search``: contributions whose title, authors or code contain every word.
+
+    Accepted contributions (with or without their final poster) for every member of the
+    event; pending and rejected submissions (and the author's e-mail as a searched field)
+    only for gestionnaires, platform admins and the event's committee. One query (the
+    committee membership is a subquery). Title words weigh 3, author/theme/code words 2,
+    the exact code 10."""
+    from makeplus_core.search.services import Matcher, parse_query
+
+    try:
+        text, terms = parse_query(query)
+    except errors.Invalid:
+        return []
+    if role is None or not limit:
+        return []
+    m = Matcher(db.get_bind().dialect.name)
+    fields = [(Submission.title, 3), (Submission.final_title, 3),
+              (Submission.author_first_name, 2), (Submission.author_last_name, 2),
+              (sa.cast(Submission.authors, sa.Text), 2), (Submission.final_authors, 2),
+              (Submission.final_co_authors, 2), (Submission.theme, 2), (Submission.code, 2)]
+    if role in (GESTIONNAIRE, "admin"):
+        visible = sa.true()
+        fields_all = fields + [(Submission.author_email, 1)]
+    else:
+        committee = sa.exists().where(CommitteeMember.event_id == event_id, CommitteeMember.user_id == user_id)
+        visible = sa.or_(Submission.status == "accepted", committee)
+        fields_all = fields + [(sa.case((committee, Submission.author_email), else_=None), 1)]
+    fields = [(sa.func.coalesce(col, ""), w) for col, w in fields_all]
+    code_match = sa.func.lower(sa.func.coalesce(Submission.code, "")) == text.lower()
+    score = m.score(fields, terms) + sa.case((code_match, 10.0), else_=0.0)
+    rows = db.execute(
+        sa.select(Submission.id, Submission.status, Submission.title, Submission.final_title, Submission.code,
+                  Submission.theme, Submission.author_first_name, Submission.author_last_name,
+                  Submission.final_authors, (Submission.poster_pdf.is_not(None)).label("final"),
+                  score.label("score"))
+        .where(Submission.event_id == event_id, visible, m.all_terms_in(fields, terms))
+        .order_by(sa.desc("score"), Submission.contribution_number, Submission.submitted_at, Submission.id)
+        .limit(limit)).all()
+    out = []
+    for r in rows:
+        authors = r.final_authors or f"{r.author_first_name} {r.author_last_name}".strip()
+        url = (f"/api/eposter/{event_id}/gallery/?q={r.code}" if r.status == "accepted" and r.final and r.code
+               else f"/api/eposter/{event_id}/submissions/?status={r.status}")
+        out.append({"type": "eposter", "id": str(r.id), "title": r.final_title or r.title,
+                    "subtitle": " · ".join(x for x in (r.code, authors) if x), "score": float(r.score),
+                    "url": url, "extra": {"status": r.status, "code": r.code, "theme": r.theme,
+                                          "final_submitted": bool(r.final)}})
+    return out

@@ -2,7 +2,8 @@
 
 Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
 (its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
-``makeplus_event_statistics``, ``makeplus_search``. See docs/exposants.md.
+``makeplus_event_statistics``, ``makeplus_search``, ``makeplus_dashboard_pages``
+(leads page with export). See docs/exposants.md.
 """
 from __future__ import annotations
 
@@ -49,3 +50,10 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
     from .services import search
 
     return search(dbsession, event_id, query, role, user_id, limit)
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    from .dashboard import register
+
+    register(dashboard)
