@@ -367,7 +367,19 @@ def notfound_view(request):
     return json_response({"error": "not_found", "message": msg, "detail": msg}, status=404)
 
 
+def _no_shared_cache(event):
+    """API answers are per caller: no proxy or browser cache may serve them to anyone else."""
+    request, response = event.request, event.response
+    if request.path.startswith("/api/") and not request.path.startswith("/api/docs/static/"):
+        response.headers.setdefault("Cache-Control", "private, no-store")
+        vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
+        response.headers["Vary"] = ", ".join(sorted(vary | {"Authorization"}))
+
+
 def includeme(config):
+    from pyramid.events import NewResponse
+
+    config.add_subscriber(_no_shared_cache, NewResponse)
     config.add_view(_domain_error_view, context=errors.DomainError)
     config.add_view(_http_exception_view, context=HTTPException)
     config.add_view(_server_error_view, context=Exception)

@@ -43,7 +43,9 @@ def cors_tween_factory(handler, registry):
             return resp
         response = handler(request)
         if cors:
+            vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
             response.headers.update(cors)
+            response.headers["Vary"] = ", ".join(sorted(vary | {"Origin"}))
         return response
 
     return tween

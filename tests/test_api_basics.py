@@ -34,6 +34,8 @@ def test_cors_preflight_and_headers(app):
     assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
     r = app.get("/api/health/", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in r.headers
+    r = app.get("/api/health/", headers={"Origin": "https://app.example.org"})
+    assert {"Origin", "Authorization"} <= {v.strip() for v in r.headers["Vary"].split(",")}
 
 
 def _normalise(pattern: str) -> str:
@@ -75,3 +77,14 @@ def test_swagger_ui_served_locally(app):
     assert "swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     js = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', html).group(1)
     app.get(js.replace("http://localhost", ""), status=200)
+
+
+def test_api_answers_are_never_cached_for_others(app, f):
+    event = f.event()
+    user = f.member(event, "participant")
+    for path, headers in (("/api/auth/me/", f.auth(user, event)), ("/api/health/", {})):
+        r = app.get(path, headers=headers)
+        assert r.headers["Cache-Control"] == "private, no-store"
+        assert "Authorization" in r.headers["Vary"]
+    r = app.get("/api/auth/me/", status=401)
+    assert r.headers["Cache-Control"] == "private, no-store"
