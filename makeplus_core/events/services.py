@@ -237,8 +237,9 @@ def checked_in_totals(db, event_ids) -> dict:
     return out
 
 
-def statistics(db, event: Event, pm=None) -> dict:
-    """The event's figures, with SQL aggregates, plus each plugin's own section."""
+def event_counts(db, event_id) -> dict:
+    """The event's raw figures in four aggregate queries, shared by the event statistics,
+    the dashboard stats endpoint and the web dashboard."""
     from ..access.models import SessionAccess
     from ..participants.models import Participant
     from ..rooms.models import Room
@@ -255,30 +256,43 @@ def statistics(db, event: Event, pm=None) -> dict:
         count_if(Session.status == "cancelled"),
         count_if(Session.session_type == "atelier"),
         count_if(sa.and_(Session.session_type == "atelier", Session.is_paid.is_(True))),
-    ).where(Session.event_id == event.id)).one()
+        count_if(Session.is_paid.is_(True)),
+    ).where(Session.event_id == event_id)).one()
     p = db.execute(sa.select(sa.func.count(Participant.id), count_if(Participant.is_checked_in.is_(True)))
-                   .where(Participant.event_id == event.id)).one()
+                   .where(Participant.event_id == event_id)).one()
     rooms = db.execute(sa.select(sa.func.count(Room.id), count_if(Room.is_active.is_(True)))
-                       .where(Room.event_id == event.id)).one()
+                       .where(Room.event_id == event_id)).one()
     paid = db.execute(sa.select(sa.func.count(SessionAccess.id),
                                 sa.func.coalesce(sa.func.sum(SessionAccess.amount_paid), 0))
                       .join(Session, Session.id == SessionAccess.session_id)
-                      .where(Session.event_id == event.id, SessionAccess.payment_status == "paid")).one()
+                      .where(Session.event_id == event_id, SessionAccess.payment_status == "paid")).one()
+    return {
+        "participants": int(p[0]), "checked_in": int(p[1]),
+        "sessions": int(s[0]), "live": int(s[1]), "completed": int(s[2]), "not_started": int(s[3]),
+        "cancelled": int(s[4]), "ateliers": int(s[5]), "paid_ateliers": int(s[6]), "paid_sessions": int(s[7]),
+        "rooms": int(rooms[0]), "active_rooms": int(rooms[1]),
+        "paid_registrations": int(paid[0]), "revenue": float(paid[1] or 0),
+    }
+
+
+def statistics(db, event: Event, pm=None) -> dict:
+    """The event's figures (``GET /api/events/{id}/statistics/``), plus each plugin's own section."""
+    c = event_counts(db, event.id)
     stats = {
         "event_id": str(event.id),
-        "total_participants": int(p[0]),
-        "checked_in_participants": int(p[1]),
-        "total_sessions": int(s[0]),
-        "live_sessions": int(s[1]),
-        "completed_sessions": int(s[2]),
-        "upcoming_sessions": int(s[3]),
-        "cancelled_sessions": int(s[4]),
-        "total_ateliers": int(s[5]),
-        "paid_ateliers": int(s[6]),
-        "total_rooms": int(rooms[0]),
-        "active_rooms": int(rooms[1]),
-        "paid_atelier_registrations": int(paid[0]),
-        "ateliers_revenue": float(paid[1] or 0),
+        "total_participants": c["participants"],
+        "checked_in_participants": c["checked_in"],
+        "total_sessions": c["sessions"],
+        "live_sessions": c["live"],
+        "completed_sessions": c["completed"],
+        "upcoming_sessions": c["not_started"],
+        "cancelled_sessions": c["cancelled"],
+        "total_ateliers": c["ateliers"],
+        "paid_ateliers": c["paid_ateliers"],
+        "total_rooms": c["rooms"],
+        "active_rooms": c["active_rooms"],
+        "paid_atelier_registrations": c["paid_registrations"],
+        "ateliers_revenue": c["revenue"],
     }
     if pm is not None:
         for extra in pm.hook.makeplus_event_statistics(dbsession=db, event_id=event.id):
