@@ -58,6 +58,15 @@ class UTCDateTime(sa.types.TypeDecorator):
 Money = sa.Numeric(12, 2, asdecimal=True)
 
 
+def icontains(text: str, *columns):
+    """SQL condition: ``text`` (lower-cased, stripped) is a substring of one of ``columns``.
+
+    The simple search of every list (``?search=``/``?q=``); NULL columns never match.
+    """
+    like = f"%{text.strip().lower()}%"
+    return sa.or_(*(sa.func.lower(sa.func.coalesce(col, "")).like(like) for col in columns))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

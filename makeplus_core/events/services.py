@@ -6,6 +6,7 @@ import uuid
 import sqlalchemy as sa
 
 from .. import errors
+from ..db import icontains
 from ..participants.services import ensure_participant
 from ..roles import BADGE_ROLES, GESTIONNAIRE, ROLES
 from .models import Event, UserEventAssignment
@@ -85,10 +86,7 @@ def list_query(user_id: int, is_admin: bool, status=None, is_active=None, search
     if is_active is not None:
         stmt = stmt.where(Event.is_active.is_(is_active))
     if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Event.name).like(like),
-                                 sa.func.lower(Event.location).like(like),
-                                 sa.func.lower(Event.description).like(like)))
+        stmt = stmt.where(icontains(search, Event.name, Event.location, Event.description))
     return stmt.order_by(Event.start_date.desc(), Event.name, Event.id)
 
 

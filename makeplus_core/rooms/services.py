@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import errors
+from ..db import icontains
 from .models import Room
 
 FIELDS = ("name", "capacity", "description", "location", "is_active")
@@ -26,10 +27,7 @@ def list_query(event_id, is_active=None, search=None):
     if is_active is not None:
         stmt = stmt.where(Room.is_active.is_(is_active))
     if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Room.name).like(like),
-                                 sa.func.lower(Room.description).like(like),
-                                 sa.func.lower(sa.func.coalesce(Room.location, "")).like(like)))
+        stmt = stmt.where(icontains(search, Room.name, Room.description, Room.location))
     return stmt.order_by(Room.name, Room.id)
 
 

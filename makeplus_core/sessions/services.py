@@ -14,6 +14,7 @@ import decimal
 import sqlalchemy as sa
 
 from .. import api, errors
+from ..db import icontains
 from ..events.models import Event
 from ..rooms.models import Room
 from .models import Session
@@ -50,9 +51,8 @@ def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=N
     if is_paid is not None:
         stmt = stmt.where(Session.is_paid.is_(is_paid))
     if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(*(sa.func.lower(col).like(like) for col in (
-            Session.title, Session.description, Session.speaker_name, Session.theme))))
+        stmt = stmt.where(icontains(search, Session.title, Session.description, Session.speaker_name,
+                                    Session.theme))
     return stmt.order_by(*ORDERINGS[ordering or "start_time"], Session.id)
 
 

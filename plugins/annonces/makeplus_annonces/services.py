@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from makeplus_core import errors
 from makeplus_core.auth.models import User
+from makeplus_core.db import icontains
 from makeplus_core.roles import GESTIONNAIRE, TARGET_FOR_ROLE
 
 from .models import Annonce
@@ -28,9 +29,7 @@ def list_query(event_id, role, is_admin, target=None, created_by=None, search=No
     if created_by is not None:
         stmt = stmt.where(Annonce.created_by_id == created_by)
     if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Annonce.title).like(like),
-                                 sa.func.lower(Annonce.description).like(like)))
+        stmt = stmt.where(icontains(search, Annonce.title, Annonce.description))
     return stmt.order_by(Annonce.created_at.desc(), Annonce.id)
 
 

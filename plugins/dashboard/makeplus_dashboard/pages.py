@@ -29,6 +29,7 @@ from makeplus_core.sessions import services as session_services
 from makeplus_core.sessions.models import SESSION_STATUSES, SESSION_TYPES, Session
 from makeplus_core.staff import schemas as staff_schemas
 from makeplus_core.staff import services as staff_services
+from makeplus_core.db import icontains
 from makeplus_core.staff.models import RoomAssignment
 
 from . import charts
@@ -113,8 +114,7 @@ def events_list(request):
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Event.name).like(like), sa.func.lower(Event.location).like(like)))
+        stmt = stmt.where(icontains(q, Event.name, Event.location))
     if status in EVENT_STATUSES:
         stmt = stmt.where(Event.status == status)
     pg = paginate(request, db, stmt.order_by(Event.start_date.desc(), Event.name, Event.id))

@@ -20,6 +20,7 @@ from makeplus_core import errors
 from makeplus_core.auth.models import User
 from makeplus_core.db import utcnow
 from makeplus_core.events.models import Event, UserEventAssignment
+from makeplus_core.db import icontains
 from makeplus_core.roles import GESTIONNAIRE
 
 from .models import Call, CommitteeMember, Review, Submission
@@ -209,10 +210,7 @@ def submissions_query(event_id, status=None, search=None):
     if status:
         stmt = stmt.where(Submission.status == status)
     if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Submission.title).like(like),
-                                 sa.func.lower(Submission.code).like(like),
-                                 sa.func.lower(Submission.author_last_name).like(like)))
+        stmt = stmt.where(icontains(search, Submission.title, Submission.code, Submission.author_last_name))
     return stmt.order_by(Submission.submitted_at, Submission.id)
 
 
@@ -392,11 +390,8 @@ def gallery_query(event_id, search=None):
     stmt = sa.select(Submission).where(Submission.event_id == event_id, Submission.status == "accepted",
                                        Submission.poster_pdf.is_not(None))
     if search and search.strip():
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Submission.final_title).like(like),
-                                 sa.func.lower(Submission.final_authors).like(like),
-                                 sa.func.lower(Submission.final_co_authors).like(like),
-                                 sa.func.lower(Submission.code).like(like)))
+        stmt = stmt.where(icontains(search, Submission.final_title, Submission.final_authors,
+                                    Submission.final_co_authors, Submission.code))
     return stmt.order_by(Submission.contribution_number, Submission.id)
 
 

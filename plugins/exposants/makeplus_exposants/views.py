@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from makeplus_core import api, errors
 from makeplus_core.access import pipeline
+from makeplus_core.db import icontains
 from makeplus_core.roles import EXPOSANT, GESTIONNAIRE
 from makeplus_core.xlsx import xlsx_response
 
@@ -204,9 +205,7 @@ def list_exposants(request):
     if search:
         from makeplus_core.auth.models import User
 
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(api.sa.or_(*[api.sa.func.lower(api.sa.func.coalesce(c, "")).like(like)
-                                       for c in (User.first_name, User.last_name, User.organization)]))
+        stmt = stmt.where(icontains(search, User.first_name, User.last_name, User.organization))
     counts_for = _lead_counts_for(request, event_id, role)
     return api.paginate(request, stmt, lambda rows: services.serialize_exposants(request, rows, counts_for))
 
