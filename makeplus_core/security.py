@@ -8,7 +8,9 @@ security policy. Three kinds of token exist (claim ``typ``):
   a removed assignment takes effect at once;
 * ``refresh`` – only accepted by the refresh endpoints (see ``auth/tokens.py``);
 * ``select``  – the temporary token of a multi-event login, only accepted by
-  ``POST /api/auth/select-event/`` (permission :data:`SELECT_EVENT`).
+  ``POST /api/auth/select-event/`` and ``/api/auth/logout/`` (permission :data:`SELECT_EVENT`);
+  it names its server-side record (``sid``, an ``auth_sessions`` row of kind ``select``):
+  without a live, unused, unexpired record it is refused, even when correctly signed.
 
 Any other token type (e.g. a plugin's own operator token) yields no identity here,
 so core endpoints answer 401 to it. Every view requires the ``authenticated``
@@ -83,14 +85,19 @@ class SecurityPolicy:
             event_id = uuid.UUID(claims["event"]) if claims.get("event") else None
         except (KeyError, TypeError, ValueError):
             return None
-        if kind == "access" and sid is None:
-            return None
+        if kind in ("access", "select") and sid is None:
+            return None  # both are bound to a server-side record (auth_sessions row)
         db = request.dbsession
         cols = [User]
         stmt = sa.select(User).where(User.id == user_id, User.is_active.is_(True))
         if sid is not None:
-            stmt = stmt.join(AuthSession, sa.and_(AuthSession.id == sid, AuthSession.user_id == User.id,
-                                                  AuthSession.revoked_at.is_(None)))
+            bound = [AuthSession.id == sid, AuthSession.user_id == User.id, AuthSession.revoked_at.is_(None),
+                     AuthSession.kind == ("select" if kind == "select" else "api")]
+            if kind == "select":  # the temporary token's record: short-lived, used once
+                from .db import utcnow
+
+                bound.append(AuthSession.expires_at > utcnow())
+            stmt = stmt.join(AuthSession, sa.and_(*bound))
         if event_id is not None:
             stmt = stmt.outerjoin(
                 UserEventAssignment,

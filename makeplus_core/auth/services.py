@@ -194,7 +194,7 @@ def login(request, db, email: str, password: str, event_id=None) -> dict:
         "user": user_json(user),
         "requires_event_selection": True,
         "available_events": [event_with_badge(request, user, e, a.role, p) for a, e, p in rows],
-        "temp_token": tokens.select_token(request.registry, user),
+        "temp_token": tokens.select_token(db, request.registry, user, request),
     }
 
 
@@ -203,8 +203,14 @@ def _open(request, db, user, event, role, participant) -> dict:
     return login_payload(request, db, user, event, role, participant, auth_session)
 
 
-def select_event(request, db, user, event_id, current_session_id=None) -> dict:
-    """Open (or switch) the caller's session on one of their events."""
+def select_event(request, db, user, event_id, current_session_id=None, select_record=None) -> dict:
+    """Open (or switch) the caller's session on one of their events.
+
+    ``select_record``: the temporary token's record, used up here (single use);
+    ``current_session_id``: the session being switched away from, revoked.
+    """
+    if select_record is not None:
+        tokens.use_select_record(db, select_record)
     row = db.execute(
         sa.select(UserEventAssignment, Event, Participant)
         .join(Event, Event.id == UserEventAssignment.event_id)
@@ -277,10 +283,34 @@ def change_password(db, user, old_password: str, new_password: str, keep_session
 
 
 def set_password(db, user, new_password: str, keep_session=None) -> None:
+    """Set a new password and end every other way into the account.
+
+    Every auth session (API logins, temporary select-event tokens) is revoked except
+    ``keep_session``; ``token_version`` is bumped, which also ends the web pages' cookie
+    sessions (they carry it) and every token already issued, the kept session's included
+    (the caller gets a fresh pair: :func:`reissue_tokens`); every outstanding password-reset
+    code of the user stops working.
+    """
     user.password_hash = passwords.hash_password(new_password)
     tokens.revoke_all(db, user.id, except_session=keep_session)
-    if keep_session is None:
-        user.token_version += 1
+    user.token_version += 1
+    db.execute(sa.update(PasswordResetToken)
+               .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+               .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    db.flush()
+
+
+def reissue_tokens(request, db, user, session_id) -> dict:
+    """A fresh token pair for a session that outlives a password change (new refresh id)."""
+    from .models import AuthSession
+
+    auth_session = db.get(AuthSession, session_id) if session_id is not None else None
+    if auth_session is None or auth_session.revoked_at is not None:
+        return {}
+    auth_session.refresh_jti = secrets.token_hex(16)
+    auth_session.refreshed_at = utcnow()
+    db.flush()
+    return tokens.token_pair(request.registry, user, auth_session)
 
 
 def delete_account(db, user, password: str) -> None:
@@ -318,7 +348,7 @@ def confirm_password_reset(db, code: str, new_password: str) -> User:
         raise errors.Invalid("This reset link is invalid or has expired", field="token")
     user = db.get(User, row.user_id)
     row.used_at = utcnow()
-    set_password(db, user, new_password)
+    set_password(db, user, new_password)  # also uses up the user's other codes
     return user
 
 

@@ -13,7 +13,7 @@ from pyramid.view import view_config
 
 from makeplus_core import api, errors, web
 from makeplus_core.access import services as access_services
-from makeplus_core.auth import badges
+from makeplus_core.auth import badges, throttle
 from makeplus_core.auth import services as auth_services
 from makeplus_core.auth.models import User
 from makeplus_core.events import schemas as event_schemas
@@ -70,11 +70,13 @@ def login_post(request):
     email = request.POST.get("email", "").strip()
     form = {"email": email}
     db = request.dbsession
+    throttle.check_attempt(request, email)  # the same per-account count as the API's login
     try:
         user = auth_services.authenticate(db, email, request.POST.get("password", ""))
     except errors.NotAuthenticated:
         return render(request, "login.jinja2", {"form": form, "errors": {
             "__all__": "Wrong e-mail or password."}}, status=401)
+    throttle.succeeded(request, email)
     managed = db.scalars(sa.select(UserEventAssignment.event_id).where(
         UserEventAssignment.user_id == user.id, UserEventAssignment.role == GESTIONNAIRE,
         UserEventAssignment.is_active.is_(True))).all()
