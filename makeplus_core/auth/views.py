@@ -1,12 +1,13 @@
 """Auth REST endpoints (seed "Authentication" + the app's aliases)."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
 from ..mail import send_mail
 from ..security import SELECT_EVENT
-from . import schemas, services, throttle, tokens
+from . import pages, schemas, services, throttle, tokens
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -149,12 +150,18 @@ def reset_view(request):
     found = services.request_password_reset(request.dbsession, data["email"])
     if found is not None:
         user, code = found
-        base = request.registry.settings.get("makeplus.public_url") or request.application_url
         send_mail(request, to=user.email, subject="MakePlus: reset your password",
                   body=(f"Hello {user.full_name},\n\nTo choose a new password, use this code within two hours:\n\n"
-                        f"{code}\n\nor open {base}/api/auth/password-reset/confirm/?token={code}\n\n"
+                        f"{code}\n\nor open {pages.page_url(request, code)}\n\n"
                         "If you did not ask for it, ignore this message."))
     return {"message": "If an account exists for this address, a reset e-mail has been sent."}
+
+
+@reset_confirm.get(permission=PUBLIC)
+def reset_confirm_link_view(request):
+    """Links of earlier reset e-mails pointed here: send the browser to the reset page."""
+    token = request.GET.get("token", "")[:200]
+    return HTTPSeeOther(location=pages.page_url(request, token) if token else request.route_url(pages.ROUTE))
 
 
 @reset_confirm.post(permission=PUBLIC, schema=api.doc(schemas.ResetConfirmSchema))
