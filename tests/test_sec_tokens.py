@@ -1,14 +1,17 @@
 """Issue 14, "Tokens and secrets": production secrets, the server-side temporary token,
 reset codes and sessions ended on password change, login throttling per address and per
 account, forwarded addresses trusted only from configured proxies (docs/security.md)."""
+import concurrent.futures
 import datetime as dt
 import pathlib
 import secrets
+import threading
 import uuid
 
 import jwt
 import pytest
 import sqlalchemy as sa
+import webtest
 
 import makeplus_core
 from makeplus_core import main, secret_policy
@@ -28,9 +31,23 @@ def login(app, email, password=PASSWORD, status=200, **kw):
     return app.post_json("/api/auth/token/", {"email": email, "password": password}, status=status, **kw)
 
 
-def limited(make_app, **extra):
-    """An app with rate limits on and its own memory store (a fresh app per call)."""
-    return make_app(**{"makeplus.ratelimit.enabled": "true", "makeplus.test_nonce": uuid.uuid4().hex, **extra})
+LIMITED = {"makeplus.ratelimit.enabled": "true", "makeplus.ratelimit.login": "3/60",
+           "makeplus.ratelimit.login_account": "3/900", "makeplus.trusted_proxies": "10.9.0.0/16 127.0.0.1"}
+
+
+@pytest.fixture
+def lim(make_app, app):
+    """One app with rate limits on, shared by these tests (few database connections): its
+    memory store lives on, so every test uses its own accounts and addresses (:func:`fresh`)."""
+    return make_app(**LIMITED)
+
+
+def fresh(kind="email"):
+    """An e-mail or client address no other test uses."""
+    n = uuid.uuid4()
+    if kind == "email":
+        return f"u{n.hex[:12]}@example.org"
+    return f"100.{n.bytes[0] % 64 + 64}.{n.bytes[1]}.{n.bytes[2] % 250 + 1}"
 
 
 # --------------------------------------------------------------------------- production secrets
@@ -101,6 +118,7 @@ def test_production_starts_with_generated_secrets(settings, engine):
                                        "makeplus.badges.signing_keys": f"k1:{good_secret()}",
                                        "makeplus.session_secret": secrets.token_hex(32)}))
     assert app.registry.settings["makeplus.env"] == "production"
+    app.registry["db_engine"].dispose()
 
 
 # --------------------------------------------------------------------------- the temporary token
@@ -187,17 +205,35 @@ def temp_token_with(app, password):
     return login(app, "multi@example.org", password=password).json["temp_token"]
 
 
-def test_temp_token_concurrent_use_opens_one_session(app, multi, db):
-    """Two select-event calls racing with one temp token: the record's conditional UPDATE
-    lets exactly one through (run sequentially here; the UPDATE ... WHERE revoked_at IS NULL
-    is what serialises them on PostgreSQL)."""
+def live_api_sessions(db, user):
+    return db.scalar(sa.select(sa.func.count()).select_from(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.kind == "api", AuthSession.revoked_at.is_(None)))
+
+
+def test_temp_token_second_use_opens_no_session(app, multi, db):
     user, e1, e2 = multi
     token = temp_token(app)
     results = [select(app, token, e, status="*").status_int for e in (e1, e2)]
-    assert sorted(results) == [200, 401]
-    live = db.scalar(sa.select(sa.func.count()).select_from(AuthSession).where(
-        AuthSession.user_id == user.id, AuthSession.kind == "api", AuthSession.revoked_at.is_(None)))
-    assert live == 1
+    assert results == [200, 401]
+    assert live_api_sessions(db, user) == 1
+
+
+def test_temp_token_parallel_uses_open_one_session(app, multi, db, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (real parallel writers)")
+    user, e1, e2 = multi
+    token = temp_token(app)
+    barrier = threading.Barrier(6)
+
+    def one(i):
+        client = webtest.TestApp(app.app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+        barrier.wait()
+        return select(client, token, (e1, e2)[i % 2], status="*").status_int
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(one, range(6)))
+    assert statuses == [200] + [401] * 5
+    assert live_api_sessions(db, user) == 1
 
 
 # --------------------------------------------------------------------------- reset codes and sessions
@@ -314,80 +350,84 @@ def test_reset_mail_links_to_a_working_page(app, f):
 # --------------------------------------------------------------------------- login throttling
 
 
-def test_login_throttled_per_account_across_addresses(make_app, f, app):
-    lim = limited(make_app, **{"makeplus.ratelimit.login_account": "10/900"})
-    f.user(email="victim@example.org")
-    f.user(email="bystander@example.org")
-    for i in range(10):
-        login(lim, "victim@example.org", "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": f"10.1.0.{i}"})
-    r = login(lim, "Victim@Example.org", status=429, extra_environ={"REMOTE_ADDR": "10.1.1.1"})
+def test_login_throttled_per_account_across_addresses(lim, f):
+    victim, bystander, nobody = fresh(), fresh(), fresh()
+    f.user(email=victim)
+    f.user(email=bystander)
+    for _ in range(3):
+        login(lim, victim, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    r = login(lim, victim.upper(), status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
     assert r.json["error"] == "rate_limited" and r.json["field"] == "email" and r.json["message"]
     assert 1 <= int(r.headers["Retry-After"]) <= 900
-    login(lim, "bystander@example.org", extra_environ={"REMOTE_ADDR": "10.1.1.1"})  # others unaffected
+    login(lim, bystander, extra_environ={"REMOTE_ADDR": fresh("ip")})  # other accounts are unaffected
     # unknown accounts are throttled the same way (no enumeration)
-    for i in range(10):
-        login(lim, "nobody@example.org", "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": f"10.2.0.{i}"})
-    login(lim, "nobody@example.org", "wrong-pass", status=429, extra_environ={"REMOTE_ADDR": "10.2.1.1"})
-
-
-def test_successful_login_clears_the_account_count(make_app, f, app):
-    lim = limited(make_app, **{"makeplus.ratelimit.login_account": "3/900"})
-    f.user(email="u@example.org")
-    env = {"REMOTE_ADDR": "10.3.0.1"}
-    for _ in range(2):
-        login(lim, "u@example.org", "wrong-pass", status=401, extra_environ=env)
-    login(lim, "u@example.org", extra_environ=env)
     for _ in range(3):
-        login(lim, "u@example.org", "wrong-pass", status=401, extra_environ=env)
-    login(lim, "u@example.org", status=429, extra_environ=env)
+        login(lim, nobody, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    login(lim, nobody, "wrong-pass", status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
 
 
-def test_dashboard_login_shares_the_account_count(make_app, f, app):
+def test_default_account_limit_is_ten_per_15_minutes(make_app, app):
+    limiter = make_app().app.registry["rate_limiter"]
+    assert limiter.limits["login_account"] == (10, 900)
+
+
+def test_successful_login_clears_the_account_count(lim, f):
+    user = fresh()
+    f.user(email=user)
+    for _ in range(2):
+        login(lim, user, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    login(lim, user, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    for _ in range(3):
+        login(lim, user, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    login(lim, user, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
+
+
+def test_dashboard_login_shares_the_account_count(lim, f, app):
     if not dashboard_enabled(app):
         pytest.skip("dashboard plugin not enabled")
-    lim = limited(make_app, **{"makeplus.ratelimit.login_account": "2/900"})
-    f.user(email="admin@example.org", is_admin=True)
-    for i in range(2):
-        login(lim, "admin@example.org", "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": f"10.4.0.{i}"})
-    page = lim.get("/dashboard/login/")
+    admin = fresh()
+    f.user(email=admin, is_admin=True)
+    for _ in range(3):
+        login(lim, admin, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    env = {"REMOTE_ADDR": fresh("ip")}
+    page = lim.get("/dashboard/login/", extra_environ=env)
     form = [fm for fm in page.forms.values() if "password" in fm.fields][0]
-    form["email"], form["password"] = "admin@example.org", PASSWORD
-    r = form.submit(status=429)
+    form["email"], form["password"] = admin, PASSWORD
+    r = form.submit(status=429, extra_environ=env)
     assert r.headers["Retry-After"]
+    lim.reset()
 
 
-def test_rotating_x_forwarded_for_does_not_reset_the_address_limit(make_app, f, app):
-    lim = limited(make_app, **{"makeplus.ratelimit.login": "3/60"})
-    env = {"REMOTE_ADDR": "198.51.100.7"}
+def test_rotating_x_forwarded_for_does_not_reset_the_address_limit(lim):
+    env = {"REMOTE_ADDR": fresh("ip")}  # not one of our proxies
     for i in range(3):
-        login(lim, f"nobody{i}@example.org", "wrong-pass", status=401, extra_environ=env,
+        login(lim, fresh(), "wrong-pass", status=401, extra_environ=env,
               headers={"X-Forwarded-For": f"203.0.113.{i}"})
-    r = login(lim, "nobody9@example.org", "wrong-pass", status=429, extra_environ=env,
+    r = login(lim, fresh(), "wrong-pass", status=429, extra_environ=env,
               headers={"X-Forwarded-For": "203.0.113.99", "Forwarded": "for=192.0.2.60"})
     assert r.json["error"] == "rate_limited"
 
 
-def test_forwarded_addresses_trusted_only_from_configured_proxies(make_app, f, app, db):
-    lim = limited(make_app, **{"makeplus.ratelimit.login": "2/60",
-                               "makeplus.trusted_proxies": "10.9.0.0/16 127.0.0.1"})
+def test_forwarded_addresses_trusted_only_from_configured_proxies(lim, f, db):
     proxy = {"REMOTE_ADDR": "10.9.0.5"}
-    # client 203.0.113.5 behind two of our proxies, prepending forged hops that change each time
-    for i in range(2):
-        login(lim, "nobody@example.org", "wrong-pass", status=401, extra_environ=proxy,
-              headers={"X-Forwarded-For": f"1.2.3.{i}, 203.0.113.5, 10.9.0.7"})
-    login(lim, "nobody@example.org", "wrong-pass", status=429, extra_environ=proxy,
-          headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.5, 10.9.0.7"})
+    client = fresh("ip")
+    # a client behind two of our proxies, prepending forged hops that change every time
+    for i in range(3):
+        login(lim, fresh(), "wrong-pass", status=401, extra_environ=proxy,
+              headers={"X-Forwarded-For": f"1.2.3.{i}, {client}, 10.9.0.7"})
+    login(lim, fresh(), "wrong-pass", status=429, extra_environ=proxy,
+          headers={"X-Forwarded-For": f"9.9.9.9, {client}, 10.9.0.7"})
     # another client behind the same proxies has its own count (RFC 7239 Forwarded works too)
-    f.user(email="ok@example.org")
-    login(lim, "ok@example.org", extra_environ=proxy, headers={"Forwarded": 'for=198.51.100.20;proto=https'})
-    record = db.scalars(sa.select(AuthSession).order_by(AuthSession.created_at.desc())).first()
-    assert record.ip_address == "198.51.100.20"
+    user, other = fresh(), fresh("ip")
+    f.user(email=user)
+    login(lim, user, extra_environ=proxy, headers={"Forwarded": f'for="{other}";proto=https'})
+    latest = sa.select(AuthSession.ip_address).order_by(AuthSession.created_at.desc()).limit(1)
+    assert db.scalar(latest) == other
     # a client that is not one of our proxies cannot choose its address
-    login(lim, "ok@example.org", extra_environ={"REMOTE_ADDR": "192.0.2.1"},
-          headers={"X-Forwarded-For": "198.51.100.20"})
-    db.expire_all()
-    record = db.scalars(sa.select(AuthSession).order_by(AuthSession.created_at.desc())).first()
-    assert record.ip_address == "192.0.2.1"
+    direct = fresh("ip")
+    login(lim, user, extra_environ={"REMOTE_ADDR": direct}, headers={"X-Forwarded-For": other})
+    db.rollback()
+    assert db.scalar(latest) == direct
 
 
 def test_bad_trusted_proxies_setting_stops_startup(settings, engine):
@@ -412,13 +452,16 @@ def redis_prefix():
 
 def test_account_throttle_is_shared_through_redis(make_app, f, app, redis_prefix):
     """Two app instances (two processes' worth of state) count one account together."""
-    shared = {"makeplus.redis_url": REDIS_URL, "makeplus.redis_prefix": redis_prefix,
+    shared = {**LIMITED, "makeplus.redis_url": REDIS_URL, "makeplus.redis_prefix": redis_prefix,
               "makeplus.ratelimit.login_account": "4/900"}
-    one, two = limited(make_app, **shared), limited(make_app, **shared)
+    one, two = make_app(**shared), make_app(**shared, **{"makeplus.test_process": "2"})
     assert one.app is not two.app
-    f.user(email="victim@example.org")
-    for i in range(2):
-        login(one, "victim@example.org", "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": f"10.5.0.{i}"})
-        login(two, "victim@example.org", "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": f"10.6.0.{i}"})
-    login(one, "victim@example.org", status=429, extra_environ={"REMOTE_ADDR": "10.7.0.1"})
-    login(two, "victim@example.org", status=429, extra_environ={"REMOTE_ADDR": "10.7.0.2"})
+    victim = fresh()
+    f.user(email=victim)
+    for _ in range(2):
+        login(one, victim, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+        login(two, victim, "wrong-pass", status=401, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    login(one, victim, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    login(two, victim, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
+    for a in (one, two):  # these apps are not reused: give their connections back
+        a.app.registry["db_engine"].dispose()
