@@ -46,7 +46,11 @@ def enrol_by_email(db, email: str, profile: dict | None = None, *, event=None, i
     user = db.scalar(sa.select(User).where(User.email == email).with_for_update())
     if user is None:
         names = {k: v for k, v in (profile or {}).items() if k in ("first_name", "last_name") and v}
-        user = auth_services.create_user(db, email=email, password=None, **names)
+        try:
+            user = auth_services.create_user(db, email=email, password=None, **names)
+        except sa.exc.IntegrityError:  # the same address enrolled by a concurrent request (PostgreSQL)
+            raise errors.Conflict("email: this address is being added by another request; try again",
+                                  field="email")
         created = True
     elif user.email_verified_at is not None:
         return user, None, False
