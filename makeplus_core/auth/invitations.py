@@ -129,11 +129,16 @@ accept_service = api.service("auth-invitation-accept", "/api/auth/invitation/acc
                              "Accept an account invitation: set the password with the code from the e-mail")
 
 
-@accept_service.post(permission=NO_PERMISSION_REQUIRED, schema=api.doc(schemas.InvitationAcceptSchema))
-def accept_view(request):
+def limit_codes(request) -> None:
+    """Codes from mails are guessed nowhere: the ``password_reset`` rate-limit bucket."""
     limiter = request.registry.get("rate_limiter")
     if limiter is not None:
         limiter.hit(request, "password_reset")
+
+
+@accept_service.post(permission=NO_PERMISSION_REQUIRED, schema=api.doc(schemas.InvitationAcceptSchema))
+def accept_view(request):
+    limit_codes(request)
     data = api.validate(schemas.InvitationAcceptSchema(), api.json_body(request))
     user = accept(request.dbsession, data["token"], data["password"])
     return {"message": "Your password is set. Log in with your e-mail and this password.", "email": user.email}
@@ -181,10 +186,13 @@ def page_post(request):
     return _page("Password set", f"<p>Your password is set. Log in to the app as {html.escape(user.email)}.</p>")
 
 
+def add_page(config, name: str, path: str, get_view, post_view) -> None:
+    """A public page reached from a mailed link: GET shows a form, POST uses the code."""
+    config.add_route(name, path)
+    for method, view in (("GET", get_view), ("POST", post_view)):
+        config.add_view(view, route_name=name, request_method=method, permission=NO_PERMISSION_REQUIRED)
+
+
 def includeme(config):
-    config.add_route("account.invitation", PAGE_PATH)
-    config.add_view(page_get, route_name="account.invitation", request_method="GET",
-                    permission=NO_PERMISSION_REQUIRED)
-    config.add_view(page_post, route_name="account.invitation", request_method="POST",
-                    permission=NO_PERMISSION_REQUIRED)
+    add_page(config, "account.invitation", PAGE_PATH, page_get, page_post)
     config.scan(__name__)

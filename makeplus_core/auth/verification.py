@@ -25,7 +25,7 @@ from .. import api, errors
 from ..db import utcnow
 from ..mail import send_mail
 from . import account_tokens, passwords, schemas
-from .invitations import _base, _page
+from .invitations import _base, _page, add_page, limit_codes
 from .models import User
 
 VERIFY_TTL = dt.timedelta(days=2)
@@ -100,12 +100,6 @@ change_email = api.service("auth-change-email", "/api/auth/change-email/",
                            "Change my e-mail address (applied when the link sent to the new one is used)")
 
 
-def _hit(request):
-    limiter = request.registry.get("rate_limiter")
-    if limiter is not None:
-        limiter.hit(request, "password_reset")
-
-
 def _confirm_and_notify(request, code):
     user, previous = confirm(request.dbsession, code)
     if previous:
@@ -115,7 +109,7 @@ def _confirm_and_notify(request, code):
 
 @verify.post(permission=NO_PERMISSION_REQUIRED, schema=api.doc(schemas.VerifyEmailSchema))
 def verify_view(request):
-    _hit(request)
+    limit_codes(request)
     data = api.validate(schemas.VerifyEmailSchema(), api.json_body(request))
     user = _confirm_and_notify(request, data["token"])
     return {"message": "Your e-mail address is confirmed.", "email": user.email, "email_verified": True}
@@ -123,7 +117,7 @@ def verify_view(request):
 
 @resend.post()
 def resend_view(request):
-    _hit(request)
+    limit_codes(request)
     user = api.identity(request).user
     if is_verified(user):
         return {"message": "Your e-mail address is already confirmed.", "email_verified": True}
@@ -133,7 +127,7 @@ def resend_view(request):
 
 @change_email.post(schema=api.doc(schemas.ChangeEmailSchema))
 def change_email_view(request):
-    _hit(request)
+    limit_codes(request)
     user = api.identity(request).user
     data = api.validate(schemas.ChangeEmailSchema(), api.json_body(request))
     code = request_change(request.dbsession, user, data["new_email"], data["password"])
@@ -170,9 +164,5 @@ def page_post(request):
 
 
 def includeme(config):
-    config.add_route("account.verify_email", PAGE_PATH)
-    config.add_view(page_get, route_name="account.verify_email", request_method="GET",
-                    permission=NO_PERMISSION_REQUIRED)
-    config.add_view(page_post, route_name="account.verify_email", request_method="POST",
-                    permission=NO_PERMISSION_REQUIRED)
+    add_page(config, "account.verify_email", PAGE_PATH, page_get, page_post)
     config.scan(__name__)
