@@ -9,3 +9,5 @@ def includeme(config):
     passwords.configure(int(tc) if tc else None, int(mc) if mc else None)
     config.include(".views")
     config.include(".pages")  # the page the reset e-mail links to
+    config.include(".invitations")
+    config.include(".verification")

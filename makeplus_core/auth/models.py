@@ -35,6 +35,9 @@ class User(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
                                                     onupdate=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner proved control of ``email`` (verification or invitation link);
+    # data linked to an address is attached to the account only once it is set.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.UniqueConstraint("email"),  # stored lower-cased (auth.services.normalize_email)

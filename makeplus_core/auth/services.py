@@ -31,7 +31,9 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(db, *, email, password, username=None, first_name="", last_name="", is_admin=False,
-                **profile) -> User:
+                email_verified=False, **profile) -> User:
+    """A new account with its badge. ``password=None`` gives an unusable password (an
+    invited account: its owner sets one through the invitation link)."""
     email = normalize_email(email)
     if db.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise errors.Conflict("A user with this email already exists", field="email")
@@ -42,7 +44,8 @@ def create_user(db, *, email, password, username=None, first_name="", last_name=
         username = f"{username}-{secrets.token_hex(3)}"
     profile.pop("_explicit", None)
     user = User(email=email, username=username, first_name=first_name or "", last_name=last_name or "",
-                password_hash=passwords.hash_password(password), is_admin=is_admin, **profile)
+                password_hash=passwords.hash_password(password) if password else passwords.UNUSABLE,
+                is_admin=is_admin, email_verified_at=utcnow() if email_verified else None, **profile)
     db.add(user)
     db.flush()  # the badge id embeds the user id
     badges.issue_badge(user)
@@ -140,6 +143,7 @@ def user_json(user) -> dict:
         "profile_photo_url": user.profile_photo_url,
         "is_active": user.is_active,
         "is_staff": user.is_admin,
+        "email_verified": user.email_verified_at is not None,
         "date_joined": user.created_at,
     }
 

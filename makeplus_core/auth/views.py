@@ -35,6 +35,9 @@ def register_view(request):
     api_rate_limit(request, "register")
     data = api.validate(schemas.RegisterSchema(), api.json_body(request))
     user = services.create_user(request.dbsession, **data)
+    from . import verification
+
+    verification.send_verification(request, user, verification.start(request.dbsession, user))
     request.response.status = 201
     return {**services.user_json(user), "qr_code": services.qr_code_json(request.dbsession, user)}
 

@@ -3,7 +3,6 @@ sessions and users. Every write calls the same domain functions as the REST API.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPFound
@@ -520,7 +519,11 @@ def session_delete(request):
 
 
 def _quick_user(request, event):
-    """Create the account (badge issued by create_user) or reuse it by e-mail, then give it its role."""
+    """Add a person by e-mail with the same rule as the API (makeplus_core.auth.invitations):
+    a new address gets an account and an invitation mail (staff never choose a password),
+    a verified one is enrolled and told; then the role."""
+    from makeplus_core.auth import invitations
+
     db = request.dbsession
     data = post_data(request)
     role = data.get("role", "")
@@ -529,13 +532,8 @@ def _quick_user(request, event):
     email = auth_services.normalize_email(data.get("email", ""))
     if not email or "@" not in email:
         raise errors.Invalid("email: a valid e-mail address is required", field="email")
-    user = db.scalar(sa.select(User).where(User.email == email))
-    if user is None:
-        password = data.get("password") or secrets.token_urlsafe(12)
-        if len(password) < 8:
-            raise errors.Invalid("password: at least 8 characters", field="password")
-        user = auth_services.create_user(db, email=email, password=password,
-                                         first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
+    user, _, _ = invitations.enrol_and_notify(
+        request, email, {"first_name": data.get("first_name", ""), "last_name": data.get("last_name", "")}, event)
     try:
         staff_services.create_user_assignment(db, event, {"user": user.id, "role": role},
                                               assigned_by_id=request.identity.user_id)
