@@ -221,7 +221,8 @@ def wizard_step_post(request):
 def event_detail(request):
     event = event_for(request)
     db = request.dbsession
-    stats = event_services.statistics(db, event, request.registry["plugin_manager"])
+    # Only platform admins and the event's gestionnaires reach the dashboard: they see every figure.
+    stats = event_services.statistics(db, event, request.registry["plugin_manager"], role="admin")
     per_hour = access_services.scans_per_hour(db, event.id)
     hours = sorted({r["hour"] for r in per_hour})
     by_room: dict = {}
