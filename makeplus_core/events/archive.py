@@ -162,10 +162,20 @@ def _do_orm_execute(state) -> None:
     table = stmt.table
     if "event_id" not in getattr(table, "c", {}) or table.name == "events":
         return
-    params = stmt.compile(dialect=state.session.get_bind().dialect).params
-    eid = params.get("event_id")
+    eid = _inserted_event_id(stmt)
+    if eid is None:  # not a plain single-row .values(...): read the compiled parameters
+        eid = stmt.compile(dialect=state.session.get_bind().dialect).params.get("event_id")
     if eid is not None:
         _refuse_archived(state.session, {eid})
+
+
+def _inserted_event_id(stmt):
+    """The ``event_id`` of ``insert(...).values(event_id=...)`` without compiling it (the
+    scan path runs this on every scan)."""
+    for column, value in (getattr(stmt, "_values", None) or {}).items():
+        if getattr(column, "key", column) == "event_id":
+            return getattr(value, "value", value)
+    return None
 
 
 def install(session_factory) -> None:
