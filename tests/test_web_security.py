@@ -23,11 +23,26 @@ def dev_cors_settings() -> dict:
     return {k: v for k, v in ini["app:main"].items() if k.startswith("makeplus.cors.")}
 
 
-def test_development_cors_never_reflects_an_origin_with_credentials(make_app):
+@pytest.fixture
+def own_app(make_app):
+    """An app with other settings whose idle database connections are closed afterwards
+    (the PostgreSQL server is shared; these tests never need the database)."""
+    built = []
+
+    def make(**overrides):
+        built.append(make_app(**overrides))
+        return built[-1]
+
+    yield make
+    for app in built:
+        app.app.registry["db_engine"].dispose()
+
+
+def test_development_cors_never_reflects_an_origin_with_credentials(own_app):
     settings = dev_cors_settings()
     assert settings["makeplus.cors.origins"] == "*"
-    app = make_app(**settings)
-    r = app.get("/api/health/", headers={"Origin": "https://evil.example.com"})
+    app = own_app(**settings)
+    r = app.get("/api/", headers={"Origin": "https://evil.example.com"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in r.headers
     r = app.options("/api/auth/login/", headers={"Origin": "https://evil.example.com",
@@ -41,13 +56,13 @@ def test_any_origin_with_credentials_refuses_to_start(make_app):
         make_app(**{"makeplus.cors.origins": "*", "makeplus.cors.allow_credentials": "true"})
 
 
-def test_credentials_only_for_listed_origins(make_app):
-    app = make_app(**{"makeplus.cors.origins": "https://app.example.org",
-                      "makeplus.cors.allow_credentials": "true"})
-    r = app.get("/api/health/", headers={"Origin": "https://app.example.org"})
+def test_credentials_only_for_listed_origins(own_app):
+    app = own_app(**{"makeplus.cors.origins": "https://app.example.org",
+                     "makeplus.cors.allow_credentials": "true"})
+    r = app.get("/api/", headers={"Origin": "https://app.example.org"})
     assert r.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
     assert r.headers["Access-Control-Allow-Credentials"] == "true"
-    r = app.get("/api/health/", headers={"Origin": "https://evil.example.com"})
+    r = app.get("/api/", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in r.headers and "Access-Control-Allow-Credentials" not in r.headers
 
 
