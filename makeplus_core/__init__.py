@@ -85,6 +85,7 @@ def main(global_config=None, **settings):
         config.include(".idempotency")
         config.include(".storage")
         config.include(".web")
+        config.include(".headers")
         for domain in CORE_DOMAINS:
             config.include(domain)
         # Registered here, not in an include: Cornice registers its own otherwise.

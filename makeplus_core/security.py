@@ -66,7 +66,7 @@ class SecurityPolicy:
 
     def _load_identity(self, request):
         from .auth.models import AuthSession, User
-        from .events.models import UserEventAssignment
+        from .events.models import Event, UserEventAssignment
         from . import web
 
         claims = self.jwt.get_claims(request)
@@ -105,6 +105,8 @@ class SecurityPolicy:
                         UserEventAssignment.is_active.is_(True)),
             ).add_columns(UserEventAssignment.role)
             cols.append(UserEventAssignment.role)
+            # The token's event is archived or not: known here at no extra query (see events/archive.py).
+            stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at)
         row = db.execute(stmt).first()
         if row is None:
             return None
@@ -114,6 +116,10 @@ class SecurityPolicy:
             return None  # assignment removed or deactivated since the token was issued
         if claims.get("tv") != user.token_version:
             return None
+        if event_id is not None and row[2] is None:
+            from .events.archive import mark_not_archived
+
+            mark_not_archived(db, event_id)
         return Identity(user=user, kind=kind, session_id=sid, event_id=event_id, role=role, claims=claims)
 
     def authenticated_userid(self, request):

@@ -32,8 +32,8 @@ from makeplus_core.db import icontains
 from makeplus_core.staff.models import RoomAssignment
 
 from . import charts
-from .core import (current_identity, dashboard_of, event_for, flash, form_error, managed_events_query,
-                   paginate, post_data, redirect, render)
+from .core import (current_identity, dashboard_of, event_for, flash, form_error, listed_events_query,
+                   managed_events_query, paginate, post_data, redirect, render)
 
 WEB = web.WEB
 GET = dict(request_method="GET", permission=WEB)
@@ -111,7 +111,7 @@ def switch(request):
 def events_list(request):
     ident = current_identity(request)
     db = request.dbsession
-    stmt = managed_events_query(ident)
+    stmt = listed_events_query(ident)
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if q:
@@ -222,7 +222,8 @@ def wizard_step_post(request):
 def event_detail(request):
     event = event_for(request)
     db = request.dbsession
-    stats = event_services.statistics(db, event, request.registry["plugin_manager"])
+    # Only platform admins and the event's gestionnaires reach the dashboard: they see every figure.
+    stats = event_services.statistics(db, event, request.registry["plugin_manager"], role="admin")
     per_hour = access_services.scans_per_hour(db, event.id)
     hours = sorted({r["hour"] for r in per_hour})
     by_room: dict = {}
@@ -264,7 +265,9 @@ def event_delete(request):
     event = event_for(request)
     return render(request, "confirm.jinja2", {
         "title": f"Delete the event “{event.name}”?",
-        "message": "Its rooms, sessions, participants and every record attached to it are deleted for good.",
+        "message": "Its rooms, sessions and participants are deleted for good. An event that holds scans, "
+                   "sales, lead scans or submissions is never deleted: archive it instead "
+                   "(POST /api/events/{id}/archive/).",
         "action": request.route_url("dashboard.event_delete", event=str(event.id)),
         "cancel": request.route_url("dashboard.event", event=str(event.id))}, event=event)
 
@@ -273,8 +276,8 @@ def event_delete(request):
 def event_delete_post(request):
     event = event_for(request)
     name = event.name
+    event_services.delete(request.dbsession, event, request.registry["plugin_manager"])  # 409 if it holds records
     web.web_set_event(request, None)
-    event_services.delete(request.dbsession, event)
     flash(request, f"Event “{name}” deleted.")
     return redirect(request, "dashboard.home")
 

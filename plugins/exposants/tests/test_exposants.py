@@ -424,7 +424,7 @@ def test_event_statistics_hook(app, w, f):
     _age(f.db, s["id"], dt.timedelta(hours=2))
     w.scan(app, w.part, by=w.expo2, status=200)  # second visit at expo2
     pm = app.app.registry["plugin_manager"]
-    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id)
+    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id, role="admin")
     f.db.commit()
     merged = {k: v for sec in sections if sec for k, v in sec.items()}
     stats = merged["exposants"]
