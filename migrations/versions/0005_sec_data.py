@@ -1,7 +1,7 @@
 """sec-data: archived events (read-only, hidden from lists)
 
-Revision ID: 0003_sec_data
-Revises: 0002_insights
+Revision ID: 0005_sec_data
+Revises: 0004_sec_accounts
 Create Date: 2026-11-29 20:00:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import makeplus_core.db
 
 
-revision = '0003_sec_data'
-down_revision = '0002_insights'
+revision = '0005_sec_data'
+down_revision = '0004_sec_accounts'
 branch_labels = None
 depends_on = None
 
