@@ -4,12 +4,13 @@ import datetime as dt
 import colander
 
 from ..roles import ROLES, STAFF_ROLES
+from ..schema import Int
 
 UTC_DATETIME = colander.DateTime(default_tzinfo=dt.timezone.utc)
 
 
 class UserAssignmentSchema(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int())
+    user = colander.SchemaNode(Int())
     role = colander.SchemaNode(colander.String(), validator=colander.OneOf(ROLES))
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
 
@@ -20,8 +21,8 @@ class UserAssignmentUpdateSchema(colander.MappingSchema):
 
 
 class UserAssignmentQuery(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
+    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     event = colander.SchemaNode(colander.String(), missing=colander.drop)
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), missing=colander.drop)
@@ -29,7 +30,7 @@ class UserAssignmentQuery(colander.MappingSchema):
 
 
 class RoomAssignmentSchema(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int())
+    user = colander.SchemaNode(Int())
     room = colander.SchemaNode(colander.String())
     role = colander.SchemaNode(colander.String(), validator=colander.OneOf(STAFF_ROLES),
                                missing=colander.drop)
@@ -41,8 +42,8 @@ class RoomAssignmentSchema(colander.MappingSchema):
 class RoomAssignmentQuery(colander.MappingSchema):
     room = colander.SchemaNode(colander.String(), missing=colander.drop)
     room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
+    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     event = colander.SchemaNode(colander.String(), missing=colander.drop)
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), missing=colander.drop)
