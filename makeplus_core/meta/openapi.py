@@ -19,11 +19,12 @@ import re
 import colander
 import swagger_ui_bundle
 from cornice_swagger import CorniceSwagger
-from cornice_swagger.converters.schema import NumberTypeConverter, TypeConverter
+from cornice_swagger.converters.schema import IntegerTypeConverter, NumberTypeConverter, TypeConverter
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import __version__
+from .. import schema as types
 from . import responses
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,31 @@ class _FallbackConverter(TypeConverter):
         return converted
 
 
+class _BoundedIntConverter(IntegerTypeConverter):
+    """Our bounded ``Int``: the document states the range the server enforces."""
+
+    def __call__(self, schema_node):
+        converted = super().__call__(schema_node)
+        converted.setdefault("minimum", schema_node.typ.min)
+        converted.setdefault("maximum", schema_node.typ.max)
+        return converted
+
+
+class _MoneyConverter(NumberTypeConverter):
+    """Amounts: finite, below 10¹⁰, not negative unless the type allows it."""
+
+    def __call__(self, schema_node):
+        converted = super().__call__(schema_node)
+        converted.setdefault("exclusiveMaximum", True)
+        converted.setdefault("maximum", int(types.MONEY_MAX))
+        if not schema_node.typ.allow_negative:
+            converted.setdefault("minimum", 0)
+        return converted
+
+
 class _Swagger(CorniceSwagger):
-    custom_type_converters = {colander.Decimal: NumberTypeConverter, colander.Money: NumberTypeConverter}
+    custom_type_converters = {colander.Decimal: NumberTypeConverter, colander.Money: NumberTypeConverter,
+                              types.Int: _BoundedIntConverter, types.Money: _MoneyConverter}
     default_type_converter = _FallbackConverter
 
 
@@ -180,7 +204,10 @@ def to_openapi3(swagger: dict, services: list) -> dict:
                     params.append(_query_parameter(p))
             if params:
                 op["parameters"] = params
-            if _is_public(args):
+            security = getattr(service, "openapi_security", None)
+            if security is not None:
+                op["security"] = security
+            elif _is_public(args):
                 op["security"] = []
             op["responses"] = responses.for_operation(method, path)
             item[method] = op
@@ -193,8 +220,13 @@ def to_openapi3(swagger: dict, services: list) -> dict:
         "paths": paths,
         "components": {
             "schemas": responses.components(),
-            "securitySchemes": {"Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                           "description": "`Authorization: Bearer <access token>`"}},
+            "securitySchemes": {
+                "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                           "description": "`Authorization: Bearer <access token>` of a user"},
+                # a service declares another scheme with ``service.openapi_security = [...]``
+                "CaisseBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                 "description": "A cash desk's token (POST /api/caisse/auth/login/)"},
+            },
         },
         "security": [{"Bearer": []}],
     }
