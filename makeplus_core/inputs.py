@@ -170,7 +170,8 @@ def parse_request(request) -> None:
         check_text(key, printable(key) or "query")
         check_text(value, printable(key))
 
-    settings = request.registry.settings
+    registry = getattr(request, "registry", None)  # None: a request built outside the app (hooks in scripts)
+    settings = getattr(registry, "settings", None) or {}
     ctype = (request.content_type or "").lower()
     limit = max_body_bytes(settings)
     if ctype == "multipart/form-data":
