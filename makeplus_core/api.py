@@ -23,7 +23,7 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.renderers import JSON
 from pyramid.response import Response
 
-from . import errors
+from . import errors, inputs
 from .roles import GESTIONNAIRE
 
 log = logging.getLogger(__name__)
@@ -130,19 +130,15 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 
 
 def json_body(request) -> dict:
-    """The request's JSON object (or form fields for multipart/urlencoded posts)."""
-    ctype = request.content_type or ""
-    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        return {k: v for k, v in request.POST.items() if not hasattr(v, "file")}
-    if not request.body:
-        return {}
-    try:
-        data = request.json_body
-    except (ValueError, UnicodeDecodeError):
-        raise errors.Invalid("The body is not valid JSON", field="body")
+    """The request's JSON object (or form fields for multipart/urlencoded posts).
+
+    Parsed once by :mod:`makeplus_core.inputs` (size, media type, strict JSON); unknown
+    fields are left for the schema to ignore.
+    """
+    data = inputs.body(request)
     if not isinstance(data, dict):
-        raise errors.Invalid("The body must be a JSON object", field="body")
-    return data
+        raise errors.Invalid("body: must be a JSON object", field="body")
+    return dict(data)  # a copy: views may change it, a retried request parses nothing twice
 
 
 def validate(schema: colander.SchemaNode, data: dict, partial: bool = False) -> dict:
@@ -172,6 +168,16 @@ def param(request, *names, default=None):
         if value not in (None, ""):
             return value
     return default
+
+
+def path_int(request, name: str = "id", label: str = "Object") -> int:
+    """An integer id from the URL path; one the database cannot hold does not exist (404)."""
+    from .schema import INT_MAX, to_int
+
+    try:
+        return to_int(request.matchdict[name], name, minimum=1, maximum=INT_MAX)
+    except errors.Invalid:
+        raise errors.NotFound(f"{label} not found", field=name)
 
 
 def parse_uuid(value, field: str) -> uuid.UUID:
@@ -264,6 +270,13 @@ def get_or_404(db, model, obj_id, event_id=None, label: str | None = None, field
             oid = uuid.UUID(str(obj_id))
         except (TypeError, ValueError):
             raise errors.NotFound(f"{label} not found", field=field)
+    elif isinstance(pk_type, sa.Integer):
+        from .schema import to_int
+
+        try:
+            oid = to_int(obj_id, field, minimum=1)
+        except errors.Invalid:
+            raise errors.NotFound(f"{label} not found", field=field)
     obj = db.get(model, oid)
     if obj is None or (event_id is not None and getattr(obj, "event_id", event_id) != event_id):
         raise errors.NotFound(f"{label} not found", field=field)
@@ -274,18 +287,13 @@ def get_or_404(db, model, obj_id, event_id=None, label: str | None = None, field
 
 
 def page_params(request) -> tuple[int, int]:
+    from .schema import INT_MAX, to_int
+
     settings = request.registry.settings
     default = int(settings.get("makeplus.page_size", 200))
     maximum = int(settings.get("makeplus.max_page_size", 1000))
-    try:
-        page = int(request.GET.get("page", 1))
-        size = int(request.GET.get("page_size", default))
-    except ValueError:
-        raise errors.Invalid("page and page_size must be integers", field="page")
-    if page < 1:
-        raise errors.Invalid("page must be >= 1", field="page")
-    if size < 1 or size > maximum:
-        raise errors.Invalid(f"page_size must be between 1 and {maximum}", field="page_size")
+    page = to_int(request.GET.get("page", 1), "page", minimum=1, maximum=INT_MAX)
+    size = to_int(request.GET.get("page_size", default), "page_size", minimum=1, maximum=maximum)
     return page, size
 
 
@@ -316,13 +324,18 @@ def _page_url(request, page: int) -> str:
 # --------------------------------------------------------------------------- error views
 
 
-def _domain_error_view(exc, request):
+def error_response(exc: errors.DomainError) -> Response:
+    """The JSON answer of a domain error (also used by tweens, outside the exception views)."""
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     return json_response(exc.as_json(), status=exc.status, headers=headers)
+
+
+def _domain_error_view(exc, request):
+    return error_response(exc)
 
 
 _CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
@@ -343,10 +356,37 @@ def _http_exception_view(exc, request):
     return resp
 
 
-def _server_error_view(exc, request):
-    log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    body = {"error": "server_error", "message": "Internal server error", "detail": "Internal server error"}
+def request_id(request) -> str | None:
+    return request.environ.get("makeplus.request_id")
+
+
+def server_error_response(request, exc) -> Response:
+    """A JSON 500 carrying the request id, after logging ``exc`` with its traceback."""
+    rid = request_id(request)
+    log.error("Unhandled error on %s %s (request %s)", request.method, request.path, rid, exc_info=exc)
+    body = {"error": "server_error", "message": "Internal server error", "detail": "Internal server error",
+            "request_id": rid}
     return json_response(body, status=500)
+
+
+def _server_error_view(exc, request):
+    return server_error_response(request, exc)
+
+
+def _database_error_view(exc, request):
+    """A write the database refused: the client's input (a 4xx), or a real server fault.
+
+    Validation runs before any flush, so reaching this is a gap in validation: it is
+    logged (with the request id) so that it gets fixed, and answered without SQL.
+    """
+    from .dberrors import classify
+
+    answer = classify(exc)
+    if answer is None:
+        return server_error_response(request, exc)
+    log.warning("Database refused a write on %s %s (request %s): %s", request.method, request.path,
+                request_id(request), answer.message)
+    return error_response(answer)
 
 
 def forbidden_view(request):
@@ -382,4 +422,6 @@ def includeme(config):
     config.add_subscriber(_no_shared_cache, NewResponse)
     config.add_view(_domain_error_view, context=errors.DomainError)
     config.add_view(_http_exception_view, context=HTTPException)
+    config.add_view(_database_error_view, context=sa.exc.DBAPIError)
     config.add_view(_server_error_view, context=Exception)
+    config.include(".inputs")

@@ -58,6 +58,11 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -326,12 +326,17 @@ def test_fuzz_no_5xx_none_granted(w, f, db):
             samples.append(json.dumps({"user_id": w.holder.id,
                                        "badge_id": w.holder.badge_id[:cut] + junk + w.holder.badge_id[cut:]}))
     statuses = {}
+    refused = 0
     for s in samples:
         r = w.app.post_json(f"/api/rooms/{w.room.id}/verify_access/", {"qr_data": s}, headers=w.h, expect_errors=True)
         assert r.status_int < 500, (s, r.text)
+        if "\x00" in s:  # refused by the body parser before the pipeline (docs/security.md), not recorded
+            assert r.status_int == 400 and r.json["field"] == "qr_data", s
+            refused += 1
+            continue
         assert r.status_int != 200 and r.json["status"] == "denied" and r.json["message"], s
         statuses[r.status_int] = statuses.get(r.status_int, 0) + 1
     assert set(statuses) <= {400, 403, 404}
     recorded = db.execute(sa.select(RoomAccess.status, sa.func.count()).group_by(RoomAccess.status)).all()
     db.commit()
-    assert recorded == [("denied", 400)]
+    assert 0 < refused < 100 and recorded == [("denied", 400 - refused)]

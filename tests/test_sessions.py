@@ -427,5 +427,5 @@ def test_openapi_documents_the_core_event_domain(app):
     paths = app.get("/api/openapi.json").json["paths"]
     for path in ("/api/events/", "/api/rooms/", "/api/sessions/", "/api/sessions/swap-times/"):
         assert path in paths
-    body = paths["/api/sessions/"]["post"]["parameters"][0]["schema"]["properties"]
+    body = paths["/api/sessions/"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert body["price"]["type"] == "number" and body["capacity"]["type"] == "integer"

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from .. import errors
 from ..auth.models import User
 from ..db import utcnow
+from ..schema import Money
 from ..participants.models import Participant
 from ..rooms.models import Room
 from ..sessions.models import Session
@@ -29,30 +30,19 @@ def amount_as_text(value):
     return value
 
 
-def _amount(node, value):
-    try:
-        amount = decimal.Decimal(str(value))
-    except (decimal.InvalidOperation, ValueError):
-        raise colander.Invalid(node, "must be a number")
-    if not amount.is_finite() or amount < 0 or amount > decimal.Decimal("9999999999.99"):
-        raise colander.Invalid(node, "must be between 0 and 9999999999.99")
-
-
 class SessionAccessSchema(colander.MappingSchema):
     participant = colander.SchemaNode(colander.String())
     session = colander.SchemaNode(colander.String())
     payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES),
                                          missing="pending")
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(colander.String(), validator=_amount,
-                                      missing=colander.drop)
+    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
 
 
 class SessionAccessUpdateSchema(colander.MappingSchema):
     payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES))
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(colander.String(), validator=_amount,
-                                      missing=colander.drop)
+    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
 
 
 class SessionAccessQuery(colander.MappingSchema):

@@ -125,7 +125,7 @@ def _reissue(request, user_id):
 
 @reissue_user.post()
 def reissue_user_view(request):
-    return _reissue(request, int(request.matchdict["user_id"]))
+    return _reissue(request, api.path_int(request, "user_id", "User"))
 
 
 @reissue_participant.post()

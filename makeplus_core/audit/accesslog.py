@@ -5,6 +5,11 @@ in the response header), ``method``, ``path``, ``user_id`` (from the bearer toke
 database query), ``status``, ``duration_ms``, ``ip``. The INI routes the logger to its
 own handler with a plain-message formatter, so each line is a JSON document. Nothing
 is written to the database. Query strings are not logged (they may carry e-mails).
+
+Nothing here touches an ORM object: after a failed write the transaction is gone and
+so are the loaded rows (the user id comes from the token's claims). An exception that
+escaped every exception view is logged with its traceback and answered as a JSON 500
+carrying the request id; the access line is written in every case.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import re
 import time
 import uuid
 
+from pyramid_retry import is_error_retryable, is_last_attempt
+
 log = logging.getLogger("makeplus.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -21,7 +28,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def _user_id(request):
     ident = request.environ.get("makeplus.identity")
     if ident is not None:
-        return ident.user_id
+        sub = (ident.claims or {}).get("sub")
+        return int(sub) if sub is not None and str(sub).isdigit() else None
     policy = request.registry.get("jwt_policy")
     if policy is None or not request.headers.get("Authorization"):
         return None
@@ -40,17 +48,28 @@ def access_log_tween_factory(handler, registry):
         request.environ["makeplus.request_id"] = request_id
         status = 500
         try:
-            response = handler(request)
+            try:
+                response = handler(request)
+            except Exception as exc:  # noqa: BLE001 - not rendered by any exception view
+                if is_error_retryable(request, exc) and not is_last_attempt(request):
+                    raise  # pyramid_retry runs the request again
+                from ..api import server_error_response
+
+                response = server_error_response(request, exc)
             status = response.status_int
             response.headers["X-Request-ID"] = request_id
             return response
         finally:
             if log.isEnabledFor(logging.INFO):
+                try:
+                    user_id = _user_id(request)
+                except Exception:  # noqa: BLE001 - never lose the line for its user id
+                    user_id = None
                 log.info(json.dumps({
                     "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
-                    "user_id": _user_id(request),
+                    "user_id": user_id,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     "ip": request.client_addr,

@@ -97,8 +97,25 @@ FIELDS = ("name", "description", "location", "start_date", "end_date", "status",
           "themes", "settings", "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
+def check(db, event: Event, data: dict) -> None:
+    """Every rule on ``data`` against ``event``, before anything is assigned: a change
+    assigned first could be autoflushed by a lookup and hit a CHECK constraint (a 500)."""
+    start = data.get("start_date", event.start_date)
+    end = data.get("end_date", event.end_date)
+    if start is None or end is None:
+        raise errors.Invalid("start_date: required", field="start_date")
+    if end <= start:
+        raise errors.Invalid("end_date: must be after start_date", field="end_date")
+    if "president" in data:
+        from ..auth.models import User
+
+        if db.get(User, data["president"]) is None:
+            raise errors.Invalid("president: unknown user", field="president")
+
+
 def apply(db, event: Event, data: dict) -> dict:
-    """Copy validated ``data`` onto ``event``; returns ``{field: (old, new)}``."""
+    """Check, then copy validated ``data`` onto ``event``; returns ``{field: (old, new)}``."""
+    check(db, event, data)
     changes = {}
 
     def put(attr, value):
@@ -113,10 +130,6 @@ def apply(db, event: Event, data: dict) -> dict:
     if "metadata" in data:
         put("meta", data["metadata"])
     if "president" in data:
-        from ..auth.models import User
-
-        if db.get(User, data["president"]) is None:
-            raise errors.Invalid("president: unknown user", field="president")
         put("president_id", data["president"])
     for key in ("logo", "banner"):
         if f"{key}_url" in data:
@@ -124,10 +137,6 @@ def apply(db, event: Event, data: dict) -> dict:
     for key in ("logo", "banner", "programme_file", "guide_file"):
         if key in data.get("_files", {}):
             put(key, data["_files"][key])
-    if event.start_date is None or event.end_date is None:
-        raise errors.Invalid("start_date: required", field="start_date")
-    if event.end_date <= event.start_date:
-        raise errors.Invalid("end_date: must be after start_date", field="end_date")
     return changes
 
 

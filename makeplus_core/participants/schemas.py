@@ -2,6 +2,7 @@
 import colander
 
 from ..roles import BADGE_ROLES
+from ..schema import Int
 
 
 def _str(max_len, **kw):
@@ -19,7 +20,7 @@ class ParticipantSchema(colander.MappingSchema):
     ``user_id`` and ``event_id`` are accepted as aliases (normalised by the view).
     """
 
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
     email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
                                                                           colander.Length(max=254)),
                                 missing=colander.drop)
@@ -42,9 +43,9 @@ class ParticipantQuery(colander.MappingSchema):
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     badge_number = colander.SchemaNode(colander.String(), missing=colander.drop)
     search = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
+    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     is_checked_in = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), missing=colander.drop)
-    page = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    page_size = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    page = colander.SchemaNode(Int(), missing=colander.drop)
+    page_size = colander.SchemaNode(Int(), missing=colander.drop)

@@ -18,6 +18,7 @@ from ..auth.models import User
 from ..events.models import UserEventAssignment
 from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
+from ..schema import Int
 from . import images
 
 UUID = "[0-9a-fA-F-]{32,36}"
@@ -28,7 +29,7 @@ participant_qr = api.service("qr-participant", f"/api/participants/{{id:{UUID}}}
 
 
 class GenerateSchema(colander.MappingSchema):
-    user_id = colander.SchemaNode(colander.Integer(), missing=colander.drop, validator=colander.Range(1, 2**31 - 1))
+    user_id = colander.SchemaNode(Int(minimum=1), missing=colander.drop)
     participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     data = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.Length(1, 1500))
     format = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(["png", "svg"]))

@@ -1,13 +1,13 @@
 import colander
 
-from ..events.schemas import StrictInt
+from ..schema import Int
 
 
 class RoomSchema(colander.MappingSchema):
     event = colander.SchemaNode(colander.String(), missing=colander.drop,
                                 description="Event id (defaults to the token's event)")
     name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=100))
-    capacity = colander.SchemaNode(StrictInt(), validator=colander.Range(min=0), missing=None)
+    capacity = colander.SchemaNode(Int(minimum=0), missing=None)
     description = colander.SchemaNode(colander.String(), missing="")
     location = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing=None)
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from .. import api
 from ..roles import GESTIONNAIRE
+from ..schema import Int
 from . import services
 
 search = api.service("search", "/api/search/", "Search my event: sessions, rooms, participants (staff), "
@@ -16,8 +17,8 @@ class SearchQuery(colander.MappingSchema):
     q = colander.SchemaNode(colander.String(), description="words to find (2 characters at least)")
     type = colander.SchemaNode(colander.String(), missing=colander.drop,
                                description="comma-separated kinds: session, room, participant, annonce…")
-    page = colander.SchemaNode(colander.Integer(), missing=colander.drop)
-    page_size = colander.SchemaNode(colander.Integer(), missing=colander.drop)
+    page = colander.SchemaNode(Int(), missing=colander.drop)
+    page_size = colander.SchemaNode(Int(), missing=colander.drop)
 
 
 def _url(request, page):

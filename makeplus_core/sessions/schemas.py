@@ -1,6 +1,7 @@
 import colander
 
-from ..events.schemas import JsonValue, StrictInt, when
+from ..events.schemas import when
+from ..schema import Int, JsonValue, Money
 from .models import SESSION_STATUSES, SESSION_TYPES
 
 
@@ -28,9 +29,8 @@ class SessionSchema(colander.MappingSchema):
     session_type = colander.SchemaNode(colander.String(), validator=colander.OneOf(SESSION_TYPES),
                                        missing="conference")
     is_paid = colander.SchemaNode(colander.Boolean(), missing=False)
-    price = colander.SchemaNode(colander.Decimal("0.01"), validator=colander.Range(min=0, max=10 ** 10 - 1),
-                                missing=None)
-    capacity = colander.SchemaNode(StrictInt(), validator=colander.Range(min=0), missing=None)
+    price = colander.SchemaNode(Money(round=True), missing=None)
+    capacity = colander.SchemaNode(Int(minimum=0), missing=None)
     cover_image = _text(500, missing=None)
     metadata = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
 

@@ -4,6 +4,7 @@ import datetime as dt
 import colander
 
 from ..roles import ROLES, STAFF_ROLES
+from ..schema import Int
 
 UTC_DATETIME = colander.DateTime(default_tzinfo=dt.timezone.utc)
 
@@ -12,7 +13,7 @@ class UserAssignmentSchema(colander.MappingSchema):
     """Create: the person by ``email`` (event staff; names used only for a new account) or
     by ``user`` id (platform admins only)."""
 
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
     email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
                                                                           colander.Length(max=254)),
                                 missing=colander.drop)
@@ -28,8 +29,8 @@ class UserAssignmentUpdateSchema(colander.MappingSchema):
 
 
 class UserAssignmentQuery(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
+    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     event = colander.SchemaNode(colander.String(), missing=colander.drop)
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), missing=colander.drop)
@@ -37,7 +38,7 @@ class UserAssignmentQuery(colander.MappingSchema):
 
 
 class RoomAssignmentSchema(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int())
+    user = colander.SchemaNode(Int())
     room = colander.SchemaNode(colander.String())
     role = colander.SchemaNode(colander.String(), validator=colander.OneOf(STAFF_ROLES),
                                missing=colander.drop)
@@ -49,8 +50,8 @@ class RoomAssignmentSchema(colander.MappingSchema):
 class RoomAssignmentQuery(colander.MappingSchema):
     room = colander.SchemaNode(colander.String(), missing=colander.drop)
     room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    user = colander.SchemaNode(Int(), missing=colander.drop)
+    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     event = colander.SchemaNode(colander.String(), missing=colander.drop)
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), missing=colander.drop)

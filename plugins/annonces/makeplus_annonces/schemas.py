@@ -1,5 +1,7 @@
 import colander
 
+from makeplus_core.schema import Int
+
 from .models import TARGETS
 
 
@@ -14,5 +16,5 @@ class AnnonceSchema(colander.MappingSchema):
 class AnnonceQuery(colander.MappingSchema):
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     target = colander.SchemaNode(colander.String(), validator=colander.OneOf(TARGETS), missing=colander.drop)
-    created_by = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    created_by = colander.SchemaNode(Int(), missing=colander.drop)
     search = colander.SchemaNode(colander.String(), missing=colander.drop)

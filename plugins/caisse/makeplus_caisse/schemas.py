@@ -1,17 +1,8 @@
 import colander
 
+from makeplus_core.schema import Int, Money
+
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES
-
-
-def _money(node, value):
-    import decimal
-
-    try:
-        d = decimal.Decimal(str(value))
-    except (decimal.InvalidOperation, ValueError):
-        raise colander.Invalid(node, "Not a valid amount")
-    if not d.is_finite() or d < 0 or d != d.quantize(decimal.Decimal("0.01")) or d >= 10 ** 10:
-        raise colander.Invalid(node, "Must be a positive amount with at most 2 decimals")
 
 
 class CaisseSchema(colander.MappingSchema):
@@ -31,10 +22,10 @@ class ItemSchema(colander.MappingSchema):
     item_type = colander.SchemaNode(colander.String(), validator=colander.OneOf(ITEM_TYPES), missing="other")
     name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=5000), missing="")
-    price = colander.SchemaNode(colander.String(), validator=_money)
+    price = colander.SchemaNode(Money())
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
     session = colander.SchemaNode(colander.String(allow_empty=True), missing=None)
-    capacity = colander.SchemaNode(colander.Int(), validator=colander.Range(min=0), missing=None)
+    capacity = colander.SchemaNode(Int(minimum=0), missing=None)
 
 
 class SaleSchema(colander.MappingSchema):

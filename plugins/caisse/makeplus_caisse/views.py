@@ -48,6 +48,11 @@ pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transa
                               "One sale of this desk (caisse token)")
 pos_cancel = api.service("caisse-pos-cancel", f"/api/caisse/pos/transactions/{UUID}/cancel/",
                          "Cancel a sale of this desk, with a reason (caisse token)")
+# Not user tokens: the OpenAPI document says these need the cash desk's bearer token.
+for _svc in (me, pos_items, pos_participants, pos_participant, pos_badge, pos_transactions, pos_transaction,
+             pos_cancel):
+    _svc.openapi_security = [{"CaisseBearer": []}]
+del _svc  # a module-level Service would be registered twice by the scan
 
 
 # --------------------------------------------------------------------------- back office

@@ -575,10 +575,7 @@ def users_create(request):
 
 def _member(request, event):
     db = request.dbsession
-    try:
-        user_id = int(request.matchdict["user"])
-    except ValueError:
-        raise errors.NotFound("User not found")
+    user_id = api.path_int(request, "user", "User")
     row = db.execute(sa.select(User, UserEventAssignment).join(
         UserEventAssignment, UserEventAssignment.user_id == User.id).where(
         User.id == user_id, UserEventAssignment.event_id == event.id)).first()

@@ -199,7 +199,7 @@ def add_committee(request):
 @committee_member_svc.delete()
 def remove_committee(request):
     ident, event, role = _gestionnaire_scope(request)
-    services.remove_committee_member(request.dbsession, event.id, int(request.matchdict["user_id"]))
+    services.remove_committee_member(request.dbsession, event.id, api.path_int(request, "user_id", "User"))
     resp = Response(status=204)
     del resp.content_type  # a 204 carries no body and no Content-Type
     return resp

@@ -57,14 +57,13 @@ def makeplus_session_changed(dbsession, session, action, changes, request):
 
 
 def _json_object(request):
-    ctype = getattr(request, "content_type", "") or ""
-    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        return dict(request.POST)
+    """The request's JSON object or form fields, parsed once by the core (None if there is none)."""
+    from makeplus_core import api, errors
+
     try:
-        body = request.json_body if request.body else None
-    except (ValueError, UnicodeDecodeError, AttributeError):
+        return api.json_body(request)
+    except (errors.DomainError, AttributeError):
         return None
-    return body if isinstance(body, dict) else None
 
 
 @hookimpl
