@@ -222,12 +222,21 @@ def require_event(request) -> uuid.UUID:
     if asked is not None:
         asked = parse_uuid(asked, "event")
         if ident.is_admin:
+            _check_module(request, asked)
             return asked
         if asked != ident.event_id:
             raise errors.NotFound("Event not found", field="event")
     if ident.event_id is None:
         raise errors.Forbidden("Select an event first (POST /api/auth/select-event/)")
+    _check_module(request, ident.event_id)
     return ident.event_id
+
+
+def _check_module(request, event_id) -> None:
+    """A plugin's view working in an event that switched the plugin off: 404 (docs/plugins.md)."""
+    from .modules import check_request
+
+    check_request(request, event_id)
 
 
 def role_in_event(request, event_id) -> str | None:

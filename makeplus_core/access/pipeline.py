@@ -53,6 +53,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
+
+from ..modules import event_hook
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors
@@ -360,7 +362,8 @@ def check_capacity(db, room, session, user_id, now, holder) -> None:
 
 def ask_plugins(request, attempt: AccessAttempt) -> None:
     pm = request.registry["plugin_manager"]
-    results = pm.hook.makeplus_check_access(dbsession=request.dbsession, request=request, attempt=attempt)
+    hook = event_hook(pm, "makeplus_check_access", request.dbsession, attempt.event_id)
+    results = hook(dbsession=request.dbsession, request=request, attempt=attempt)
     for result in results:
         if not result:
             continue
@@ -401,7 +404,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
         db.execute(sa.insert(RoomAccess).values(**values))
         mark_changed(db)
     access = RoomAccess(**values)
-    request.registry["plugin_manager"].hook.makeplus_access_recorded(
+    event_hook(request.registry["plugin_manager"], "makeplus_access_recorded", db, event_id)(
         dbsession=db, request=request, access=access, attempt=attempt)
     return access
 

@@ -158,6 +158,7 @@ def serialize_sessions(request, sessions) -> list[dict]:
 
     for payload in out:
         payload["price"] = money(payload["price"])
-    request.registry["plugin_manager"].hook.makeplus_extend_json(kind="session", objects=list(sessions),
-                                                               payloads=out, request=request)
+    from ..modules import extend_json
+
+    extend_json(request, "session", list(sessions), out)  # plugins switched off for the event skip
     return out

@@ -91,6 +91,7 @@ def badge_json(user, participant) -> dict:
 
 def event_json(request, event, role=None) -> dict:
     from ..events.serializers import file_url
+    from ..modules import event_modules
 
     return {
         "id": str(event.id),
@@ -109,6 +110,7 @@ def event_json(request, event, role=None) -> dict:
         "primary_color": event.primary_color,
         "programme_file": file_url(request, event.programme_file),
         "guide_file": file_url(request, event.guide_file),
+        "modules": event_modules(request.registry, event) if request is not None else [],
     }
 
 

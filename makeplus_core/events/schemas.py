@@ -40,6 +40,8 @@ class EventSchema(colander.MappingSchema):
     timezone = _text(64, missing=colander.drop)
     themes = colander.SchemaNode(JsonValue(list), missing=colander.drop)
     settings = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
+    # {plugin: true|false}: switch an enabled plugin on/off for this event (makeplus_core.modules)
+    modules = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
     metadata = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
     organizer_name = _text(200, missing=colander.drop)
     organizer_email = colander.SchemaNode(colander.String(), validator=colander.All(

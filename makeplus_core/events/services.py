@@ -125,8 +125,19 @@ def apply(db, event: Event, data: dict) -> dict:
             setattr(event, attr, value)
 
     for key in FIELDS:
-        if key in data:
+        if key in data and key != "settings":
             put(key, data[key])
+    if "settings" in data or "modules" in data:
+        from .. import modules
+
+        settings = dict(data.get("settings", event.settings) or {})
+        if "settings" in data and modules.SETTING not in settings and (event.settings or {}).get(modules.SETTING):
+            settings[modules.SETTING] = event.settings[modules.SETTING]  # settings without modules keep them
+        if "modules" in data:
+            settings = modules.merged(settings, data["modules"])
+        put("settings", settings)
+        if event.id is not None:
+            modules.forget(db, event.id)
     if "metadata" in data:
         put("meta", data["metadata"])
     if "president" in data:
@@ -300,7 +311,10 @@ def plugin_statistics(db, event_id, role: str | None, pm) -> dict:
     """Every plugin's section of an event's statistics, for a caller of ``role``."""
     out: dict = {}
     if pm is not None:
-        for extra in pm.hook.makeplus_event_statistics(dbsession=db, event_id=event_id, role=role):
+        from ..modules import event_hook
+
+        hook = event_hook(pm, "makeplus_event_statistics", db, event_id)
+        for extra in hook(dbsession=db, event_id=event_id, role=role):
             if extra:
                 out.update(extra)
     return out

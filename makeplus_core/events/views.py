@@ -71,6 +71,14 @@ def _input(request, partial: bool) -> dict:
     for key in ("programme_file", "guide_file", "id", "created_by", "created_at", "updated_at"):
         raw.pop(key, None)
     data = api.validate(schemas.EventSchema(), raw, partial=partial)
+    if "modules" in data:
+        from ..modules import validate as validate_modules
+
+        data["modules"] = validate_modules(request.registry, data["modules"])
+    if isinstance(data.get("settings"), dict) and "modules" in data["settings"]:
+        from ..modules import validate as validate_modules
+
+        data["settings"]["modules"] = validate_modules(request.registry, data["settings"]["modules"])
     data["_files"] = services.read_files(request)
     return data
 

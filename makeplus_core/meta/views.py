@@ -28,7 +28,22 @@ def root_view(request):
         "documentation": request.application_url + "/api/docs/",
         "openapi": request.route_url("openapi"),
         "capabilities": capabilities(request),
+        **event_modules(request),
     }
+
+
+def event_modules(request) -> dict:
+    """For a caller working in an event: ``{"event": id, "modules": [plugins it uses]}``."""
+    try:
+        ident = request.identity
+    except Exception:  # noqa: BLE001 - the root answers anonymous callers too
+        ident = None
+    if ident is None or ident.event_id is None:
+        return {}
+    from ..modules import enabled_for
+
+    return {"event": str(ident.event_id),
+            "modules": enabled_for(request.registry, request.dbsession, ident.event_id)}
 
 
 @health.get(permission=PUBLIC)

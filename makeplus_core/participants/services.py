@@ -294,6 +294,7 @@ def serialize(request, objs) -> list[dict]:
             "notes": p.notes,
             "role": role,
         })
-    request.registry["plugin_manager"].hook.makeplus_extend_json(kind="participant", objects=objs,
-                                                                  payloads=out, request=request)
+    from ..modules import extend_json
+
+    extend_json(request, "participant", objs, out)  # plugins switched off for the event skip
     return out

@@ -205,8 +205,10 @@ def search(db, pm, event_id, q, role, user_id, is_staff, types, limit):
     if is_staff and wanted("participant"):
         n, rows = search_participants(db, matcher, event_id, text, terms, limit)
         total, results = total + n, results + rows
-    for contributed in pm.hook.makeplus_search(dbsession=db, event_id=event_id, query=text, role=role,
-                                               user_id=user_id, limit=limit):
+    from ..modules import event_hook
+
+    hook = event_hook(pm, "makeplus_search", db, event_id)  # plugins switched off for the event skip
+    for contributed in hook(dbsession=db, event_id=event_id, query=text, role=role, user_id=user_id, limit=limit):
         rows = [r for r in normalize_plugin_results(contributed)
                 if r["type"] not in CORE_TYPES and wanted(r["type"])][:limit]
         total, results = total + len(rows), results + rows

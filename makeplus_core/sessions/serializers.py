@@ -46,6 +46,7 @@ def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dic
             "created_at": s.created_at,
             "updated_at": s.updated_at,
         })
-    request.registry["plugin_manager"].hook.makeplus_extend_json(kind="session", objects=sessions, payloads=out,
-                                                                 request=request)
+    from ..modules import extend_json
+
+    extend_json(request, "session", sessions, out)  # plugins switched off for the event skip
     return out

@@ -35,8 +35,10 @@ ORDERINGS = {
 
 def notify(pm, db, session, action, changes, request):
     if pm is not None:
-        pm.hook.makeplus_session_changed(dbsession=db, session=session, action=action,
-                                         changes=changes or {}, request=request)
+        from ..modules import event_hook
+
+        event_hook(pm, "makeplus_session_changed", db, session.event_id)(
+            dbsession=db, session=session, action=action, changes=changes or {}, request=request)
 
 
 def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=None, search=None,

@@ -196,7 +196,10 @@ def layout(request, event=None) -> dict:
                ("Rooms", request.route_url("dashboard.rooms", event=str(event.id)), "rooms"),
                ("Sessions", request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
                ("Users", request.route_url("dashboard.users", event=str(event.id)), "users")]
-        nav += [(p.title, dash.url(request, p.name, event), p.name) for p in dash.nav()]
+        from makeplus_core.modules import off_in
+
+        off = off_in(event.settings)  # pages of plugins switched off for this event vanish
+        nav += [(p.title, dash.url(request, p.name, event), p.name) for p in dash.nav() if p.plugin not in off]
     return {
         "identity": ident,
         "me": ident.user if ident is not None and ident.kind == "web" else None,

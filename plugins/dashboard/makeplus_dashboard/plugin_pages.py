@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.response import Response
 
 from makeplus_core import errors
+from makeplus_core.modules import require_enabled
 from makeplus_core.web import WEB
 
 from .core import EVENT, PREFIX, event_for, form_error, render
@@ -14,6 +15,7 @@ def register(config, page):
 
     def get(request, extra=None, status=200):
         event = event_for(request)
+        require_enabled(request.dbsession, event.id, page.plugin)  # switched off for this event: 404
         result = page.view(request, event)
         if isinstance(result, Response):
             return result
@@ -23,6 +25,7 @@ def register(config, page):
 
     def post(request):
         event = event_for(request)
+        require_enabled(request.dbsession, event.id, page.plugin)
         try:
             result = page.view(request, event)
         except errors.DomainError as exc:
