@@ -23,10 +23,20 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from . import errors
 from .plugins import enabled_names
 
 SETTING = "modules"
+CACHE = "makeplus_event_modules"  # db.info: {event id: settings} for one transaction
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _end_of_transaction(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(CACHE, None)
 
 
 class ModuleDisabled(errors.NotFound):
@@ -48,7 +58,7 @@ def off_in(settings: dict | None) -> set[str]:
 def _event_settings(db, event_id) -> dict | None:
     from .events.models import Event
 
-    cache = db.info.setdefault("makeplus_event_modules", {})
+    cache = db.info.setdefault(CACHE, {})
     key = str(event_id)
     if key not in cache:
         event = db.get(Event, event_id)
@@ -56,9 +66,14 @@ def _event_settings(db, event_id) -> dict | None:
     return cache[key]
 
 
+def remember(db, event_id, settings: dict | None) -> None:
+    """Prime the per-transaction cache with an event's settings read by another query."""
+    db.info.setdefault(CACHE, {})[str(event_id)] = dict(settings or {})
+
+
 def forget(db, event_id) -> None:
     """Drop the cached switch of ``event_id`` (after a change in this transaction)."""
-    db.info.get("makeplus_event_modules", {}).pop(str(event_id), None)
+    db.info.get(CACHE, {}).pop(str(event_id), None)
 
 
 def disabled_for(db, event_id) -> set[str]:

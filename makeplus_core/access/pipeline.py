@@ -291,8 +291,16 @@ def load_room(db, room_id, scanner_id, now):
     has_any = sa.exists().where(active).label("has_any")
     here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now,
                                  ra.end_time > now).label("here_now")
-    stmt = sa.select(Room, has_any, here_now).where(Room.id == room_id)
-    return db.execute(stmt).first()
+    from ..events.models import Event
+    from ..modules import remember
+
+    stmt = (sa.select(Room, has_any, here_now, Event.settings).join(Event, Event.id == Room.event_id)
+            .where(Room.id == room_id))
+    row = db.execute(stmt).first()
+    if row is None:
+        return None
+    remember(db, row[0].event_id, row[3])  # the event's modules, for the plugin hooks below
+    return row[0], row[1], row[2]
 
 
 def check_scanner(ident, role_in_event, has_assignments=False, assigned_here_now=True) -> None:

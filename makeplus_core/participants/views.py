@@ -169,3 +169,50 @@ def export_view(request):
 
 def includeme(config):
     config.scan(__name__)
+
+
+# --------------------------------------------------------------------------- bulk import
+
+import_service = api.service("participants-import", "/api/participants/import/",
+                             "Import participants from a CSV or XLSX file (dry run, then for real)")
+
+
+def _import_options(request) -> tuple[bool, dict | None]:
+    import json
+
+    dry_run = api.parse_bool(request.POST.get("dry_run", request.GET.get("dry_run", "false")), "dry_run")
+    raw = request.POST.get("mapping")
+    mapping = None
+    if raw not in (None, ""):
+        try:
+            mapping = json.loads(raw)
+        except ValueError:
+            mapping = None
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                                    for k, v in mapping.items()):
+            raise errors.Invalid('mapping: a JSON object {"column": "field"}', field="mapping")
+    return bool(dry_run), mapping
+
+
+@import_service.post()
+def import_participants(request):
+    """Multipart ``file`` (CSV or XLSX), ``mapping`` (JSON ``{column: field}``), ``dry_run``.
+
+    The dry run answers the per-row report and writes nothing; the real run applies exactly
+    that plan in this request's transaction, or nothing when a row has an error (400
+    ``import_invalid`` with the report). See docs/api-people.md "Bulk import"."""
+    from . import importer
+
+    ident, event_id, role, own = _scope(request)
+    api.require_gestionnaire(request, event_id=event_id)
+    dry_run, mapping = _import_options(request)
+    data = storage.read_upload(request, "file")
+    event = request.dbsession.get(Event, event_id)
+    header, rows = importer.read_table(data)
+    plan = importer.plan(request.dbsession, event, header, rows, mapping)
+    if not dry_run:
+        def enrol(email, profile):
+            return invitations.enrol_and_notify(request, email, profile, event)[0]
+
+        importer.apply(request.dbsession, event, plan, enrol=enrol, granted_by_id=ident.user_id)
+    return plan.report(dry_run=dry_run)
