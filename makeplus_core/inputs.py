@@ -139,8 +139,8 @@ def _form_fields(request) -> dict:
     fields = {}
     for key, value in items:
         check_text(key, printable(key) or "body")
-        if hasattr(value, "file"):
-            continue
+        if hasattr(value, "file") or isinstance(value, bytes):
+            continue  # a file (an empty <input type=file> arrives as b"")
         check_text(value, printable(key))
         fields[key] = value
     return fields

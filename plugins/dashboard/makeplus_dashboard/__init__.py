@@ -42,6 +42,9 @@ def _routes(config):
     r("dashboard.users", f"{e}/users/")
     r("dashboard.user", f"{e}/users/{{user:\\d+}}/")
     r("dashboard.user_qr", f"{e}/users/{{user:\\d+}}/qr.{{fmt:png|svg}}")
+    from .imports import routes as organiser_routes
+
+    organiser_routes(config, e)
 
 
 def _plugin_pages(config, dashboard: Dashboard):
@@ -65,4 +68,5 @@ def makeplus_includeme(config):
     _routes(config)
     config.scan("makeplus_dashboard.pages")
     config.scan("makeplus_dashboard.errors")
+    config.scan("makeplus_dashboard.imports")
     _plugin_pages(config, dashboard)

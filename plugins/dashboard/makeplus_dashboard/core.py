@@ -195,7 +195,9 @@ def layout(request, event=None) -> dict:
         nav = [("Overview", request.route_url("dashboard.event", event=str(event.id)), "event"),
                ("Rooms", request.route_url("dashboard.rooms", event=str(event.id)), "rooms"),
                ("Sessions", request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
-               ("Users", request.route_url("dashboard.users", event=str(event.id)), "users")]
+               ("Users", request.route_url("dashboard.users", event=str(event.id)), "users"),
+               ("Import", request.route_url("dashboard.import", event=str(event.id)), "import"),
+               ("Modules", request.route_url("dashboard.modules", event=str(event.id)), "modules")]
         from makeplus_core.modules import off_in
 
         off = off_in(event.settings)  # pages of plugins switched off for this event vanish

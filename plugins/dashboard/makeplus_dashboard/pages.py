@@ -136,7 +136,10 @@ def _event_input(request) -> dict:
     data.setdefault("description", "")
     data.setdefault("location", "")
     data["is_active"] = checkbox(request, "is_active")
-    return api.validate(event_schemas.EventSchema(), data)
+    data = api.validate(event_schemas.EventSchema(), data)
+    # logo, banner (PNG/JPEG), programme, guide (PDF): checked by content by the core's upload helpers
+    data["_files"] = event_services.read_files(request)
+    return data
 
 
 def _event_form(event) -> dict:
