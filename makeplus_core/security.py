@@ -17,6 +17,7 @@ permission unless it opts out with ``NO_PERMISSION_REQUIRED``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 
 import sqlalchemy as sa
@@ -52,6 +53,25 @@ class Identity:
         return self.is_admin or self.role == GESTIONNAIRE
 
 
+@functools.cache
+def _identity_statement(with_session: bool, with_event: bool):
+    """The identity read of every authenticated request: built once per variant (building
+    a statement costs more Python than running it), only the parameters change."""
+    from .auth.models import AuthSession, User
+    from .events.models import UserEventAssignment
+
+    stmt = sa.select(User).where(User.id == sa.bindparam("user_id", type_=sa.Integer), User.is_active.is_(True))
+    if with_session:
+        stmt = stmt.join(AuthSession, sa.and_(AuthSession.id == sa.bindparam("sid", type_=sa.Uuid),
+                                              AuthSession.user_id == User.id, AuthSession.revoked_at.is_(None)))
+    if with_event:
+        uea = UserEventAssignment
+        stmt = stmt.outerjoin(uea, sa.and_(uea.user_id == User.id,
+                                           uea.event_id == sa.bindparam("event_id", type_=sa.Uuid),
+                                           uea.is_active.is_(True))).add_columns(uea.role)
+    return stmt
+
+
 class SecurityPolicy:
     def __init__(self, jwt_policy):
         self.jwt = jwt_policy
@@ -63,8 +83,6 @@ class SecurityPolicy:
         return cache["makeplus.identity"]
 
     def _load_identity(self, request):
-        from .auth.models import AuthSession, User
-        from .events.models import UserEventAssignment
         from . import web
 
         claims = self.jwt.get_claims(request)
@@ -86,19 +104,8 @@ class SecurityPolicy:
         if kind == "access" and sid is None:
             return None
         db = request.dbsession
-        cols = [User]
-        stmt = sa.select(User).where(User.id == user_id, User.is_active.is_(True))
-        if sid is not None:
-            stmt = stmt.join(AuthSession, sa.and_(AuthSession.id == sid, AuthSession.user_id == User.id,
-                                                  AuthSession.revoked_at.is_(None)))
-        if event_id is not None:
-            stmt = stmt.outerjoin(
-                UserEventAssignment,
-                sa.and_(UserEventAssignment.user_id == User.id, UserEventAssignment.event_id == event_id,
-                        UserEventAssignment.is_active.is_(True)),
-            ).add_columns(UserEventAssignment.role)
-            cols.append(UserEventAssignment.role)
-        row = db.execute(stmt).first()
+        row = db.execute(_identity_statement(sid is not None, event_id is not None),
+                         {"user_id": user_id, "sid": sid, "event_id": event_id}).first()
         if row is None:
             return None
         user = row[0]

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import secrets
 import time
@@ -221,17 +222,22 @@ def _user_id(value: int) -> int:
 
 def load_holder(db, badge: QrBadge, event_id) -> Holder:
     """One query: the user, their role and Participant row in the event."""
-    stmt = (
+    row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
+    if row is None:
+        raise Deny(404, "badge", "unknown_user")
+    return check_holder(badge, row[0], row[1], row[2], row[3])
+
+
+@functools.cache
+def _holder_statement():
+    event_id = sa.bindparam("event_id", type_=sa.Uuid)
+    return (
         sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
                                                 UserEventAssignment.event_id == event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
-        .where(User.id == badge.user_id)
+        .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
-    row = db.execute(stmt).first()
-    if row is None:
-        raise Deny(404, "badge", "unknown_user")
-    return check_holder(badge, row[0], row[1], row[2], row[3])
 
 
 def check_holder(badge: QrBadge, user, role, active, participant, room_allowed=True) -> Holder:
@@ -287,17 +293,29 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id):
     event), ``Participant``, ``room_ok`` (allowed rooms), ``Session`` (the one given,
     else the one running in the room now) with the holder's ``has_access`` /
     ``payment_status``, and ``admitted`` (already admitted in the capacity window).
+    The statement is built once (two variants) and only its parameters change.
     """
+    params = {"room_id": room_id, "scanner_id": scanner_id, "now": now, "holder_id": holder_id,
+              "day": admission.day_start(now)}
+    if session_id is not None:
+        params["session_id"] = session_id
+    return db.execute(_door_statement(session_id is not None), params).first()
+
+
+@functools.cache
+def _door_statement(session_given: bool):
+    now = sa.bindparam("now", type_=UTCDateTime)
     ra = RoomAssignment
-    active = sa.and_(ra.user_id == scanner_id, ra.event_id == Room.event_id, ra.is_active.is_(True))
+    active = sa.and_(ra.user_id == sa.bindparam("scanner_id", type_=sa.Integer), ra.event_id == Room.event_id,
+                     ra.is_active.is_(True))
     has_any = sa.exists().where(active).label("has_any")
     here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now,
                                  ra.end_time > now).label("here_now")
     par = participant_allowed_rooms
     any_room = sa.exists().where(par.c.participant_id == Participant.id)
     this_room = sa.exists().where(par.c.participant_id == Participant.id, par.c.room_id == Room.id)
-    if session_id is not None:
-        session_on = sa.and_(Session.id == session_id, Session.room_id == Room.id)
+    if session_given:
+        session_on = sa.and_(Session.id == sa.bindparam("session_id", type_=sa.Uuid), Session.room_id == Room.id)
     else:
         running = sa.orm.aliased(Session)
         running_id = (sa.select(running.id)
@@ -305,24 +323,23 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id):
                       .order_by(*admission.running_session_order(running)).limit(1)
                       .correlate(Room).scalar_subquery())
         session_on = Session.id == running_id
-    window = sa.func.coalesce(Session.start_time, sa.literal(admission.day_start(now), UTCDateTime))
+    window = sa.func.coalesce(Session.start_time, sa.bindparam("day", type_=UTCDateTime))
     uea = UserEventAssignment
-    stmt = (
+    return (
         sa.select(Room, has_any, here_now, User, uea.role.label("role"), uea.is_active.label("active"),
                   Participant, sa.or_(~any_room, this_room).label("room_ok"), Session,
                   SessionAccess.has_access.label("has_access"),
                   SessionAccess.payment_status.label("payment_status"),
                   admission.admitted_clause(Room.id, User.id, window).label("admitted"))
         .select_from(Room)
-        .outerjoin(User, User.id == holder_id)
+        .outerjoin(User, User.id == sa.bindparam("holder_id", type_=sa.Integer))
         .outerjoin(uea, sa.and_(uea.user_id == User.id, uea.event_id == Room.event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == Room.event_id))
         .outerjoin(Session, session_on)
         .outerjoin(SessionAccess, sa.and_(SessionAccess.session_id == Session.id,
                                           SessionAccess.participant_id == Participant.id))
-        .where(Room.id == room_id)
+        .where(Room.id == sa.bindparam("room_id", type_=sa.Uuid))
     )
-    return db.execute(stmt).first()
 
 
 def check_scanner(ident, role_in_event, has_assignments=False, assigned_here_now=True) -> None:
@@ -384,6 +401,9 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 # --------------------------------------------------------------------------- 9. record
 
 
+_JOURNAL_INSERT = RoomAccess.__table__.insert()
+
+
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
            holder: Holder | None = None, session=None, scan_id=None, attempt=None) -> RoomAccess | None:
     """Insert the one RoomAccess row of this decision (one statement).
@@ -407,7 +427,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None
     else:
-        db.execute(sa.insert(RoomAccess).values(**values))
+        db.execute(_JOURNAL_INSERT, values)
         mark_changed(db)
     access = RoomAccess(**values)
     hook = _implemented(request, "makeplus_access_recorded")
