@@ -3,6 +3,7 @@
     make bench                                   # = .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py [--server granian|waitress] [--workers N] [--threads T]
                                   [--connections 16] [--duration 5] [--repeat 1]
+                                  [--code DIR]   # "before": makeplus_core from an exported commit
 
 What it does (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379 db 15, loopback only,
 ports 7611/7612; about 3 minutes with the defaults):
@@ -181,11 +182,8 @@ def start(kind: str, app: str, port: int, args, env: dict, log) -> subprocess.Po
         cmd = [sys.executable, "-m", "makeplus_core.serve", "--app", app, "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads)]
     else:  # waitress: one process, ``threads`` threads (the old production layout)
-        cmd = [sys.executable, "-c",
-               "import sys, importlib, waitress; mod, _, attr = sys.argv[1].partition(':'); "
-               "waitress.serve(getattr(importlib.import_module(mod), attr), host='127.0.0.1', "
-               "port=int(sys.argv[2]), threads=int(sys.argv[3]), _quiet=True)",
-               app, str(port), str(max(args.threads, 8))]
+        cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--waitress", app, str(port),
+               str(max(args.threads, 8)), args.code or ""]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
 
 
@@ -385,7 +383,33 @@ def run(args) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def use_code(folder: str) -> None:
+    """Import ``makeplus_core`` from ``folder`` (an exported older commit: the "before"
+    figures) instead of the installed (editable) one; plugins stay the installed ones."""
+    if not folder:
+        return
+    sys.meta_path[:] = [f for f in sys.meta_path if "makeplus_core" not in repr(f)]
+    sys.path.insert(0, folder)
+    import makeplus_core
+
+    assert makeplus_core.__file__.startswith(folder), makeplus_core.__file__
+
+
+def serve_waitress(app: str, port: str, threads: str, code: str) -> None:
+    import importlib
+
+    import waitress
+
+    use_code(code)
+    mod, _, attr = app.partition(":")
+    waitress.serve(getattr(importlib.import_module(mod), attr), host="127.0.0.1", port=int(port),
+                   threads=int(threads), _quiet=True)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--waitress"]:
+        serve_waitress(*sys.argv[2:6])
+        return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--server", choices=("granian", "waitress"), default="granian")
     p.add_argument("--workers", type=int, default=int(os.environ.get("MAKEPLUS_WORKERS", 0)) or os.cpu_count())
@@ -394,7 +418,12 @@ def main() -> None:
     p.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--database-url", default=DEFAULT_DB)
-    run(p.parse_args())
+    p.add_argument("--code", default="", help="import makeplus_core from this folder (with --server waitress)")
+    args = p.parse_args()
+    if args.code:
+        args.code = str(pathlib.Path(args.code).resolve())
+        use_code(args.code)
+    run(args)
 
 
 if __name__ == "__main__":
