@@ -170,3 +170,55 @@ def test_request_survives_a_dropped_connection(app, f, engine):
             "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'")).scalar()
     assert killed >= 1
     assert app.get("/api/auth/me/", headers=h, status=200).json["email"] == user.email
+
+
+# --------------------------------------------------------------------------- migration
+
+
+def test_upgrade_fills_the_open_capacity_window(tmp_path):
+    """0003_perf_scan: holders already granted in today's window keep their seats."""
+    import uuid
+
+    from alembic import command
+
+    from makeplus_core import migrate
+    from makeplus_core.access.services import day_start
+    from makeplus_core.db import get_engine
+
+    settings = {"sqlalchemy.url": f"sqlite:///{tmp_path / 'm.sqlite'}", "makeplus.plugins": ""}
+    engine = get_engine(settings, immediate=False)
+    now = utcnow()
+    ev, capped, free = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    sql = sa.text  # plain SQL: the rows of the schema as it was at 0002
+    with engine.begin() as conn:
+        cfg, _ = migrate.alembic_config(settings, connection=conn)
+        command.upgrade(cfg, "0002_insights")
+        stamp = now.replace(tzinfo=None)
+        conn.execute(sql("INSERT INTO events (id, name, description, location, start_date, end_date, status, "
+                         "is_active, timezone, themes, settings, metadata, created_at, updated_at) VALUES "
+                         "(:id, 'E', '', '', :t, :t2, 'active', 1, 'UTC', '[]', '{}', '{}', :t, :t)"),
+                     {"id": ev.hex, "t": stamp, "t2": stamp + dt.timedelta(days=1)})
+        for room, cap in ((capped, 5), (free, None)):
+            conn.execute(sql("INSERT INTO rooms (id, event_id, name, description, capacity, is_active, created_at, "
+                             "updated_at) VALUES (:id, :e, :n, '', :c, 1, :t, :t)"),
+                         {"id": room.hex, "e": ev.hex, "n": f"R{cap}", "c": cap, "t": stamp})
+        for uid in (1, 2, 3):
+            conn.execute(sql("INSERT INTO users (id, email, username, first_name, last_name, password_hash, "
+                             "is_active, is_admin, token_version, created_at, updated_at) VALUES "
+                             "(:id, :m, :m, '', '', 'x', 1, 0, 1, :t, :t)"), {"id": uid, "m": f"u{uid}@x", "t": stamp})
+        rows = [(capped, 1, "granted", now), (capped, 1, "granted", now), (capped, 2, "granted", now),
+                (capped, 3, "denied", now), (capped, 3, "granted", now - dt.timedelta(days=1)),
+                (free, 3, "granted", now)]
+        for room, uid, status, at in rows:
+            conn.execute(sql("INSERT INTO room_access (id, event_id, room_id, user_id, access_time, status, layer, "
+                             "reason, http_status) VALUES (:id, :e, :r, :u, :t, :s, 'core', '', 200)"),
+                         {"id": uuid.uuid4().hex, "e": ev.hex, "r": room.hex, "u": uid, "t": at.replace(tzinfo=None),
+                          "s": status})
+        command.upgrade(cfg, "core@head")
+        admitted = conn.execute(sa.select(RoomAdmission.room_id, RoomAdmission.user_id,
+                                          RoomAdmission.window_start)).all()
+        counts = conn.execute(sa.select(RoomAdmissionCount.room_id, RoomAdmissionCount.admitted)).all()
+    engine.dispose()
+    assert sorted((r, u) for r, u, _ in admitted) == [(capped, 1), (capped, 2)]
+    assert {w for _, _, w in admitted} == {day_start(now)}
+    assert counts == [(capped, 2)]

@@ -10,7 +10,7 @@ Revision ID: 0003_perf_scan
 Revises: 0002_insights
 Create Date: 2026-11-29 20:00:00
 """
-import datetime as dt
+import uuid
 
 from alembic import op
 import sqlalchemy as sa
@@ -59,7 +59,7 @@ def _backfill_open_windows():
     access = sa.table('room_access', sa.column('room_id', sa.Uuid()), sa.column('user_id', sa.Integer()),
                       sa.column('status', sa.String()), sa.column('access_time', utc))
     for room_id in rooms:
-        room_id = room_id if not isinstance(room_id, str) else __import__('uuid').UUID(room_id)
+        room_id = uuid.UUID(room_id) if isinstance(room_id, str) else room_id
         since = current_window_start(bind, room_id, now)
         users = bind.execute(sa.select(access.c.user_id).distinct().where(
             access.c.room_id == room_id, access.c.status == 'granted', access.c.access_time >= since,
