@@ -17,13 +17,16 @@ ports 7611/7612; about 3 minutes with the defaults):
    the fork) on 7611 and the hello-world app (``bench/hello.py``) with the same server,
    workers and threads on 7612; rate limits off, the access log on (to /dev/null);
 3. drives each endpoint with ``wrk`` (``--connections``, ``--duration`` seconds, after a
-   warm-up) and prints req/s, p50, p99 and the share of the hello-world figure;
+   warm-up) and prints req/s, p50, p99, the share of the hello-world figure and the
+   server processes' CPU time per request (user + system, from /proc: the figure that
+   depends least on the other jobs of a shared machine);
 4. times login (the Argon2 verification with the production parameters), the statistics
    of the 1,000,000-row room and the 50,000-row participants export (with the peak RSS
    of the worker that served it).
 
 Figures are noisy on a shared machine: read the ratios to the hello-world of the same
-run, and repeat (``--repeat``).
+run and the CPU per request, and repeat (``--repeat``). The Argon2 line doubles as a
+yardstick of how much CPU the machine gave the run (about 50–80 ms on an idle core).
 """
 from __future__ import annotations
 
@@ -224,6 +227,19 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by the server's processes (the figure that does
+    not depend on how busy the rest of the machine is)."""
+    ticks = 0
+    for p in tree_pids(pid):
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """The highest peak RSS (VmHWM) among the server's processes."""
     best = 0
@@ -267,7 +283,7 @@ end
 """
 
 
-def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=None) -> dict:
+def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=None, server=None) -> dict:
     cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{duration or args.duration}s", "--latency", "--timeout", "10s"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
@@ -275,8 +291,11 @@ def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=N
         script = tmp / "bodies.lua"
         script.write_text(LUA % (", ".join(json.dumps(b) for b in bodies), json.dumps(method)))
         cmd += ["-H", "Content-Type: application/json", "-s", str(script)]
+    cpu0 = cpu_seconds(server.pid) if server else 0.0
     out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    cpu = cpu_seconds(server.pid) - cpu0 if server else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
 
     def pct(p):
         m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
@@ -286,6 +305,7 @@ def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=N
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errs = re.search(r"Socket errors:.*", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0,
+            "cpu_ms": cpu * 1000 / total if total else 0.0,
             "socket_errors": errs.group(0) if errs else ""}
 
 
@@ -339,18 +359,22 @@ def run(args) -> None:
             ("GET /api/sessions/", APP_PORT, "/api/sessions/", {"token": gest}),
             ("GET /api/auth/me/", APP_PORT, "/api/auth/me/", {"token": ctrl}),
         ]
+        servers = {APP_PORT: app, HELLO_PORT: hello}
         for _, port, path, kw in cases:  # warm-up: every worker, every statement cache
             wrk(port, path, args, tmp, duration=2, **kw)
         for rep in range(args.repeat):
-            results = {name: wrk(port, path, args, tmp, **kw) for name, port, path, kw in cases}
+            results = {name: wrk(port, path, args, tmp, server=servers[port], **kw)
+                       for name, port, path, kw in cases}
             ceiling = results[cases[0][0]]["rps"]
             rows.append((rep, results, ceiling))
             print(f"\nrun {rep + 1}: {args.server}, {args.workers} worker(s) x {args.threads} thread(s), "
                   f"wrk {args.connections} connections, {args.duration} s per endpoint")
-            print(f"{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'non-2xx':>8}")
+            print(f"{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'non-2xx':>8} "
+                  f"{'CPU ms/req':>10}")
             for name, r in results.items():
                 print(f"{name:<40} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-                      f"{r['rps'] / ceiling:>8.2f} {r['non2xx']:>8} {r['socket_errors']}", flush=True)
+                      f"{r['rps'] / ceiling:>8.2f} {r['non2xx']:>8} {r['cpu_ms']:>10.2f} {r['socket_errors']}",
+                      flush=True)
         # login: the Argon2 verification with the production parameters, by design
         from argon2 import PasswordHasher
 
