@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py [--server granian|waitress] [--workers N] [--threads T]
                                   [--connections 16] [--duration 5] [--repeat 1]
                                   [--code DIR]   # "before": makeplus_core from an exported commit
+                                  [--reuse-data] # keep the previous run's database
 
 What it does (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379 db 15, loopback only,
 ports 7611/7612; about 3 minutes with the defaults):
@@ -328,9 +329,15 @@ def run(args) -> None:
         sys.exit("wrk is needed (apt-get install -y wrk)")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="mp-bench-"))
     t0 = time.monotonic()
-    reset_database(args.database_url)
-    data = load_data(args.database_url)
-    print(f"dataset loaded in {time.monotonic() - t0:.0f} s", flush=True)
+    saved = pathlib.Path(tempfile.gettempdir()) / "mp-bench-dataset.json"
+    if args.reuse_data and saved.exists():
+        data = json.loads(saved.read_text())
+        print(f"dataset of the previous run reused ({saved})", flush=True)
+    else:
+        reset_database(args.database_url)
+        data = load_data(args.database_url)
+        saved.write_text(json.dumps(data))
+        print(f"dataset loaded in {time.monotonic() - t0:.0f} s", flush=True)
     ini = write_ini(tmp)
     env = {**os.environ, "MAKEPLUS_INI": str(ini), "MAKEPLUS_DATABASE_URL": args.database_url,
            "MAKEPLUS_JWT_SECRET": SECRET, "MAKEPLUS_REDIS_URL": "redis://127.0.0.1:6379/15",
@@ -442,6 +449,8 @@ def main() -> None:
     p.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--database-url", default=DEFAULT_DB)
+    p.add_argument("--reuse-data", action="store_true",
+                   help="keep the database of the previous run (e.g. to compare two servers or commits)")
     p.add_argument("--code", default="", help="import makeplus_core from this folder (with --server waitress)")
     args = p.parse_args()
     if args.code:
