@@ -203,7 +203,8 @@ def makeplus_check_access(dbsession, request, attempt):
     at a room door (``POST /api/rooms/{id}/verify_access/``) and at the event-level
     scanner (``POST /api/participants/scan/``) once the badge was identified and
     every core rule (event assignment, allowed rooms, paid atelier, capacity)
-    passed. The room row is locked during the call: be quick.
+    passed. A first entry in a capped room holds its seat (the room's admission
+    counter row is locked) during the call: be quick.
 
     :param dbsession: the SQLAlchemy session (same transaction as the scan).
     :param request: the current request (the scanner is ``request.identity``).

@@ -15,7 +15,13 @@ spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document"
 
 
 def capabilities(request) -> dict:
-    names = enabled_names(request.registry.settings)
+    return request.registry["makeplus.capabilities"]
+
+
+def compute_capabilities(settings) -> dict:
+    """Enabled plugins and their versions: read once at start-up (scanning the installed
+    distributions' metadata costs milliseconds, far more than the request itself)."""
+    names = enabled_names(settings)
     return {name: {"version": plugin_version(name)} for name in names}
 
 
@@ -39,7 +45,7 @@ def health_view(request):
     except sa.exc.SQLAlchemyError:
         db_ok = False
     body = {"status": "ok" if db_ok else "error", "database": "ok" if db_ok else "unreachable",
-            "version": __version__, "plugins": enabled_names(request.registry.settings)}
+            "version": __version__, "plugins": list(request.registry["makeplus.capabilities"])}
     if not db_ok:
         request.response.status = 503
     return body
@@ -51,5 +57,6 @@ def openapi_view(request):
 
 
 def includeme(config):
+    config.registry["makeplus.capabilities"] = compute_capabilities(config.get_settings())
     config.scan(__name__)
     openapi.include_swagger_ui(config)
