@@ -7,6 +7,7 @@ the plugin's name and ``depends_on`` :data:`CORE_BASE`.
 """
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 from alembic import command
@@ -47,12 +48,38 @@ def alembic_config(settings: dict, pm=None, connection=None) -> tuple[Config, di
     return cfg, folders
 
 
+@contextlib.contextmanager
+def migrating(engine):
+    """One transaction to run migrations in.
+
+    On SQLite, foreign keys are switched off while it runs and checked before it
+    commits: Alembic's batch mode rebuilds a table by "move and copy", and dropping the
+    old table with foreign keys on would cascade into every row that references it
+    (adding a column to ``events`` would empty ``rooms``). The PRAGMA must be issued
+    outside a transaction, hence on the driver connection before ``begin``.
+    """
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows that break foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(settings: dict, engine=None) -> list[str]:
     """Bring the core and every enabled plugin's branch to their heads."""
     engine = engine or get_engine(settings)
     pm = make_plugin_manager(settings)
     applied = []
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         cfg, folders = alembic_config(settings, pm, conn)
         command.upgrade(cfg, "core@head")
         applied.append("core")

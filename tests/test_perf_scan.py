@@ -190,7 +190,7 @@ def test_upgrade_fills_the_open_capacity_window(tmp_path):
     now = utcnow()
     ev, capped, free = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     sql = sa.text  # plain SQL: the rows of the schema as it was at 0002
-    with engine.begin() as conn:
+    with migrate.migrating(engine) as conn:
         cfg, _ = migrate.alembic_config(settings, connection=conn)
         command.upgrade(cfg, "0002_insights")
         stamp = now.replace(tzinfo=None)
