@@ -83,6 +83,11 @@ def settings(tmp_path_factory):
         "makeplus.argon2.memory_cost": "1024",
         "makeplus.badges.accept_plain_user_id": "true",
         "mail.backend": "debug",
+        # Every app a test builds keeps its own pool: keep few idle connections per app so
+        # the whole suite stays far below PostgreSQL's max_connections (overflow still
+        # serves the concurrency tests' threads, and is closed when returned).
+        "sqlalchemy.pool_size": "1",
+        "sqlalchemy.max_overflow": "30",
     }
 
 
