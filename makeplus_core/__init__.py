@@ -84,6 +84,8 @@ def main(global_config=None, **settings):
         config.include(".mail")
         config.include(".ratelimit")
         config.include(".idempotency")
+        config.include(".jobs")
+        config.include(".readiness")
         config.include(".storage")
         config.include(".web")
         for domain in CORE_DOMAINS:
