@@ -319,8 +319,9 @@ def test_mail_job_queued_then_sent_once_by_the_worker(layout, app, f):
     folder = pathlib.Path(layout.mail_dir)
     # Nothing sent by the web process: the mail waits in the queue.
     assert not folder.exists() or not list(folder.glob("*.eml"))
-    worker = [sys.executable, "-c", "from makeplus_core.jobs import worker_main; worker_main()",
-              str(layout.ini), "--burst"]
+    script = pathlib.Path(sys.executable).parent / "makeplus-worker"  # the console script
+    assert script.exists()
+    worker = [str(script), str(layout.ini), "--burst"]
     done = subprocess.run(worker, env=layout.env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     mails = list(folder.glob("*.eml"))
