@@ -31,6 +31,7 @@ CORE_DOMAINS = (
     ".reports",
     ".audit",
     ".agenda",
+    ".exports",
 )
 
 

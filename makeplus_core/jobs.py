@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 JOBS: dict[str, Callable] = {}
 # Core modules that define jobs (a worker imports them; plugins' modules are imported
 # when the worker loads the enabled plugins).
-CORE_JOB_MODULES = ("makeplus_core.mail",)
+CORE_JOB_MODULES = ("makeplus_core.mail", "makeplus_core.exports.services")
 DEFAULT_BACKOFF = (10, 30, 120, 600, 1800)
 LOCK_TTL = 600
 
@@ -64,11 +64,15 @@ class JobContext:
     ``makeplus-worker`` it is built from the INI, and its database engine is only
     created on first use (so in the process that runs the job, never before a fork)."""
 
-    def __init__(self, settings: dict, mailer=None, kv_store=None):
+    def __init__(self, settings: dict, mailer=None, kv_store=None, engine=None):
         self.settings = settings
         self._mailer = mailer
         self._kv_store = kv_store
         self._session_factory = None
+        if engine is not None:
+            from .db import get_session_factory
+
+            self._session_factory = get_session_factory(engine)
 
     @property
     def mailer(self):
@@ -194,7 +198,8 @@ def make_queue(settings: dict, registry=None):
     if backend != "inline":
         raise RuntimeError(f"makeplus.jobs.backend must be inline or rq, not {backend!r}")
     ctx = JobContext(settings, mailer=registry["mailer"] if registry else None,
-                     kv_store=registry.get("kv_store") if registry else None)
+                     kv_store=registry.get("kv_store") if registry else None,
+                     engine=registry.get("db_engine") if registry else None)
     return InlineQueue(ctx)
 
 
