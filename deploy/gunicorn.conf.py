@@ -16,10 +16,10 @@ import multiprocessing
 import os
 
 wsgi_app = "makeplus_core.wsgi:application"
-bind = os.environ.get("MAKEPLUS_BIND", "127.0.0.1:6543")
-workers = int(os.environ.get("MAKEPLUS_WEB_WORKERS") or multiprocessing.cpu_count())
+bind = f'{os.environ.get("MAKEPLUS_HOST", "127.0.0.1")}:{os.environ.get("MAKEPLUS_PORT", "6543")}'
+workers = int(os.environ.get("MAKEPLUS_WORKERS") or 0) or multiprocessing.cpu_count()
 worker_class = "gthread"
-threads = int(os.environ.get("MAKEPLUS_WEB_THREADS", "4"))
+threads = int(os.environ.get("MAKEPLUS_THREADS", "4"))
 preload_app = False
 graceful_timeout = int(os.environ.get("MAKEPLUS_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("MAKEPLUS_WORKER_TIMEOUT", "60"))

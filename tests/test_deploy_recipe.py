@@ -31,7 +31,7 @@ def test_every_makeplus_command_of_the_recipe_exists():
 
 
 def test_gunicorn_config_builds_the_app_after_fork(monkeypatch):
-    monkeypatch.setenv("MAKEPLUS_WEB_WORKERS", "3")
+    monkeypatch.setenv("MAKEPLUS_WORKERS", "3")
     monkeypatch.setenv("MAKEPLUS_DB_POOL_SIZE", "4")
     conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
     assert conf["wsgi_app"] == "makeplus_core.wsgi:application"

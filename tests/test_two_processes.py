@@ -347,20 +347,29 @@ def test_readiness_drain_file_seen_by_every_process(layout):
         assert status == 200 and body == {"status": "ready", "database": "ok", "redis": "ok"}
 
 
-def test_sigterm_drains_in_flight_requests(layout, app, f, engine):
-    """gunicorn with deploy/gunicorn.conf.py: on SIGTERM a request already being
-    handled (held here on a table lock) still gets its answer, then the server exits
-    cleanly (status 0)."""
+def _server_command(name):
+    if name == "gunicorn":
+        conf = pathlib.Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
+        return [sys.executable, "-m", "gunicorn", "-c", str(conf)], b"Handling signal: term"
+    pytest.importorskip("granian")
+    serve = pytest.importorskip("makeplus_core.serve", reason="makeplus-serve comes with the perf-scan work")
+    return [sys.executable, serve.__file__], b"Shutting down granian"
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "makeplus-serve"])
+def test_sigterm_drains_in_flight_requests(layout, app, f, engine, server):
+    """The production servers (gunicorn with deploy/gunicorn.conf.py, granian through
+    makeplus-serve): on SIGTERM a request already being handled (held here on a table
+    lock) still gets its answer, then the server exits cleanly (status 0)."""
+    command, stopping = _server_command(server)
     user = f.user()
     headers = f.auth(user)
     port = _free_port()
-    conf = pathlib.Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
-    log_path = pathlib.Path(layout.tmp) / f"gunicorn-{port}.log"
-    env = {**layout.env, "MAKEPLUS_BIND": f"127.0.0.1:{port}", "MAKEPLUS_WEB_WORKERS": "1",
+    log_path = pathlib.Path(layout.tmp) / f"{server}-{port}.log"
+    env = {**layout.env, "MAKEPLUS_HOST": "127.0.0.1", "MAKEPLUS_PORT": str(port), "MAKEPLUS_WORKERS": "1",
            "MAKEPLUS_GRACEFUL_TIMEOUT": "30"}
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(conf)], env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -370,7 +379,7 @@ def test_sigterm_drains_in_flight_requests(layout, app, f, engine):
                     break
             except OSError:
                 pass
-            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
             time.sleep(0.2)
         with engine.connect() as conn:
             conn.execute(sa.text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
@@ -385,19 +394,19 @@ def test_sigterm_drains_in_flight_requests(layout, app, f, engine):
                     "WHERE NOT l.granted AND c.relname = 'users'")).scalar():
                 assert time.monotonic() < deadline, "the request never reached the database"
                 time.sleep(0.05)
-            server.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 20
-            while b"Handling signal: term" not in log_path.read_bytes():  # the master got it
+            while stopping not in log_path.read_bytes():  # the master got it
                 assert time.monotonic() < deadline, log_path.read_text()[-3000:]
                 time.sleep(0.05)
             time.sleep(0.5)  # let the worker receive it too (not an assertion on time)
-            assert server.poll() is None  # still finishing the request in flight
+            assert proc.poll() is None  # still finishing the request in flight
             conn.rollback()  # release the lock
         thread.join(30)
         status, body, _ = answer["r"]
         assert status == 200 and body["email"] == user.email
-        assert server.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
