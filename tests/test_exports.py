@@ -4,16 +4,15 @@ from __future__ import annotations
 import io
 import uuid
 
-import pytest
 from openpyxl import load_workbook
 from pyramid_mailer.mailer import DummyMailer
 
 from makeplus_core import jobs
 from makeplus_core.exports import services
 from makeplus_core.exports.models import ExportJob
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
 
 GEST = "gestionnaire_des_salles"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def emails_in(xlsx: bytes) -> set:
@@ -93,12 +92,7 @@ def test_a_failing_build_is_marked_failed(app, f, monkeypatch):
 
 
 def test_on_rq_the_export_waits_for_a_worker(make_app, f):
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"needs Redis at {REDIS_URL}: {exc}")
+    client = redis_or_skip()
     from rq import SimpleWorker
 
     tag = uuid.uuid4().hex[:10]
@@ -115,7 +109,4 @@ def test_on_rq_the_export_waits_for_a_worker(make_app, f):
         assert app.get(exp["url"], headers=h).json["status"] == "done"
     finally:
         jobs.WORKER_CONTEXT = None
-        client = redis.Redis.from_url(REDIS_URL)
-        keys = list(client.scan_iter(f"test-perfprod-exp-{tag}:*")) + list(client.scan_iter(f"rq:*{tag}*"))
-        if keys:
-            client.delete(*keys)
+        redis_cleanup(client, tag)

@@ -9,8 +9,7 @@ from pyramid_mailer.mailer import DummyMailer
 
 from makeplus_core import jobs
 from makeplus_core.ratelimit import MemoryStore
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
 CALLS: list = []
 
 
@@ -19,15 +18,6 @@ def record_job(ctx, value, fail_times=0):
     CALLS.append(value)
     if CALLS.count(value) <= fail_times:
         raise RuntimeError(f"failing on purpose ({value})")
-
-
-def redis_or_skip():
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"needs Redis at {REDIS_URL}: {exc}")
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +100,7 @@ def test_backend_settings_checked_at_start(make_app):
 
 @pytest.fixture
 def rq_app(make_app):
-    redis_or_skip()
+    client = redis_or_skip()
     tag = uuid.uuid4().hex[:10]
     settings = {"makeplus.jobs.backend": "rq", "makeplus.redis_url": REDIS_URL,
                 "makeplus.redis_prefix": f"test-perfprod-jobs-{tag}:", "makeplus.jobs.queue": f"test-perfprod-{tag}",
@@ -118,12 +108,7 @@ def rq_app(make_app):
     app = make_app(**settings)
     queue = app.app.registry["job_queue"]
     yield app, queue
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(f"test-perfprod-jobs-{tag}:*")) + list(client.scan_iter(f"rq:*{tag}*"))
-    if keys:
-        client.delete(*keys)
+    redis_cleanup(client, tag)
 
 
 def run_worker(queue, settings, mailer):

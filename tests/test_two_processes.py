@@ -32,20 +32,10 @@ import sqlalchemy as sa
 
 from makeplus_core.access.models import RoomAccess
 from makeplus_core.rooms.models import Room
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
 CTRL = "controlleur_des_badges"
 LOGIN_LIMIT = 4
 RESET_LIMIT = 3
-
-
-def _redis_or_skip():
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
-        pytest.skip(f"needs Redis at {REDIS_URL}: {exc}")
 
 
 def _free_port() -> int:
@@ -111,7 +101,7 @@ def layout(settings, engine, tmp_path_factory):
     """Two server processes and the INI they share; yields a namespace."""
     if engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL: set MAKEPLUS_TEST_DATABASE_URL=postgresql+psycopg://…")
-    _redis_or_skip()
+    client = redis_or_skip()
     tmp = tmp_path_factory.mktemp("two-processes")
     tag = uuid.uuid4().hex[:10]
     ini = tmp / "two.ini"
@@ -184,12 +174,7 @@ mail.folder = {mail_dir}
             p.wait(timeout=15)
         except subprocess.TimeoutExpired:
             p.kill()
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(f"{lay.prefix}*")) + list(client.scan_iter(f"rq:*{lay.queue}*"))
-    if keys:
-        client.delete(*keys)
+    redis_cleanup(client, tag)
 
 
 def both(layout, calls):
