@@ -142,6 +142,8 @@ mail.folder = {mail_dir}
         log = open(tmp / f"server-{port}.log", "wb")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=8",
+             # waitress keeps X-Forwarded-For only from a trusted proxy (the test)
+             "--trusted-proxy=127.0.0.1", "--trusted-proxy-headers=x-forwarded-for",
              "makeplus_core.wsgi:application"], env=env, stdout=log, stderr=subprocess.STDOUT))
         bases.append(f"http://127.0.0.1:{port}")
         # Wait for this one before picking the next port (it now holds its own).
