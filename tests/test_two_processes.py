@@ -193,6 +193,12 @@ def both(layout, calls):
         return list(pool.map(one, enumerate(calls)))
 
 
+def unique_user(f, **kw):
+    """A user whose e-mail no other test used: login counts per account live in Redis
+    for the whole module, and the factories' e-mails repeat from one test to the next."""
+    return f.user(email=f"u-{uuid.uuid4().hex[:12]}@example.org", **kw)
+
+
 def qr(user) -> str:
     return json.dumps({"user_id": user.id, "badge_id": user.badge_id})
 
@@ -252,7 +258,7 @@ def test_rate_limit_shared_across_processes(layout, app, f):
 
 
 def test_login_throttling_per_address_across_processes(layout, app, f):
-    user = f.user()
+    user = unique_user(f)
     a, b = (Client(base) for base in layout.bases)
     addr = "10.4.0.1"
     wrong = {"email": user.email, "password": "wrong-password"}
@@ -264,7 +270,7 @@ def test_login_throttling_per_address_across_processes(layout, app, f):
     assert status == 429 and int(headers["Retry-After"]) > 0
     assert b.post("/api/auth/login/", right, addr=addr)[0] == 429
     # The limit is per address: another client logs in, through either process.
-    other = f.user()
+    other = unique_user(f)
     assert b.post("/api/auth/login/", {"email": other.email, "password": "makeplus2025"},
                   addr="10.4.0.2")[0] == 200
 
@@ -274,7 +280,7 @@ def test_login_throttling_per_address_across_processes(layout, app, f):
 def test_login_throttling_per_account_across_processes(layout, app, f):
     """Attempts on one account from many addresses, spread over both processes, are
     throttled together (the per-address limit never triggers: one attempt per address)."""
-    user = f.user()
+    user = unique_user(f)
     a, b = (Client(base) for base in layout.bases)
     wrong = {"email": user.email, "password": "wrong-password"}
     statuses = [(a if i % 2 else b).post("/api/auth/login/", wrong, addr=f"10.5.{i}.1")[0]
@@ -286,7 +292,7 @@ def test_web_session_answered_by_either_process(layout, app, f):
     pytest.importorskip("makeplus_dashboard")
     if "dashboard" not in layout.ini.read_text().split("makeplus.plugins =")[1].splitlines()[0]:
         pytest.skip("dashboard plugin not enabled")
-    admin = f.user(is_admin=True)
+    admin = unique_user(f, is_admin=True)
     a = Client(layout.bases[0])
     status, page, _ = a.get("/dashboard/login/", addr="10.6.0.1")
     assert status == 200
