@@ -29,6 +29,7 @@ CORE_DOMAINS = (
     ".reports",
     ".audit",
     ".agenda",
+    ".exports",
 )
 
 
@@ -83,6 +84,8 @@ def main(global_config=None, **settings):
         config.include(".mail")
         config.include(".ratelimit")
         config.include(".idempotency")
+        config.include(".jobs")
+        config.include(".readiness")
         config.include(".storage")
         config.include(".web")
         config.include(".headers")

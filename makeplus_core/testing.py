@@ -294,6 +294,30 @@ def f(db, app):
     return Factories(db, app)
 
 
+# --------------------------------------------------------------------------- Redis
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_or_skip(url: str = REDIS_TEST_URL):
+    """A client of the test Redis (db 15), or skip the test when none answers."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.ping()
+        return client
+    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
+        pytest.skip(f"needs Redis at {url}: {exc}")
+
+
+def redis_cleanup(client, tag: str) -> None:
+    """Delete the test's keys: those under a prefix containing ``tag`` and its RQ queues."""
+    keys = list(client.scan_iter(f"*{tag}*"))
+    if keys:
+        client.delete(*keys)
+
+
 # --------------------------------------------------------------------------- browser tests
 
 CHROMIUM = os.environ.get("MAKEPLUS_CHROMIUM", "/usr/bin/chromium")
