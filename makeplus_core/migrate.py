@@ -57,8 +57,7 @@ class PendingBranch:
 
 def plugin_folders(pm) -> dict[str, pathlib.Path]:
     folders = {}
-    for plugin in pm.get_plugins():
-        name = pm.get_name(plugin)
+    for name, plugin in pm.list_name_plugin():  # registration (makeplus.plugins) order
         impl = getattr(plugin, "makeplus_migrations", None)
         if impl is None:
             continue
