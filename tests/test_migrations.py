@@ -2,6 +2,7 @@
 makeplus-db's commands (upgrade, downgrade, stamp, revision); the core wheel migrates."""
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -138,9 +139,14 @@ def test_the_core_wheel_migrates_a_fresh_postgresql_database(tmp_path):
     """Build the core's wheel, install it alone in a fresh virtualenv (no access to this
     checkout) and migrate an empty PostgreSQL database with its makeplus-db."""
     root = pathlib.Path(makeplus_core.__file__).resolve().parent.parent
-    wheels = tmp_path / "wheels"
+    wheels, src = tmp_path / "wheels", tmp_path / "src"
+    src.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):  # a copy: building writes build/ beside it
+        shutil.copy(root / name, src / name)
+    shutil.copytree(root / "makeplus_core", src / "makeplus_core",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(wheels), str(root)], check=True, capture_output=True, timeout=600)
+                    "-w", str(wheels), str(src)], check=True, capture_output=True, timeout=600)
     [wheel] = wheels.glob("makeplus_core-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()

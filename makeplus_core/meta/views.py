@@ -15,8 +15,11 @@ spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document"
 
 
 def capabilities(request) -> dict:
+    from ..extensions import of
+
     names = enabled_names(request.registry.settings)
-    return {name: {"version": plugin_version(name)} for name in names}
+    extra = of(request.registry).capabilities
+    return {name: {**extra.get(name, {}), "version": plugin_version(name)} for name in names}
 
 
 @root.get(permission=PUBLIC)

@@ -6,9 +6,18 @@ import sqlalchemy as sa
 from makeplus_core import errors
 from makeplus_core.auth.models import User
 from makeplus_core.db import icontains
-from makeplus_core.roles import GESTIONNAIRE, TARGET_FOR_ROLE
+from makeplus_core.roles import CONTROLLEUR, EXPOSANT, GESTIONNAIRE, PARTICIPANT
 
 from .models import Annonce
+
+
+# The annonce ``target`` that addresses each role (the plugin's own vocabulary).
+TARGET_FOR_ROLE = {
+    GESTIONNAIRE: "gestionnaires",
+    CONTROLLEUR: "controlleurs",
+    PARTICIPANT: "participants",
+    EXPOSANT: "exposants",
+}
 
 
 def visible_targets(role: str | None, is_admin: bool) -> tuple[str, ...] | None:

@@ -28,6 +28,13 @@ def makeplus_migrations():
 
 
 @hookimpl
+def makeplus_token_kinds():
+    from .auth import TOKEN_TYPE, load_token
+
+    return {TOKEN_TYPE: load_token}
+
+
+@hookimpl
 def makeplus_demo_data(dbsession, demo):
     from .demo import load
 

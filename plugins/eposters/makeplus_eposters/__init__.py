@@ -28,6 +28,11 @@ def makeplus_migrations():
 
 
 @hookimpl
+def makeplus_rate_limits():
+    return {"public_submit": "10/60"}
+
+
+@hookimpl
 def makeplus_demo_data(dbsession, demo):
     from .demo import load
 

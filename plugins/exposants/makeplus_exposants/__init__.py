@@ -25,6 +25,11 @@ def makeplus_migrations():
 
 
 @hookimpl
+def makeplus_permissions():
+    return {"exposant": ["scan_visitors"]}
+
+
+@hookimpl
 def makeplus_demo_data(dbsession, demo):
     from .demo import load
 

@@ -24,6 +24,11 @@ def makeplus_migrations():
 
 
 @hookimpl
+def makeplus_permissions():
+    return {"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]}
+
+
+@hookimpl
 def makeplus_demo_data(dbsession, demo):
     from .demo import load
 

@@ -2,8 +2,8 @@
 
 Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``,
 ``makeplus_extend_json`` (``youtube_live_url``, ``youtube_video_id`` and
-``youtube_embed_url`` in every session JSON), ``makeplus_session_changed`` (the
-``youtube_live_url`` field of the core's session create/update body) and
+``youtube_embed_url`` in every session JSON), ``makeplus_schema_fields`` and ``makeplus_session_changed`` (the
+``youtube_live_url`` field of the core's session create/update body, validated by the core) and
 ``makeplus_demo_data``. See docs/youtube_live.md.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pathlib
 
 from makeplus_core import hookimpl
+from makeplus_core.extensions import plugin_fields
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -50,21 +51,18 @@ def makeplus_session_changed(dbsession, session, action, changes, request):
         return
     if action not in ("created", "updated") or request is None:
         return
-    body = _json_object(request)
-    if body is not None and services.FIELD in body:
+    fields = plugin_fields(request, "session")  # validated by the core (makeplus_schema_fields)
+    if services.FIELD in fields:
         user = getattr(getattr(request, "identity", None), "user_id", None)
-        services.set_url(dbsession, session, body[services.FIELD], user)
+        services.set_url(dbsession, session, fields[services.FIELD], user)
 
 
-def _json_object(request):
-    ctype = getattr(request, "content_type", "") or ""
-    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        return dict(request.POST)
-    try:
-        body = request.json_body if request.body else None
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return None
-    return body if isinstance(body, dict) else None
+@hookimpl
+def makeplus_schema_fields(schema):
+    if schema == "session":
+        from . import services
+
+        return [services.url_node()]
 
 
 @hookimpl
