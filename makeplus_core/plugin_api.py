@@ -62,6 +62,9 @@ from .sessions import services as session_services
 from .staff import schemas as staff_schemas
 from .staff import services as staff_services
 
+# Start-up extension points: token kinds, schema fields (see makeplus_core.extensions)
+from .extensions import issue_token, plugin_fields, token_principal
+
 # Uploads, files, mail, Excel, QR images, web pages --------------------------------
 from . import storage, web
 from .mail import send_mail
@@ -86,6 +89,7 @@ __all__ = [
     "access_pipeline", "access_services", "badges", "passwords", "auth_services", "event_json",
     "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
+    "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "demo", "migrate", "make_plugin_manager",
 ]

@@ -45,6 +45,11 @@ def render(text: str, name: str) -> str:
 def new(name: str, dest: str | pathlib.Path) -> pathlib.Path:
     """Write the plugin ``name`` into ``dest/makeplus-<name>/`` and return that folder."""
     check_name(name)
+    return write(name, dest)
+
+
+def write(name: str, dest: str | pathlib.Path) -> pathlib.Path:
+    """The files of :func:`new`, without checking that no such plugin is installed."""
     root = pathlib.Path(dest).resolve() / f"makeplus-{name.replace('_', '-')}"
     if root.exists() and any(root.iterdir()):
         raise ScaffoldError(f"{root} exists and is not empty")

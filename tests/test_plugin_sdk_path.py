@@ -122,7 +122,8 @@ def test_the_documented_plugin_path(tmp_path):
     docs = doc_commands()
     for command in ("makeplus-plugin new sponsors --dest", "pip install -e", "makeplus-db upgrade",
                     "makeplus-db revision", "--branch sponsors --autogenerate", "pserve",
-                    "python -m pytest", "makeplus-db downgrade", "sponsors@base", "pip uninstall"):
+                    "python -m pytest", "makeplus-db downgrade", "sponsors@base", "pip uninstall",
+                    "    level: Mapped[str | None] = mapped_column(sa.String(20))\n"):
         assert command in docs, f"docs/plugins.md does not show `{command}`"
 
 

@@ -61,6 +61,7 @@ def hook_names():
 def test_every_hook_is_documented(hook):
     docs = (ROOT / "docs" / "plugins.md").read_text()
     assert re.search(rf"^### {hook}\(", docs, re.M), f"{hook} is missing from docs/plugins.md"
+    # (its arguments are compared with the spec in tests/test_plugin_docs.py)
     spec = getattr(hookspecs, hook)
     doc = (spec.__doc__ or "").lower()
     assert "called" in doc and ("return" in doc), f"{hook} needs a docstring: when it is called, what it returns"
