@@ -67,6 +67,7 @@ from .extensions import issue_token, plugin_fields, token_principal
 
 # Uploads, files, mail, Excel, QR images, web pages --------------------------------
 from . import storage, web
+from .web import WEB
 from .mail import send_mail
 from .qr import images as qr_images
 from .xlsx import Sheet, xlsx_response
@@ -90,6 +91,6 @@ __all__ = [
     "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "issue_token", "plugin_fields", "token_principal",
-    "storage", "web", "send_mail", "qr_images", "Sheet", "xlsx_response",
+    "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "demo", "migrate", "make_plugin_manager",
 ]
