@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.auth.models import User
-from makeplus_core.db import icontains
-from makeplus_core.roles import CONTROLLEUR, EXPOSANT, GESTIONNAIRE, PARTICIPANT
+from makeplus_core.plugin_api import (
+    CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, PARTICIPANT, User,
+)
 
 from .models import Annonce
 
@@ -43,7 +42,7 @@ def list_query(event_id, role, is_admin, target=None, created_by=None, search=No
 
 
 def get_visible(db, annonce_id, event_id, role, is_admin) -> Annonce:
-    from makeplus_core.api import get_or_404
+    from makeplus_core.plugin_api import get_or_404
 
     annonce = get_or_404(db, Annonce, annonce_id, event_id, label="Annonce")
     targets = visible_targets(role, is_admin)

@@ -14,9 +14,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.events.models import Event
-from makeplus_core.extensions import issue_token, token_principal
+from makeplus_core.plugin_api import Event, issue_token, token_principal
 
 from .models import Caisse
 
@@ -110,7 +108,7 @@ def caisse_from_session(request) -> Caisse | None:
     cached = request.environ.get("makeplus.caisse.page")
     if cached is not None:
         return cached
-    from makeplus_core import web
+    from makeplus_core.plugin_api import web
 
     if not web.has_session_cookie(request):
         return None

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
-from makeplus_core.extensions import plugin_fields
+from makeplus_core.plugin_api import hookimpl, plugin_fields
 
 from . import models  # noqa: F401  (tables on the core's Base)
 

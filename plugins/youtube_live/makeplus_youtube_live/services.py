@@ -7,10 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import colander
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.api import get_or_404
-from makeplus_core.rooms.models import Room
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import errors, get_or_404, Room, Session
 
 from .models import LiveStream, embed_url, watch_url
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from makeplus_core import errors
+from makeplus_core.plugin_api import errors
 from makeplus_youtube_live.models import LiveStream
 from makeplus_youtube_live.services import parse_youtube_url
 
