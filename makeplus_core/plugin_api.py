@@ -1,9 +1,10 @@
 """The declared plugin API: everything a MakePlus plugin may import from the core.
 
 A plugin imports the core **only** through this module (``from makeplus_core.plugin_api
-import ...`` or ``from makeplus_core import plugin_api``) and, in its tests, through
-:mod:`makeplus_core.testing` (the pytest harness). Its Alembic revision files may
-import ``makeplus_core.db`` (the column types autogenerate writes). Anything not
+import ...`` or ``from makeplus_core import plugin_api``); its tests (and its own
+``testing.py`` helpers) also through :mod:`makeplus_core.testing` (the pytest harness);
+its Alembic revision files may import ``makeplus_core.db`` (the column types
+autogenerate writes). Anything not
 exported here is internal and may change without notice; a test checks every plugin
 of the repository keeps to this (``tests/test_plugin_api.py``).
 
