@@ -65,20 +65,28 @@ class TestExt:
         return {"features": ["tickets"], "version": "not this"}
 
 
-@pytest.fixture
-def ext_app(settings, engine, monkeypatch):
+@pytest.fixture(scope="module")
+def ext_wsgi(settings, engine):
+    """One app for the module (its engine disposed after): the plugin above, rate limits on."""
     module = types.ModuleType("makeplus_testext")
-    module.plugin = TestExt()
+    plugin = TestExt()
     for name in dir(TestExt):
         if name.startswith("makeplus_"):
-            setattr(module, name, getattr(module.plugin, name))
-    monkeypatch.setitem(sys.modules, "makeplus_testext", module)
-    real = plugins.installed_entry_points()
-    fake = md.EntryPoint(name="testext", value="makeplus_testext", group="makeplus")
-    monkeypatch.setattr(plugins, "installed_entry_points", lambda: {**real, "testext": fake})
-    wsgi = main({}, **{**settings, "makeplus.plugins": "testext", "makeplus.ratelimit.enabled": "true"})
+            setattr(module, name, getattr(plugin, name))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "makeplus_testext", module)
+        real = plugins.installed_entry_points()
+        fake = md.EntryPoint(name="testext", value="makeplus_testext", group="makeplus")
+        mp.setattr(plugins, "installed_entry_points", lambda: {**real, "testext": fake})
+        wsgi = main({}, **{**settings, "makeplus.plugins": "testext", "makeplus.ratelimit.enabled": "true"})
+    yield wsgi
+    wsgi.registry["db_engine"].dispose()
+
+
+@pytest.fixture
+def ext_app(ext_wsgi, engine):
     SEEN.clear()
-    yield webtest.TestApp(wsgi, extra_environ={"REMOTE_ADDR": "127.0.0.9"})
+    yield webtest.TestApp(ext_wsgi, extra_environ={"REMOTE_ADDR": "127.0.0.9"})
     from makeplus_core.testing import clean_tables
 
     clean_tables(engine)
