@@ -16,8 +16,6 @@ from .plugins import PluginNotInstalled, make_plugin_manager  # noqa: F401
 
 __version__ = "0.1.0"
 
-DEFAULT_SECRETS = {"", "change-me", "changeme", "dev-secret-change-me", "secret"}
-
 CORE_DOMAINS = (
     ".auth",
     ".events",
@@ -59,9 +57,9 @@ def check_settings(settings: dict) -> None:
         raise RuntimeError("No database configured: set sqlalchemy.url or MAKEPLUS_DATABASE_URL")
     secret = settings.get("makeplus.jwt_secret") or ""
     if settings.get("makeplus.env", "development") == "production":
-        if secret in DEFAULT_SECRETS or len(secret) < 32:
-            raise RuntimeError("makeplus.jwt_secret is missing or a default value: set MAKEPLUS_JWT_SECRET "
-                               "to a random string of at least 32 characters")
+        from .secret_policy import check_production_secrets
+
+        check_production_secrets(settings)  # shipped, short or low-entropy secrets stop start-up
     elif not secret:
         raise RuntimeError("makeplus.jwt_secret is not set")
 
@@ -79,6 +77,7 @@ def main(global_config=None, **settings):
         config.add_renderer("json", json_renderer())
         config.include("cornice")
         config.include(".db")
+        config.include(".proxies")  # request.client_addr trusts X-Forwarded-For only from our proxies
         config.include(".security")
         config.include(".api")
         config.include(".cors")
@@ -87,6 +86,7 @@ def main(global_config=None, **settings):
         config.include(".idempotency")
         config.include(".storage")
         config.include(".web")
+        config.include(".headers")
         for domain in CORE_DOMAINS:
             config.include(domain)
         # Registered here, not in an include: Cornice registers its own otherwise.

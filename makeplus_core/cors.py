@@ -1,11 +1,17 @@
 """CORS for the mobile and web clients, configured in the INI.
 
-``makeplus.cors.origins``: space-separated allowed origins, or ``*``.
-``makeplus.cors.allow_credentials``: send ``Access-Control-Allow-Credentials``.
+``makeplus.cors.origins``: space-separated allowed origins, or ``*`` (any origin).
+``makeplus.cors.allow_credentials`` (default false): send
+``Access-Control-Allow-Credentials: true`` to the listed origins. The API is bearer-only
+(cookies authenticate the web pages, never the JSON API), so clients need no credentials.
+With ``*`` the answer is the literal ``Access-Control-Allow-Origin: *`` without
+credentials: an arbitrary origin is never reflected back with credentials, and asking
+for both is a start-up error.
 Pre-flight ``OPTIONS`` requests are answered here, before routing.
 """
 from __future__ import annotations
 
+from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
 ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, "
@@ -17,13 +23,17 @@ def cors_tween_factory(handler, registry):
     settings = registry.settings
     origins = set((settings.get("makeplus.cors.origins") or "").split())
     allow_any = "*" in origins
-    credentials = str(settings.get("makeplus.cors.allow_credentials", "true")).lower() == "true"
+    credentials = str(settings.get("makeplus.cors.allow_credentials", "false")).lower() == "true"
+    if allow_any and credentials:
+        raise ConfigurationError(
+            "makeplus.cors.origins = * cannot be combined with makeplus.cors.allow_credentials = true: "
+            "list the allowed origins, or leave credentials off (the API uses bearer tokens)")
     max_age = str(settings.get("makeplus.cors.max_age", 3600))
 
     def headers_for(origin):
         if not origin or not (allow_any or origin in origins):
             return {}
-        h = {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+        h = {"Access-Control-Allow-Origin": "*" if allow_any else origin,
              "Access-Control-Expose-Headers": "Retry-After, Content-Disposition, Location"}
         if credentials:
             h["Access-Control-Allow-Credentials"] = "true"
@@ -43,8 +53,9 @@ def cors_tween_factory(handler, registry):
             return resp
         response = handler(request)
         if cors:
-            vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
             response.headers.update(cors)
+        if cors and not allow_any:  # the answer depends on the Origin
+            vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
             response.headers["Vary"] = ", ".join(sorted(vary | {"Origin"}))
         return response
 

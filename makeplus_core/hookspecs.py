@@ -124,7 +124,7 @@ def makeplus_session_changed(dbsession, session, action, changes, request):
 
 
 @hookspec
-def makeplus_event_statistics(dbsession, event_id):
+def makeplus_event_statistics(dbsession, event_id, role):
     """Contribute figures to an event's statistics.
 
     Called by ``GET /api/events/{id}/statistics/``, ``GET /api/dashboard/stats/`` and
@@ -132,8 +132,35 @@ def makeplus_event_statistics(dbsession, event_id):
 
     :param dbsession: the SQLAlchemy session.
     :param event_id: the event's UUID.
+    :param role: the caller's role in the event (``"gestionnaire_des_salles"``,
+        ``"controlleur_des_badges"``, ``"participant"``, ``"exposant"``), ``"admin"`` for
+        a platform admin (and the web dashboard, reached only by admins and
+        gestionnaires), or ``None``. Return only what that role may read: money
+        (revenue, payment splits) and per-exposant figures only to
+        ``"gestionnaire_des_salles"`` and ``"admin"`` (``makeplus_core.events.services.
+        sees_finances(role)``).
     :return: ``None`` or a dict ``{"<plugin name>": {...figures...}}`` merged into the
         statistics under the plugin's own key. Compute figures with SQL aggregates.
+    """
+
+
+@hookspec
+def makeplus_event_records(dbsession, event_id):
+    """Tell the core whether an event holds records that must not be destroyed.
+
+    Called before an event is deleted (``DELETE /api/events/{id}/``). When any
+    implementation (or the core: scans, paid registrations) reports a record, the
+    deletion is refused with 409 (``reason: "event_has_records"``, ``records``: the
+    counts) and the caller is told to archive the event instead
+    (``POST /api/events/{id}/archive/``). Report what deleting the event would
+    destroy and what the event's people or its accounts rely on: completed sales,
+    lead scans, submissions.
+
+    :param dbsession: the SQLAlchemy session.
+    :param event_id: the event's UUID.
+    :return: ``None`` (nothing held) or a dict ``{"<kind>": <count>}`` (e.g.
+        ``{"caisse_transactions": 12}``); kinds with a count of 0 are ignored. Count
+        with one aggregate query per kind.
     """
 
 

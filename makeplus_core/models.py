@@ -1,6 +1,7 @@
 """Import every core model so ``Base.metadata`` knows the whole core schema."""
 from .access.models import RoomAccess, SessionAccess  # noqa: F401
 from .auth.models import AuthSession, PasswordResetToken, User  # noqa: F401
+from .auth.account_tokens import AccountToken  # noqa: F401
 from .events.models import Event, UserEventAssignment  # noqa: F401
 from .participants.models import Participant, participant_allowed_rooms  # noqa: F401
 from .rooms.models import Room  # noqa: F401

@@ -48,11 +48,12 @@ from .staff.models import RoomAssignment
 # Domain functions plugins may call (validated, audited) ---------------------------
 from .access import pipeline as access_pipeline
 from .access import services as access_services
-from .auth import badges, passwords
+from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
 from .auth.services import event_json
 from .events import schemas as event_schemas
 from .events import services as event_services
+from .events.services import sees_finances
 from .events.serializers import file_url
 from .participants import services as participant_services
 from .rooms import schemas as room_schemas
@@ -88,7 +89,7 @@ __all__ = [
     "roles", "BADGE_ROLES", "CONTROLLEUR", "EXPOSANT", "GESTIONNAIRE", "PARTICIPANT", "ROLES", "STAFF_ROLES",
     "RoomAccess", "SessionAccess", "User", "EVENT_STATUSES", "Event", "UserEventAssignment", "Participant",
     "Room", "SESSION_STATUSES", "SESSION_TYPES", "Session", "RoomAssignment",
-    "access_pipeline", "access_services", "badges", "passwords", "auth_services", "event_json",
+    "access_pipeline", "access_services", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
     "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "issue_token", "plugin_fields", "token_principal",

@@ -13,7 +13,8 @@ import time
 from . import errors
 
 # The core's buckets; plugins declare theirs with the ``makeplus_rate_limits`` hook.
-DEFAULT_LIMITS = {"login": "20/60", "register": "10/60", "password_reset": "5/60", "scan": "120/60"}
+DEFAULT_LIMITS = {"login": "20/60", "register": "10/60", "password_reset": "5/60", "scan": "120/60",
+                  "login_account": "10/900"}  # per account, not per address: see auth/throttle.py
 
 
 class MemoryStore:

@@ -8,7 +8,9 @@ security policy. Three kinds of token exist (claim ``typ``):
   a removed assignment takes effect at once;
 * ``refresh`` – only accepted by the refresh endpoints (see ``auth/tokens.py``);
 * ``select``  – the temporary token of a multi-event login, only accepted by
-  ``POST /api/auth/select-event/`` (permission :data:`SELECT_EVENT`).
+  ``POST /api/auth/select-event/`` and ``/api/auth/logout/`` (permission :data:`SELECT_EVENT`);
+  it names its server-side record (``sid``, an ``auth_sessions`` row of kind ``select``):
+  without a live, unused, unexpired record it is refused, even when correctly signed.
 
 Any other token type (e.g. a plugin's own operator token) yields no identity here,
 so core endpoints answer 401 to it. Every view requires the ``authenticated``
@@ -64,7 +66,7 @@ class SecurityPolicy:
 
     def _load_identity(self, request):
         from .auth.models import AuthSession, User
-        from .events.models import UserEventAssignment
+        from .events.models import Event, UserEventAssignment
         from . import web
 
         claims = self.jwt.get_claims(request)
@@ -83,14 +85,19 @@ class SecurityPolicy:
             event_id = uuid.UUID(claims["event"]) if claims.get("event") else None
         except (KeyError, TypeError, ValueError):
             return None
-        if kind == "access" and sid is None:
-            return None
+        if kind in ("access", "select") and sid is None:
+            return None  # both are bound to a server-side record (auth_sessions row)
         db = request.dbsession
         cols = [User]
         stmt = sa.select(User).where(User.id == user_id, User.is_active.is_(True))
         if sid is not None:
-            stmt = stmt.join(AuthSession, sa.and_(AuthSession.id == sid, AuthSession.user_id == User.id,
-                                                  AuthSession.revoked_at.is_(None)))
+            bound = [AuthSession.id == sid, AuthSession.user_id == User.id, AuthSession.revoked_at.is_(None),
+                     AuthSession.kind == ("select" if kind == "select" else "api")]
+            if kind == "select":  # the temporary token's record: short-lived, used once
+                from .db import utcnow
+
+                bound.append(AuthSession.expires_at > utcnow())
+            stmt = stmt.join(AuthSession, sa.and_(*bound))
         if event_id is not None:
             stmt = stmt.outerjoin(
                 UserEventAssignment,
@@ -98,6 +105,8 @@ class SecurityPolicy:
                         UserEventAssignment.is_active.is_(True)),
             ).add_columns(UserEventAssignment.role)
             cols.append(UserEventAssignment.role)
+            # The token's event is archived or not: known here at no extra query (see events/archive.py).
+            stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at)
         row = db.execute(stmt).first()
         if row is None:
             return None
@@ -107,6 +116,10 @@ class SecurityPolicy:
             return None  # assignment removed or deactivated since the token was issued
         if claims.get("tv") != user.token_version:
             return None
+        if event_id is not None and row[2] is None:
+            from .events.archive import mark_not_archived
+
+            mark_not_archived(db, event_id)
         return Identity(user=user, kind=kind, session_id=sid, event_id=event_id, role=role, claims=claims)
 
     def authenticated_userid(self, request):

@@ -252,6 +252,7 @@ class Factories:
             pw_hash = passwords.hash_password(password)
         kw.setdefault("first_name", f"First{n}")
         kw.setdefault("last_name", f"Last{n}")
+        kw.setdefault("email_verified_at", utcnow())  # as demo users: verified unless a test says otherwise
         user = User(email=email, username=kw.pop("username", email.split("@")[0] + f"-{n}"),
                     password_hash=pw_hash, is_admin=is_admin, **kw)
         self.db.add(user)

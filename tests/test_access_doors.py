@@ -138,9 +138,11 @@ def test_reissue_revokes_old_badge_everywhere(app, f, db, world):
     h = f.auth(world["ctrl"], event)
     url = f"/api/rooms/{world['room'].id}/verify_access/"
     app.post_json(url, {"qr_data": old_json}, headers=h, status=200)
-    # only a gestionnaire of the event may re-issue
+    # the badge is the holder's: event staff (controller, gestionnaire) may not re-issue it
     app.post(f"/api/users/{holder.id}/badge/reissue/", headers=h, status=403)
-    r = app.post(f"/api/users/{holder.id}/badge/reissue/", headers=f.auth(world["gest"], event), status=200)
+    r = app.post(f"/api/users/{holder.id}/badge/reissue/", headers=f.auth(world["gest"], event), status=403)
+    assert r.json["field"] == "user_id"
+    r = app.post(f"/api/users/{holder.id}/badge/reissue/", headers=f.auth(holder, event), status=200)
     new = r.json
     assert new["badge_id"] != holder.badge_id and new["signed_qr"].startswith("MP1.")
     for old in (old_json, old_signed):
@@ -153,11 +155,17 @@ def test_reissue_revokes_old_badge_everywhere(app, f, db, world):
     # through the participant id too; a user of another event is 404
     participant = f.participant_of(holder, event)
     db.commit()
-    r2 = app.post(f"/api/participants/{participant.id}/badge/reissue/", headers=f.auth(world["gest"], event))
+    app.post(f"/api/participants/{participant.id}/badge/reissue/", headers=f.auth(world["gest"], event),
+             status=403)
+    admin = f.user(is_admin=True)
+    r2 = app.post(f"/api/participants/{participant.id}/badge/reissue/?event={event.id}", headers=f.auth(admin))
     assert r2.json["badge_id"] != new["badge_id"]
     stranger = f.member(f.event(), "participant")
     app.post(f"/api/users/{stranger.id}/badge/reissue/", headers=f.auth(world["gest"], event), status=404)
     app.post("/api/users/99999999999/badge/reissue/", headers=f.auth(world["gest"], event), status=404)
+    # a platform admin may re-issue anyone's badge, in no event at all
+    r3 = app.post(f"/api/users/{stranger.id}/badge/reissue/", headers=f.auth(admin), status=200)
+    assert r3.json["user_id"] == stranger.id
 
 
 # --------------------------------------------------------------------------- QR images

@@ -62,7 +62,7 @@ def test_user_assignments_matrix(app, f, db, world, role):
     if role == G:
         assert everyone["count"] == 4
         assert app.get(f"/api/user-assignments/{other_id}/", headers=h).json["id"] == str(other_id)
-        r = app.post_json("/api/user-assignments/", {"user": newcomer.id, "role": C, "event": str(event.id)},
+        r = app.post_json("/api/user-assignments/", {"email": newcomer.email, "role": C, "event": str(event.id)},
                           headers=h, status=201)
         aid = r.json["id"]
         r = app.patch_json(f"/api/user-assignments/{aid}/", {"role": "exposant"}, headers=h)
@@ -84,20 +84,25 @@ def test_user_assignment_rules(app, f, db, world):
     event = world["event"]
     h = f.auth(world["members"][G], event)
     newcomer = f.user()
-    r = app.post_json("/api/user-assignments/", {"user_id": newcomer.id, "role": "participant"}, headers=h,
+    r = app.post_json("/api/user-assignments/", {"email": newcomer.email, "role": "participant"}, headers=h,
                       status=201)
     assert r.json["room_assignment"] is None
     # the Participant row was created
     assert db.scalar(sa.select(Participant.id).where(Participant.user_id == newcomer.id)) is not None
     db.commit()
-    r = app.post_json("/api/user-assignments/", {"user": newcomer.id, "role": C}, headers=h, status=409)
+    r = app.post_json("/api/user-assignments/", {"email": newcomer.email, "role": C}, headers=h, status=409)
     assert r.json["field"] == "user"
-    r = app.post_json("/api/user-assignments/", {"user": newcomer.id, "role": "boss"}, headers=h, status=400)
+    r = app.post_json("/api/user-assignments/", {"email": newcomer.email, "role": "boss"}, headers=h, status=400)
     assert r.json["field"] == "role"
-    r = app.post_json("/api/user-assignments/", {"user": 999999, "role": C}, headers=h, status=400)
+    # a raw account id is for platform admins only
+    r = app.post_json("/api/user-assignments/", {"user": 999999, "role": C}, headers=h, status=403)
+    assert r.json["field"] == "user"
+    admin = f.user(is_admin=True)
+    r = app.post_json(f"/api/user-assignments/?event={event.id}", {"user": 999999, "role": C},
+                      headers=f.auth(admin), status=400)
     assert r.json["field"] == "user"
     r = app.post_json("/api/user-assignments/", {"role": C}, headers=h, status=400)
-    assert r.json["field"] == "user"
+    assert r.json["field"] == "email"
     members = world["members"]
     r = app.get("/api/user-assignments/?role=exposant", headers=h)
     assert [x["user"] for x in r.json["results"]] == [members["exposant"].id]

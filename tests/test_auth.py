@@ -84,7 +84,7 @@ def test_multi_event_login_and_select(app, world):
     assert badges == {world["multi"].badge_id}  # the same badge for every event
     # the temp token is good for nothing but select-event
     for method, path in [("get", "/api/auth/me/"), ("get", "/api/auth/my-events/"),
-                         ("post", "/api/auth/switch-event/"), ("post", "/api/auth/logout/"),
+                         ("post", "/api/auth/switch-event/"),
                          ("get", "/api/auth/me/export/")]:
         r = getattr(app, method)(path, headers=bearer(d["temp_token"]), status=401)
         assert r.json["error"] == "not_authenticated"
@@ -206,10 +206,13 @@ def test_change_password(app, world, f):
     h = bearer(d["access"])
     app.post_json("/api/auth/change-password/", {"old_password": "wrong", "new_password": "brand-new-pass"},
                   headers=h, status=400)
-    app.post_json("/api/auth/change-password/", {"old_password": PW, "new_password": "brand-new-pass"}, headers=h)
+    r = app.post_json("/api/auth/change-password/", {"old_password": PW, "new_password": "brand-new-pass"},
+                      headers=h)
     login(app, "single@example.org", status=401)
     login(app, "single@example.org", password="brand-new-pass")
-    app.get("/api/auth/me/", headers=h, status=200)  # the current session survives
+    app.get("/api/auth/me/", headers=h, status=401)  # every token issued before is void ...
+    app.get("/api/auth/me/", headers=bearer(r.json["access"]), status=200)  # ... the session goes on
+    app.post_json("/api/auth/token/refresh/", {"refresh": r.json["refresh"]}, status=200)
 
 
 def test_password_reset_by_mail(app, world):

@@ -135,12 +135,12 @@ def test_create_variants_and_validation(app, f, world, db):
     room = f.room(event)
     foreign_room = f.room(world["other"])
     existing = f.user()
-    r = app.post_json("/api/participants/", {"user": existing.id, "role": "exposant",
+    r = app.post_json("/api/participants/", {"email": existing.email.upper(), "role": "exposant",
                                              "allowed_rooms": [str(room.id)]}, headers=g, status=201)
     assert r.json["role"] == "exposant" and r.json["allowed_rooms"] == [str(room.id)]
     assert r.json["allowed_room_names"] == [room.name]
     # one role per user per event
-    r = app.post_json("/api/participants/", {"user": existing.id}, headers=g, status=409)
+    r = app.post_json("/api/participants/", {"email": existing.email}, headers=g, status=409)
     assert r.json["field"] == "user"
     r = app.post_json("/api/participants/", {"email": "x@example.org", "allowed_rooms": [str(foreign_room.id)]},
                       headers=g, status=400)
@@ -150,7 +150,7 @@ def test_create_variants_and_validation(app, f, world, db):
     r = app.post_json("/api/participants/", {"email": "not-an-email"}, headers=g, status=400)
     assert r.json["field"] == "email"
     r = app.post_json("/api/participants/", {"first_name": "Nobody"}, headers=g, status=400)
-    assert r.json["field"] == "user"
+    assert r.json["field"] == "email"
     r = app.post_json("/api/participants/", {"email": "y@example.org", "role": "gestionnaire_des_salles"},
                       headers=g, status=400)
     assert r.json["field"] == "role"

@@ -8,6 +8,7 @@ import makeplus_core
 from makeplus_core import apply_environment, check_settings, main
 
 ROOT = pathlib.Path(makeplus_core.__file__).resolve().parent.parent
+GOOD = "Hq3vN0_x7LrTz8KcWm2YbP5sDf9GjA4uE1oVhQ6iXnRk"  # secrets.token_urlsafe(33)
 
 
 def prod_settings(monkeypatch, **env):
@@ -25,16 +26,16 @@ def test_production_refuses_missing_or_default_secret(monkeypatch):
     s = prod_settings(monkeypatch, MAKEPLUS_DATABASE_URL="sqlite://", MAKEPLUS_JWT_SECRET="change-me")
     with pytest.raises(RuntimeError, match="MAKEPLUS_JWT_SECRET"):
         check_settings(s)
-    s = prod_settings(monkeypatch, MAKEPLUS_JWT_SECRET="z" * 48)
+    s = prod_settings(monkeypatch, MAKEPLUS_JWT_SECRET=GOOD)
     with pytest.raises(RuntimeError, match="database"):
         check_settings(s)
 
 
 def test_production_reads_environment(monkeypatch):
-    s = prod_settings(monkeypatch, MAKEPLUS_DATABASE_URL="sqlite:///x.db", MAKEPLUS_JWT_SECRET="z" * 48)
+    s = prod_settings(monkeypatch, MAKEPLUS_DATABASE_URL="sqlite:///x.db", MAKEPLUS_JWT_SECRET=GOOD)
     check_settings(s)
     assert s["sqlalchemy.url"] == "sqlite:///x.db"
-    assert s["makeplus.jwt_secret"] == "z" * 48
+    assert s["makeplus.jwt_secret"] == GOOD
     assert s["makeplus.badges.accept_plain_user_id"] == "false"
 
 

@@ -426,10 +426,17 @@ def participant_brief(holder, photo=True) -> dict:
     return data
 
 
+# Denials decided before the holder was found to be a member of the event (steps 1-4:
+# scanner, malformed QR, unknown badge, disabled account, not in the event) never name
+# the holder: the scanner learns nothing about whose badge it is. Later denials (room,
+# payment, capacity, a plugin's) may, as the holder is one of the event's people.
+PRE_MEMBERSHIP_LAYERS = frozenset({"scanner", "parse", "badge", "event"})
+
+
 def denial_answer(deny: Deny) -> Answer:
     body = {"status": "denied", "error": deny.reason, "reason": deny.reason, "layer": deny.layer,
             "message": deny.message, "detail": deny.message}
-    if deny.holder is not None and deny.http_status in (402, 403):
+    if deny.holder is not None and deny.http_status in (402, 403) and deny.layer not in PRE_MEMBERSHIP_LAYERS:
         body["user"] = user_brief(deny.holder)
         if deny.http_status == 402:
             body["participant"] = participant_brief(deny.holder, photo=False)

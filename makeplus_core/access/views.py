@@ -5,6 +5,7 @@ from __future__ import annotations
 import colander
 
 from .. import api, errors
+from ..auth.models import User
 from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
@@ -100,12 +101,19 @@ def my_room_statistics_view(request):
 def _reissue(request, user_id):
     if user_id > pipeline.MAX_USER_ID:
         raise errors.NotFound("User not found", field="user_id")
-    event_id = api.require_event(request)
-    api.require_gestionnaire(request, event_id=event_id)
+    # The badge is the user's, for every event: re-issued by its holder or a platform admin;
+    # event staff print or re-send it (QR endpoints), they never revoke it.
+    ident = api.identity(request)
     db = request.dbsession
-    user = services.user_in_event(db, user_id, event_id)
+    if ident.is_admin:
+        user = db.get(User, user_id)
+    else:
+        user = services.user_in_event(db, user_id, api.require_event(request))
     if user is None:
         raise errors.NotFound("User not found", field="user_id")
+    if not ident.is_admin and user.id != ident.user_id:
+        raise errors.Forbidden("Only the badge's holder or a platform admin may re-issue it; event staff may "
+                               "print or re-send it", field="user_id")
     services.reissue_badge(db, user)
     from ..auth import badges
     from ..qr.signing import signed_qr_for

@@ -8,3 +8,6 @@ def includeme(config):
     tc, mc = settings.get("makeplus.argon2.time_cost"), settings.get("makeplus.argon2.memory_cost")
     passwords.configure(int(tc) if tc else None, int(mc) if mc else None)
     config.include(".views")
+    config.include(".pages")  # the page the reset e-mail links to
+    config.include(".invitations")
+    config.include(".verification")

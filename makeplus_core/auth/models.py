@@ -35,6 +35,9 @@ class User(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
                                                     onupdate=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner proved control of ``email`` (verification or invitation link);
+    # data linked to an address is attached to the account only once it is set.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.UniqueConstraint("email"),  # stored lower-cased (auth.services.normalize_email)
@@ -48,6 +51,9 @@ class User(Base):
         return name or self.username
 
 
+AUTH_SESSION_KINDS = ("api", "select")
+
+
 class AuthSession(Base):
     """One login: the family of refresh tokens issued from it.
 
@@ -55,11 +61,17 @@ class AuthSession(Base):
     refresh-token reuse) makes every token of it fail at once. Only the newest
     refresh token of a session (``refresh_jti``) is accepted: presenting an older
     one is reuse of a stolen token and revokes the session.
+
+    ``kind = "select"`` is the server-side record of a multi-event login's temporary
+    token (``typ: select``, ``sid`` = this row): short-lived (``expires_at``), used up by
+    ``select-event`` (``revoked_at``), revoked by logout and password changes like any
+    session. A temporary token naming no such live row is refused.
     """
 
     __tablename__ = "auth_sessions"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="api", server_default="api")
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
                                          index=True)
     event_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
@@ -70,6 +82,10 @@ class AuthSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {AUTH_SESSION_KINDS!r}", name="kind_valid"),
+    )
 
 
 class PasswordResetToken(Base):

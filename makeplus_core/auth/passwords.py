@@ -20,6 +20,8 @@ def configure(time_cost: int | None = None, memory_cost: int | None = None) -> N
     _DUMMY_HASH = _hasher.hash("makeplus-timing-equaliser")
 
 MIN_LENGTH = 8
+# Stored for accounts without a password (invited, not yet accepted): no password verifies.
+UNUSABLE = "!"
 
 
 def hash_password(password: str) -> str:

@@ -70,3 +70,18 @@ class ResetConfirmSchema(colander.MappingSchema):
     token = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
     new_password = _password()
 
+
+
+class InvitationAcceptSchema(colander.MappingSchema):
+    token = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
+    password = _password()
+
+
+class VerifyEmailSchema(colander.MappingSchema):
+    token = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
+
+
+class ChangeEmailSchema(colander.MappingSchema):
+    new_email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
+                                                                              colander.Length(max=254)))
+    password = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=256))

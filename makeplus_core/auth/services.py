@@ -31,7 +31,9 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(db, *, email, password, username=None, first_name="", last_name="", is_admin=False,
-                **profile) -> User:
+                email_verified=False, **profile) -> User:
+    """A new account with its badge. ``password=None`` gives an unusable password (an
+    invited account: its owner sets one through the invitation link)."""
     email = normalize_email(email)
     if db.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise errors.Conflict("A user with this email already exists", field="email")
@@ -42,7 +44,8 @@ def create_user(db, *, email, password, username=None, first_name="", last_name=
         username = f"{username}-{secrets.token_hex(3)}"
     profile.pop("_explicit", None)
     user = User(email=email, username=username, first_name=first_name or "", last_name=last_name or "",
-                password_hash=passwords.hash_password(password), is_admin=is_admin, **profile)
+                password_hash=passwords.hash_password(password) if password else passwords.UNUSABLE,
+                is_admin=is_admin, email_verified_at=utcnow() if email_verified else None, **profile)
     db.add(user)
     db.flush()  # the badge id embeds the user id
     badges.issue_badge(user)
@@ -142,6 +145,7 @@ def user_json(user) -> dict:
         "profile_photo_url": user.profile_photo_url,
         "is_active": user.is_active,
         "is_staff": user.is_admin,
+        "email_verified": user.email_verified_at is not None,
         "date_joined": user.created_at,
     }
 
@@ -196,7 +200,7 @@ def login(request, db, email: str, password: str, event_id=None) -> dict:
         "user": user_json(user),
         "requires_event_selection": True,
         "available_events": [event_with_badge(request, user, e, a.role, p) for a, e, p in rows],
-        "temp_token": tokens.select_token(request.registry, user),
+        "temp_token": tokens.select_token(db, request.registry, user, request),
     }
 
 
@@ -205,8 +209,14 @@ def _open(request, db, user, event, role, participant) -> dict:
     return login_payload(request, db, user, event, role, participant, auth_session)
 
 
-def select_event(request, db, user, event_id, current_session_id=None) -> dict:
-    """Open (or switch) the caller's session on one of their events."""
+def select_event(request, db, user, event_id, current_session_id=None, select_record=None) -> dict:
+    """Open (or switch) the caller's session on one of their events.
+
+    ``select_record``: the temporary token's record, used up here (single use);
+    ``current_session_id``: the session being switched away from, revoked.
+    """
+    if select_record is not None:
+        tokens.use_select_record(db, select_record)
     row = db.execute(
         sa.select(UserEventAssignment, Event, Participant)
         .join(Event, Event.id == UserEventAssignment.event_id)
@@ -279,10 +289,34 @@ def change_password(db, user, old_password: str, new_password: str, keep_session
 
 
 def set_password(db, user, new_password: str, keep_session=None) -> None:
+    """Set a new password and end every other way into the account.
+
+    Every auth session (API logins, temporary select-event tokens) is revoked except
+    ``keep_session``; ``token_version`` is bumped, which also ends the web pages' cookie
+    sessions (they carry it) and every token already issued, the kept session's included
+    (the caller gets a fresh pair: :func:`reissue_tokens`); every outstanding password-reset
+    code of the user stops working.
+    """
     user.password_hash = passwords.hash_password(new_password)
     tokens.revoke_all(db, user.id, except_session=keep_session)
-    if keep_session is None:
-        user.token_version += 1
+    user.token_version += 1
+    db.execute(sa.update(PasswordResetToken)
+               .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+               .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    db.flush()
+
+
+def reissue_tokens(request, db, user, session_id) -> dict:
+    """A fresh token pair for a session that outlives a password change (new refresh id)."""
+    from .models import AuthSession
+
+    auth_session = db.get(AuthSession, session_id) if session_id is not None else None
+    if auth_session is None or auth_session.revoked_at is not None:
+        return {}
+    auth_session.refresh_jti = secrets.token_hex(16)
+    auth_session.refreshed_at = utcnow()
+    db.flush()
+    return tokens.token_pair(request.registry, user, auth_session)
 
 
 def delete_account(db, user, password: str) -> None:
@@ -320,7 +354,7 @@ def confirm_password_reset(db, code: str, new_password: str) -> User:
         raise errors.Invalid("This reset link is invalid or has expired", field="token")
     user = db.get(User, row.user_id)
     row.used_at = utcnow()
-    set_password(db, user, new_password)
+    set_password(db, user, new_password)  # also uses up the user's other codes
     return user
 
 

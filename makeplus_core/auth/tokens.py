@@ -41,11 +41,39 @@ def refresh_token(registry, user, auth_session: AuthSession) -> str:
         typ="refresh", sid=str(auth_session.id), jti=auth_session.refresh_jti, tv=user.token_version)
 
 
-def select_token(registry, user) -> str:
-    """The temporary token of a multi-event login: good only for select-event."""
+def select_token(db, registry, user, request=None) -> str:
+    """The temporary token of a multi-event login: good only for select-event (and logout).
+
+    It is bound to a server-side record (an ``AuthSession`` of kind ``select``, its
+    ``sid``): single use (:func:`use_select_record`), ``SELECT_TTL`` seconds long,
+    revoked by logout and password changes like any session.
+    """
+    record = AuthSession(
+        user_id=user.id, kind="select", refresh_jti=secrets.token_hex(16),
+        expires_at=utcnow() + dt.timedelta(seconds=SELECT_TTL),
+        ip_address=getattr(request, "client_addr", None),
+        user_agent=(request.user_agent or "")[:300] if request is not None else None)
+    db.add(record)
+    db.flush()
     return _policy(registry).create_token(
         str(user.id), expiration=dt.timedelta(seconds=SELECT_TTL), typ="select", tv=user.token_version,
-        nonce=secrets.token_hex(8))
+        sid=str(record.id))
+
+
+def use_select_record(db, session_id) -> None:
+    """Use up a temporary token's record, once: a second (or concurrent) use is a 401.
+
+    The conditional UPDATE takes the row lock, so of two concurrent uses exactly one
+    sees ``revoked_at IS NULL``.
+    """
+    result = db.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.kind == "select", AuthSession.revoked_at.is_(None),
+               AuthSession.expires_at > utcnow())
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise errors.NotAuthenticated("This temporary token has already been used or has expired",
+                                      field="temp_token")
 
 
 def open_session(db, registry, user, event_id, request=None) -> AuthSession:
@@ -95,6 +123,7 @@ def rotate(db, registry, token: str):
         sa.select(AuthSession).where(AuthSession.id == sid).with_for_update()).scalar_one_or_none()
     user = db.get(User, user_id)
     if (auth_session is None or auth_session.user_id != user_id or auth_session.revoked_at is not None
+            or auth_session.kind != "api"
             or user is None or not user.is_active or claims.get("tv") != user.token_version):
         raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
     if not secrets.compare_digest(auth_session.refresh_jti, str(claims["jti"])):
@@ -110,6 +139,13 @@ def rotate(db, registry, token: str):
 def revoke_session(db, session_id) -> None:
     db.execute(sa.update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
                .values(revoked_at=utcnow()))
+
+
+def revoke_pending_selections(db, user_id: int) -> None:
+    """Revoke the user's unused temporary (select-event) tokens: logout ends logins in progress."""
+    db.execute(sa.update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.kind == "select",
+                                            AuthSession.revoked_at.is_(None))
+               .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def revoke_all(db, user_id: int, except_session=None) -> None:

@@ -1,12 +1,13 @@
 """Auth REST endpoints (seed "Authentication" + the app's aliases)."""
 from __future__ import annotations
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
 from ..mail import send_mail
 from ..security import SELECT_EVENT
-from . import schemas, services, tokens
+from . import pages, schemas, services, throttle, tokens
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -34,6 +35,9 @@ def register_view(request):
     api_rate_limit(request, "register")
     data = api.validate(schemas.RegisterSchema(), api.json_body(request))
     user = services.create_user(request.dbsession, **data)
+    from . import verification
+
+    verification.send_verification(request, user, verification.start(request.dbsession, user))
     request.response.status = 201
     return {**services.user_json(user), "qr_code": services.qr_code_json(request.dbsession, user)}
 
@@ -50,11 +54,13 @@ def login_view(request):
     api_rate_limit(request, "login")
     data = api.validate(schemas.LoginSchema(), api.json_body(request))
     event_id = services.parse_event_id(data["event_id"]) if data.get("event_id") else None
+    throttle.check_attempt(request, data["email"])  # 429 after too many failures on this account
     try:
         result = services.login(request, request.dbsession, data["email"], data["password"], event_id)
     except errors.NotAuthenticated:
         # Same 401 for an unknown e-mail and a wrong password.
         raise errors.NotAuthenticated("No active account found with the given credentials")
+    throttle.succeeded(request, data["email"])
     # Keep last_login_at and rehashes: the answer is 200 so the transaction commits.
     return result
 
@@ -64,6 +70,9 @@ def select_event_view(request):
     ident = api.identity(request)
     data = api.validate(schemas.SelectEventSchema(), api.json_body(request))
     event_id = services.parse_event_id(data["event_id"])
+    if ident.kind == "select":  # the temporary token: used up by this call
+        return services.select_event(request, request.dbsession, ident.user, event_id,
+                                     select_record=ident.session_id)
     return services.select_event(request, request.dbsession, ident.user, event_id,
                                  current_session_id=ident.session_id)
 
@@ -132,7 +141,9 @@ def change_password_view(request):
     data = api.validate(schemas.ChangePasswordSchema(), api.json_body(request))
     services.change_password(request.dbsession, ident.user, data["old_password"], data["new_password"],
                              keep_session=ident.session_id)
-    return {"message": "Password changed"}
+    # Every other session has ended and every issued token is void: this one goes on with new tokens.
+    pair = services.reissue_tokens(request, request.dbsession, ident.user, ident.session_id)
+    return {"message": "Password changed", **pair}
 
 
 @reset.post(permission=PUBLIC, schema=api.doc(schemas.ResetRequestSchema))
@@ -142,12 +153,18 @@ def reset_view(request):
     found = services.request_password_reset(request.dbsession, data["email"])
     if found is not None:
         user, code = found
-        base = request.registry.settings.get("makeplus.public_url") or request.application_url
         send_mail(request, to=user.email, subject="MakePlus: reset your password",
                   body=(f"Hello {user.full_name},\n\nTo choose a new password, use this code within two hours:\n\n"
-                        f"{code}\n\nor open {base}/api/auth/password-reset/confirm/?token={code}\n\n"
+                        f"{code}\n\nor open {pages.page_url(request, code)}\n\n"
                         "If you did not ask for it, ignore this message."))
     return {"message": "If an account exists for this address, a reset e-mail has been sent."}
+
+
+@reset_confirm.get(permission=PUBLIC)
+def reset_confirm_link_view(request):
+    """Links of earlier reset e-mails pointed here: send the browser to the reset page."""
+    token = request.GET.get("token", "")[:200]
+    return HTTPSeeOther(location=pages.page_url(request, token) if token else request.route_url(pages.ROUTE))
 
 
 @reset_confirm.post(permission=PUBLIC, schema=api.doc(schemas.ResetConfirmSchema))
@@ -172,8 +189,10 @@ def refresh_view(request):
     return tokens.token_pair(request.registry, user, auth_session)
 
 
-@logout.post(schema=api.doc(schemas.LogoutSchema))
+@logout.post(permission=SELECT_EVENT, schema=api.doc(schemas.LogoutSchema))
 def logout_view(request):
+    """Revoke the caller's session (or temporary token), the session of a given refresh
+    token, and the user's unused temporary tokens (logins in progress)."""
     ident = api.identity(request)
     data = api.validate(schemas.LogoutSchema(), api.json_body(request))
     token = data.get("refresh_token") or data.get("refresh")
@@ -185,6 +204,7 @@ def logout_view(request):
         except (errors.DomainError, ValueError):
             pass  # an invalid refresh token needs no revoking
     tokens.revoke_session(request.dbsession, ident.session_id)
+    tokens.revoke_pending_selections(request.dbsession, ident.user_id)
     return {"message": "Logged out"}
 
 

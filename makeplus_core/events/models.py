@@ -41,6 +41,9 @@ class Event(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
                                                     onupdate=utcnow)
+    # Archived events are read-only and hidden from lists (makeplus_core.events.archive).
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    archived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     __table_args__ = (
         sa.CheckConstraint("end_date > start_date", name="dates_ordered"),

@@ -92,3 +92,6 @@ class EventQuery(colander.MappingSchema):
                                  missing=colander.drop)
     is_active = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
     search = colander.SchemaNode(colander.String(), missing=colander.drop)
+    archived = colander.SchemaNode(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")),
+                                   missing=colander.drop,
+                                   description="true: list archived events only (default: hidden)")

@@ -44,6 +44,8 @@ def serialize_events(request, events, roles: dict | None = None) -> list[dict]:
             "created_by": e.created_by_id,
             "created_at": e.created_at,
             "updated_at": e.updated_at,
+            "is_archived": e.archived_at is not None,
+            "archived_at": e.archived_at,
             **totals[e.id],
         })
         out.append(data)

@@ -76,8 +76,9 @@ def get_for_user(db, event_id, user_id: int, is_admin: bool, write: bool = False
     return event, role
 
 
-def list_query(user_id: int, is_admin: bool, status=None, is_active=None, search=None):
-    stmt = sa.select(Event)
+def list_query(user_id: int, is_admin: bool, status=None, is_active=None, search=None, archived=False):
+    """Events of the user (all for platform admins); archived ones only with ``archived=True``."""
+    stmt = sa.select(Event).where(Event.archived_at.is_not(None) if archived else Event.archived_at.is_(None))
     if not is_admin:
         stmt = stmt.where(Event.id.in_(sa.select(UserEventAssignment.event_id).where(
             UserEventAssignment.user_id == user_id, UserEventAssignment.is_active.is_(True))))
@@ -147,8 +148,12 @@ def update(db, event: Event, data: dict) -> dict:
     return changes
 
 
-def delete(db, event: Event) -> None:
+def delete(db, event: Event, pm=None) -> None:
+    """Delete an event that holds nothing worth keeping; else 409 (archive it instead)."""
     from ..sessions.models import Session
+    from .archive import check_deletable
+
+    check_deletable(db, event, pm)
 
     # sessions.room_id is ON DELETE RESTRICT: remove sessions before the cascade reaches rooms.
     db.execute(sa.delete(Session).where(Session.event_id == event.id))
@@ -273,8 +278,31 @@ def event_counts(db, event_id) -> dict:
     }
 
 
-def statistics(db, event: Event, pm=None) -> dict:
-    """The event's figures (``GET /api/events/{id}/statistics/``), plus each plugin's own section."""
+# Who may read an event's money figures (revenue, payment splits) and per-booth counts.
+FINANCE_ROLES = (GESTIONNAIRE, "admin")
+MONEY_FIGURES = ("ateliers_revenue",)
+
+
+def sees_finances(role: str | None) -> bool:
+    return role in FINANCE_ROLES
+
+
+def plugin_statistics(db, event_id, role: str | None, pm) -> dict:
+    """Every plugin's section of an event's statistics, for a caller of ``role``."""
+    out: dict = {}
+    if pm is not None:
+        for extra in pm.hook.makeplus_event_statistics(dbsession=db, event_id=event_id, role=role):
+            if extra:
+                out.update(extra)
+    return out
+
+
+def statistics(db, event: Event, pm=None, role: str | None = None) -> dict:
+    """The event's figures (``GET /api/events/{id}/statistics/``), plus each plugin's own section.
+
+    ``role``: the caller's role in the event (``"admin"`` for a platform admin without
+    one). Revenue is left out unless :func:`sees_finances`; plugins get the role too.
+    """
     c = event_counts(db, event.id)
     stats = {
         "event_id": str(event.id),
@@ -292,8 +320,8 @@ def statistics(db, event: Event, pm=None) -> dict:
         "paid_atelier_registrations": c["paid_registrations"],
         "ateliers_revenue": c["revenue"],
     }
-    if pm is not None:
-        for extra in pm.hook.makeplus_event_statistics(dbsession=db, event_id=event.id):
-            if extra:
-                stats.update(extra)
+    if not sees_finances(role):
+        for key in MONEY_FIGURES:
+            stats.pop(key)
+    stats.update(plugin_statistics(db, event.id, role, pm))
     return stats

@@ -11,13 +11,17 @@ from pyramid.response import Response
 
 from .. import api, errors
 from ..storage import save_pdf_upload
-from . import schemas, services
+from . import archive, schemas, services
 from .serializers import serialize_events
 
 ID = "{id:[0-9a-fA-F-]{32,36}}"
 
 events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
 event = api.service("event", f"/api/events/{ID}/", "One event")
+archive_service = api.service("event-archive", f"/api/events/{ID}/archive/",
+                              "Archive the event: read-only and hidden from lists, nothing deleted")
+restore_service = api.service("event-restore", f"/api/events/{ID}/restore/",
+                              "Restore an archived event (platform admins)")
 statistics = api.service("event-statistics", f"/api/events/{ID}/statistics/", "Figures of an event")
 upload_programme = api.service("event-upload-programme", f"/api/events/{ID}/upload_programme/",
                                "Upload the programme PDF (multipart field file or programme_file)")
@@ -81,7 +85,8 @@ def list_events(request):
     ident = api.identity(request)
     q = api.validate(schemas.EventQuery(), dict(request.GET), partial=True)
     stmt = services.list_query(ident.user_id, ident.is_admin, status=q.get("status"),
-                               is_active=q.get("is_active"), search=q.get("search"))
+                               is_active=q.get("is_active"), search=q.get("search"),
+                               archived=bool(q.get("archived")))
     return api.paginate(request, stmt, lambda rows: serialize_events(request, rows))
 
 
@@ -118,15 +123,35 @@ def delete_event(request):
     ident = api.identity(request)
     obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
                                    ident.is_admin, write=True)
-    services.delete(request.dbsession, obj)
+    services.delete(request.dbsession, obj, request.registry["plugin_manager"])
     return no_content()
+
+
+@archive_service.post()
+def archive_event(request):
+    ident = api.identity(request)
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
+                                      ident.is_admin, write=True)
+    archive.archive(request.dbsession, obj, ident.user_id)
+    return _one(request, obj, role)
+
+
+@restore_service.post()
+def restore_event(request):
+    ident = api.identity(request)
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    if not ident.is_admin:
+        raise errors.Forbidden("Only platform admins can restore an archived event")
+    archive.restore(request.dbsession, obj)
+    return _one(request, obj, role)
 
 
 @statistics.get()
 def event_statistics(request):
     ident = api.identity(request)
-    obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
-    return services.statistics(request.dbsession, obj, request.registry["plugin_manager"])
+    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    role = "admin" if ident.is_admin else role  # a platform admin sees every figure
+    return services.statistics(request.dbsession, obj, request.registry["plugin_manager"], role=role)
 
 
 def _upload(request, field: str):
@@ -152,4 +177,5 @@ def upload_guide_view(request):
 
 
 def includeme(config):
+    archive.install(config.registry["dbsession_factory"])
     config.scan(__name__)

@@ -26,7 +26,7 @@ def participants_sheet(db, event_id) -> Sheet:
     stmt = (
         sa.select(Participant.id, Participant.badge_number, Participant.is_checked_in, Participant.checked_in_at,
                   Participant.registration_date, User.first_name, User.last_name, User.email,
-                  User.organization, User.badge_id, UserEventAssignment.role)
+                  Participant.organization, User.badge_id, UserEventAssignment.role)
         .join(User, User.id == Participant.user_id)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == Participant.user_id,
                                                 UserEventAssignment.event_id == Participant.event_id))

@@ -30,6 +30,9 @@ class Participant(Base):
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     plan_file: Mapped[str | None] = mapped_column(sa.String(300))
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # Event-level contact details typed by the event's staff (never the account's own).
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    organization: Mapped[str | None] = mapped_column(sa.String(200))
 
     user = relationship("User", lazy="raise")
     allowed_rooms = relationship("Room", secondary=participant_allowed_rooms, lazy="raise")

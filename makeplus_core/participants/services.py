@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 
 import sqlalchemy as sa
@@ -120,27 +119,50 @@ def _check_badge_number(db, event_id, badge_number, exclude_id=None):
         raise errors.Conflict("badge_number: already used in this event", field="badge_number")
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone", "organization", "job_title")
+# Fields of the person's global account: they belong to the user and platform admins.
+ACCOUNT_FIELDS = ("email", "first_name", "last_name", "job_title", "username", "password",
+                  "profile_photo_url", "badge_id", "is_active", "is_admin", "is_staff")
+# What platform admins may still change on the account through a participant row.
+ADMIN_ACCOUNT_FIELDS = ("first_name", "last_name", "job_title")
 
 
-def create(db, event, data: dict, assigned_by_id=None) -> Participant:
-    """Register a badge holder: an existing user (``user``) or a new account (``email``)."""
-    from ..auth import services as auth_services
+def changed_account_fields(user, raw: dict) -> list[str]:
+    """The account fields of ``raw`` that would change ``user``'s account.
+
+    Sending an account field with its current value (a PUT of the whole item) is not a change.
+    """
+    from ..auth.services import normalize_email
+
+    changed = []
+    for key in ACCOUNT_FIELDS:
+        if key not in raw:
+            continue
+        current = getattr(user, "is_admin" if key == "is_staff" else key, None)
+        value = raw[key]
+        if key == "email" and isinstance(value, str):
+            value, current = normalize_email(value), normalize_email(current)
+        if key == "password" or value != current:
+            changed.append(key)
+    return changed
+
+
+def as_typed(body: dict, data: dict, invitation_sent: bool, created: bool) -> dict:
+    """The enrolment answer for event staff: the account's own data replaced by what they typed
+    (a badge only for an account created by this request)."""
+    first, last = data.get("first_name", ""), data.get("last_name", "")
+    body.update(first_name=first, last_name=last, name=f"{first} {last}".strip() or body["email"],
+                invitation_sent=invitation_sent)
+    if not created:
+        body.update(badge_id=None, qr_code_data=None)
+    return body
+
+
+def create(db, event, data: dict, user, assigned_by_id=None) -> Participant:
+    """Register ``user`` (resolved by the caller: by e-mail for staff, by id for admins) as a
+    badge holder of ``event``, with the event-level fields of ``data``."""
     from ..events.models import UserEventAssignment
     from ..events.services import assign_role
 
-    if data.get("user") is not None:
-        user = db.get(User, data["user"])
-        if user is None:
-            raise errors.Invalid("user: no such user", field="user")
-    elif data.get("email"):
-        email = auth_services.normalize_email(data["email"])
-        user = db.scalar(sa.select(User).where(User.email == email))
-        if user is None:
-            profile = {k: data[k] for k in PROFILE_FIELDS if k in data}
-            user = auth_services.create_user(db, email=email, password=secrets.token_urlsafe(24), **profile)
-    else:
-        raise errors.Invalid("user: give the id of an existing user or an email", field="user")
     existing = db.scalar(sa.select(UserEventAssignment).where(UserEventAssignment.user_id == user.id,
                                                               UserEventAssignment.event_id == event.id)
                          .with_for_update())
@@ -154,8 +176,9 @@ def create(db, event, data: dict, assigned_by_id=None) -> Participant:
                                                          Participant.event_id == event.id))
     if data.get("badge_number"):
         participant.badge_number = data["badge_number"]
-    if "notes" in data:
-        participant.notes = data["notes"]
+    for key in ("notes", "phone", "organization"):
+        if key in data:
+            setattr(participant, key, data[key])
     if data.get("is_checked_in"):
         participant.is_checked_in = True
         participant.checked_in_at = utcnow()
@@ -165,27 +188,24 @@ def create(db, event, data: dict, assigned_by_id=None) -> Participant:
     return participant
 
 
-def update(db, participant: Participant, data: dict) -> Participant:
-    """Gestionnaire update: profile fields of the user, badge number, rooms, check-in, role."""
+def update(db, participant: Participant, data: dict, account_changes: dict | None = None) -> Participant:
+    """Event-level update (badge number, rooms, check-in, role, notes, event contact details).
+
+    ``account_changes`` (first_name, last_name, job_title) is for platform admins only; the
+    view refuses account fields from event staff."""
     from ..events.models import UserEventAssignment
 
-    user = db.get(User, participant.user_id)
-    for key in PROFILE_FIELDS:
-        if key in data:
-            setattr(user, key, data[key])
-    if "email" in data:
-        from ..auth.services import normalize_email
-
-        email = normalize_email(data["email"])
-        if email != user.email:
-            if db.scalar(sa.select(User.id).where(User.email == email, User.id != user.id)) is not None:
-                raise errors.Conflict("email: a user with this email already exists", field="email")
-            user.email = email
+    if account_changes:
+        user = db.get(User, participant.user_id)
+        for key in ADMIN_ACCOUNT_FIELDS:
+            if key in account_changes:
+                setattr(user, key, account_changes[key])
     if "badge_number" in data and data["badge_number"] != participant.badge_number:
         _check_badge_number(db, participant.event_id, data["badge_number"], exclude_id=participant.id)
         participant.badge_number = data["badge_number"]
-    if "notes" in data:
-        participant.notes = data["notes"]
+    for key in ("notes", "phone", "organization"):
+        if key in data:
+            setattr(participant, key, data[key])
     if "is_checked_in" in data:
         if data["is_checked_in"] and not participant.is_checked_in:
             participant.checked_in_at = utcnow()
@@ -260,8 +280,8 @@ def serialize(request, objs) -> list[dict]:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "email": user.email,
-            "phone": user.phone,
-            "organization": user.organization,
+            "phone": p.phone,
+            "organization": p.organization,
             "badge_number": p.badge_number,
             "badge_id": user.badge_id,
             "qr_code_data": {"user_id": user.id, "badge_id": user.badge_id},

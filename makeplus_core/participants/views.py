@@ -8,6 +8,8 @@ from __future__ import annotations
 
 
 from .. import api, errors, storage
+from ..auth import invitations
+from ..auth.models import User
 from ..events.models import Event
 from ..roles import BADGE_ROLES, CONTROLLEUR, EXPOSANT, GESTIONNAIRE
 from . import schemas, services
@@ -64,17 +66,38 @@ def list_participants(request):
 
 @participants.post(schema=api.doc(schemas.ParticipantSchema))
 def create_participant(request):
+    """Enrol a person: by ``email`` (event staff and admins) or by ``user`` id (admins only).
+
+    See :mod:`makeplus_core.auth.invitations` for the rule; the answer to event staff
+    carries only what they typed (and the badge of an account created just now)."""
     ident, event_id, role, own = _scope(request)
     api.require_gestionnaire(request, event_id=event_id)
     raw = _body(request)
     _check_body_event(request, raw, event_id)
+    if "user" in raw and not ident.is_admin:
+        raise errors.Forbidden("user: only platform admins enrol an account by its id; give the person's "
+                               "email instead", field="user")
     data = api.validate(schemas.ParticipantSchema(), raw)
     event = request.dbsession.get(Event, event_id)
     if event is None:
         raise errors.NotFound("Event not found", field="event")
-    obj = services.create(request.dbsession, event, data, assigned_by_id=ident.user_id)
+    db = request.dbsession
+    typed = None
+    if data.get("user") is not None:
+        user = db.get(User, data["user"])
+        if user is None:
+            raise errors.Invalid("user: no such user", field="user")
+    elif data.get("email"):
+        user, invited, created = invitations.enrol_and_notify(request, data["email"], data, event)
+        typed = None if ident.is_admin else {"invitation_sent": invited, "created": created}
+    else:
+        raise errors.Invalid("email: give the person's email", field="email")
+    obj = services.create(db, event, data, user, assigned_by_id=ident.user_id)
     request.response.status = 201
-    return services.serialize(request, [obj])[0]
+    body = services.serialize(request, [obj])[0]
+    if typed is not None:
+        body = services.as_typed(body, data, **typed)
+    return body
 
 
 @participant.get()
@@ -87,14 +110,30 @@ def get_participant(request):
 @participant.put(schema=api.doc(schemas.ParticipantSchema))
 @participant.patch(schema=api.doc(schemas.ParticipantSchema))
 def update_participant(request):
+    """Event-level fields for event staff; an account field that would change the account
+    is refused with 403 naming it (admins may change names and job title)."""
     ident, event_id, role, own = _scope(request)
     obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
     api.require_gestionnaire(request, event_id=event_id)
     raw = _body(request)
     _check_body_event(request, raw, event_id)
-    raw.pop("user", None)  # a participant row never changes hands
+    if "user" in raw and str(raw["user"]) != str(obj.user_id):
+        raise errors.Forbidden("user: a participant row never changes hands", field="user")
+    raw.pop("user", None)
+    user = request.dbsession.get(User, obj.user_id)
+    changed = services.changed_account_fields(user, raw)
+    allowed = services.ADMIN_ACCOUNT_FIELDS if ident.is_admin else ()
+    refused = [k for k in changed if k not in allowed]
+    if refused:
+        raise errors.Forbidden(f"{refused[0]}: part of the person's account, which only they (and platform "
+                               "admins) change; event staff edit event-level fields (badge_number, "
+                               "allowed_rooms, is_checked_in, notes, role, phone, organization)", field=refused[0])
+    for key in services.ACCOUNT_FIELDS:
+        if key not in changed:
+            raw.pop(key, None)
     data = api.validate(schemas.ParticipantSchema(), raw, partial=True)
-    services.update(request.dbsession, obj, data)
+    account = {k: data[k] for k in services.ADMIN_ACCOUNT_FIELDS if k in data} if ident.is_admin else None
+    services.update(request.dbsession, obj, data, account_changes=account)
     return services.serialize(request, [obj])[0]
 
 

@@ -9,7 +9,15 @@ UTC_DATETIME = colander.DateTime(default_tzinfo=dt.timezone.utc)
 
 
 class UserAssignmentSchema(colander.MappingSchema):
-    user = colander.SchemaNode(colander.Int())
+    """Create: the person by ``email`` (event staff; names used only for a new account) or
+    by ``user`` id (platform admins only)."""
+
+    user = colander.SchemaNode(colander.Int(), missing=colander.drop)
+    email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
+                                                                          colander.Length(max=254)),
+                                missing=colander.drop)
+    first_name = colander.SchemaNode(colander.String(), validator=colander.Length(max=150), missing=colander.drop)
+    last_name = colander.SchemaNode(colander.String(), validator=colander.Length(max=150), missing=colander.drop)
     role = colander.SchemaNode(colander.String(), validator=colander.OneOf(ROLES))
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
 

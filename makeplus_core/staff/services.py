@@ -203,6 +203,9 @@ def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role
 
 
 def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) -> UserEventAssignment:
+    """Give ``data["user"]`` a role in ``event``. The caller resolved that account by the
+    enrolment rule (``auth.invitations``: by e-mail for event staff, by id for platform
+    admins only): this function never looks accounts up for event staff."""
     from ..events.services import assign_role
 
     if db.get(User, data["user"]) is None:

@@ -8,6 +8,7 @@ Room assignments: gestionnaires (and platform admins) only.
 from __future__ import annotations
 
 from .. import api, errors
+from ..auth import invitations
 from ..events.models import Event, UserEventAssignment
 from ..roles import GESTIONNAIRE
 from . import schemas, services
@@ -64,12 +65,27 @@ def list_user_assignments(request):
 def create_user_assignment(request):
     event_id = api.require_event(request)
     api.require_gestionnaire(request, event_id=event_id)
-    data = api.validate(schemas.UserAssignmentSchema(), _body(request, event_id))
+    ident = api.identity(request)
+    raw = _body(request, event_id)
+    if "user" in raw and not ident.is_admin:
+        raise errors.Forbidden("user: only platform admins assign an account by its id; give the person's "
+                               "email instead", field="user")
+    data = api.validate(schemas.UserAssignmentSchema(), raw)
     event = api.get_or_404(request.dbsession, Event, event_id, label="Event", field="event")
-    obj = services.create_user_assignment(request.dbsession, event, data,
-                                          assigned_by_id=api.identity(request).user_id)
+    typed = None
+    if "user" not in data:
+        if not data.get("email"):
+            raise errors.Invalid("email: give the person's email", field="email")
+        user, invited, _ = invitations.enrol_and_notify(request, data["email"], data, event)
+        data["user"] = user.id
+        typed = None if ident.is_admin else invited
+    obj = services.create_user_assignment(request.dbsession, event, data, assigned_by_id=ident.user_id)
     request.response.status = 201
-    return services.serialize_user_assignments(request, [obj])[0]
+    body = services.serialize_user_assignments(request, [obj])[0]
+    if typed is not None:  # what the organiser typed, nothing more of the account
+        body.update(user_name=f"{data.get('first_name', '')} {data.get('last_name', '')}".strip() or None,
+                    invitation_sent=typed)
+    return body
 
 
 @user_assignment.get()

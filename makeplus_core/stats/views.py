@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import api
 from ..auth.services import event_json
 from ..events.models import Event
+from ..events.services import plugin_statistics
 from . import services
 
 dashboard = api.service("dashboard-stats", "/api/dashboard/stats/", "Figures of my event")
@@ -20,10 +21,8 @@ def dashboard_stats(request):
     event = api.get_or_404(db, Event, event_id, label="Event", field="event")
     data = {"event": event_json(request, event, role), **services.dashboard_figures(db, event_id),
             "my_role": role}
-    for contribution in request.registry["plugin_manager"].hook.makeplus_event_statistics(
-            dbsession=db, event_id=event_id):
-        if contribution:
-            data.update(contribution)
+    data.update(plugin_statistics(db, event_id, "admin" if ident.is_admin else role,
+                                  request.registry["plugin_manager"]))
     return data
 
 

@@ -49,10 +49,23 @@ def makeplus_session_changed(dbsession, session, action, changes):
 
 
 @hookimpl
-def makeplus_event_statistics(dbsession, event_id):
+def makeplus_event_statistics(dbsession, event_id, role):
+    """Cash-desk revenue and payment splits: gestionnaires and admins only."""
+    from makeplus_core.plugin_api import sees_finances
+
     from .services import event_statistics
 
+    if not sees_finances(role):
+        return None
     return {"caisse": event_statistics(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_event_records(dbsession, event_id):
+    """Sales are never deleted: an event that has any cannot be deleted (archive it)."""
+    from .services import transaction_count
+
+    return {"caisse_transactions": transaction_count(dbsession, event_id)}
 
 
 @hookimpl

@@ -73,12 +73,18 @@ def caisse_from_request(request) -> Caisse:
 def login(request, email: str, password: str) -> Caisse:
     """Check a desk's credentials (API and page): the ``login`` rate-limit bucket
     (per address and per e-mail), then :func:`services.authenticate` (401)."""
+    from makeplus_core.plugin_api import throttle
+
     from .services import authenticate, normalize_email
 
     limiter = request.registry.get("rate_limiter")
     if limiter is not None:
         limiter.hit(request, "login", f"caisse:{normalize_email(email)}")
-    return authenticate(request.dbsession, email, password)
+    account = f"caisse:{normalize_email(email)}"
+    throttle.check_attempt(request, account)  # failures per desk account, shared across processes
+    caisse = authenticate(request.dbsession, email, password)
+    throttle.succeeded(request, account)
+    return caisse
 
 
 # --------------------------------------------------------------------------- page session

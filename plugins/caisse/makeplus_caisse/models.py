@@ -74,7 +74,8 @@ class Transaction(Base):
     __tablename__ = "caisse_transactions"
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    # RESTRICT: deleting the event never takes its sales with it (the API archives instead).
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False)
     caisse_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("caisse_caisses.id", ondelete="RESTRICT"),
                                                  nullable=False)
     # SET NULL keeps the sale when an account is erased; the snapshot below keeps who it was.
@@ -111,7 +112,7 @@ class TransactionItem(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     transaction_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("caisse_transactions.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa.ForeignKey("caisse_transactions.id", ondelete="RESTRICT"), nullable=False, index=True)
     item_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("caisse_items.id", ondelete="SET NULL"),
                                                       index=True)
     session_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("sessions.id", ondelete="SET NULL"))

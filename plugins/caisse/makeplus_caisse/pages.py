@@ -63,15 +63,10 @@ def includeme(config):
 
 
 def _headers(request, response=None):
-    """No caching, no framing, only our own scripts and styles (no CDN)."""
+    """No caching. (No framing, only our own scripts and styles: the core's security
+    headers tween, makeplus_core.headers, adds those to every page.)"""
     resp = response if response is not None else request.response
     resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    resp.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
     return resp
 
 

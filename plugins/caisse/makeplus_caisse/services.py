@@ -738,6 +738,12 @@ def event_statistics(db, event_id) -> dict:
             "per_payment_method": s["per_payment_method"]}
 
 
+def transaction_count(db, event_id) -> int:
+    """Every sale of the event, completed or cancelled (both are kept forever)."""
+    return int(db.scalar(sa.select(sa.func.count()).select_from(Transaction)
+                         .where(Transaction.event_id == event_id)) or 0)
+
+
 def export_for_caisse_user(db, user) -> list[dict]:
     """Sales made to ``user`` (for their personal data export)."""
     rows = db.scalars(sa.select(Transaction).join(Participant, Participant.id == Transaction.participant_id)

@@ -148,6 +148,12 @@ def managed_events_query(ident):
     return stmt
 
 
+def listed_events_query(ident):
+    """The managed events shown in lists and in the switcher: archived ones are hidden
+    (still reachable by URL, read-only)."""
+    return managed_events_query(ident).where(Event.archived_at.is_(None))
+
+
 def event_for(request, write=False):
     """The event of the URL if the caller manages it (else 404); remembered as current event."""
     ident = current_identity(request)
@@ -177,7 +183,7 @@ def layout(request, event=None) -> dict:
     db = request.dbsession
     switch = []
     if ident is not None and ident.kind == "web":
-        switch = db.execute(managed_events_query(ident).with_only_columns(Event.id, Event.name)
+        switch = db.execute(listed_events_query(ident).with_only_columns(Event.id, Event.name)
                             .order_by(Event.start_date.desc(), Event.name).limit(50)).all()
     dash = dashboard_of(request)
     nav = []

@@ -3,7 +3,6 @@ sessions and users. Every write calls the same domain functions as the REST API.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPFound
@@ -15,12 +14,12 @@ from makeplus_core.plugin_api import (
     access_services, api, auth_services, badges, errors, Event, event_schemas, event_services,
     EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
-    staff_schemas, staff_services, User, UserEventAssignment, web,
+    staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
 )
 
 from . import charts
-from .core import (current_identity, dashboard_of, event_for, flash, form_error, managed_events_query,
-                   paginate, post_data, redirect, render)
+from .core import (current_identity, dashboard_of, event_for, flash, form_error, listed_events_query,
+                   managed_events_query, paginate, post_data, redirect, render)
 
 WEB = web.WEB
 GET = dict(request_method="GET", permission=WEB)
@@ -56,11 +55,13 @@ def login_post(request):
     email = request.POST.get("email", "").strip()
     form = {"email": email}
     db = request.dbsession
+    throttle.check_attempt(request, email)  # the same per-account count as the API's login
     try:
         user = auth_services.authenticate(db, email, request.POST.get("password", ""))
     except errors.NotAuthenticated:
         return render(request, "login.jinja2", {"form": form, "errors": {
             "__all__": "Wrong e-mail or password."}}, status=401)
+    throttle.succeeded(request, email)
     managed = db.scalars(sa.select(UserEventAssignment.event_id).where(
         UserEventAssignment.user_id == user.id, UserEventAssignment.role == GESTIONNAIRE,
         UserEventAssignment.is_active.is_(True))).all()
@@ -96,7 +97,7 @@ def switch(request):
 def events_list(request):
     ident = current_identity(request)
     db = request.dbsession
-    stmt = managed_events_query(ident)
+    stmt = listed_events_query(ident)
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if q:
@@ -207,7 +208,8 @@ def wizard_step_post(request):
 def event_detail(request):
     event = event_for(request)
     db = request.dbsession
-    stats = event_services.statistics(db, event, request.registry["plugin_manager"])
+    # Only platform admins and the event's gestionnaires reach the dashboard: they see every figure.
+    stats = event_services.statistics(db, event, request.registry["plugin_manager"], role="admin")
     per_hour = access_services.scans_per_hour(db, event.id)
     hours = sorted({r["hour"] for r in per_hour})
     by_room: dict = {}
@@ -249,7 +251,9 @@ def event_delete(request):
     event = event_for(request)
     return render(request, "confirm.jinja2", {
         "title": f"Delete the event “{event.name}”?",
-        "message": "Its rooms, sessions, participants and every record attached to it are deleted for good.",
+        "message": "Its rooms, sessions and participants are deleted for good. An event that holds scans, "
+                   "sales, lead scans or submissions is never deleted: archive it instead "
+                   "(POST /api/events/{id}/archive/).",
         "action": request.route_url("dashboard.event_delete", event=str(event.id)),
         "cancel": request.route_url("dashboard.event", event=str(event.id))}, event=event)
 
@@ -258,8 +262,8 @@ def event_delete(request):
 def event_delete_post(request):
     event = event_for(request)
     name = event.name
+    event_services.delete(request.dbsession, event, request.registry["plugin_manager"])  # 409 if it holds records
     web.web_set_event(request, None)
-    event_services.delete(request.dbsession, event)
     flash(request, f"Event “{name}” deleted.")
     return redirect(request, "dashboard.home")
 
@@ -504,7 +508,11 @@ def session_delete(request):
 
 
 def _quick_user(request, event):
-    """Create the account (badge issued by create_user) or reuse it by e-mail, then give it its role."""
+    """Add a person by e-mail with the same rule as the API (makeplus_core.auth.invitations):
+    a new address gets an account and an invitation mail (staff never choose a password),
+    a verified one is enrolled and told; then the role."""
+    from makeplus_core.plugin_api import invitations
+
     db = request.dbsession
     data = post_data(request)
     role = data.get("role", "")
@@ -513,13 +521,8 @@ def _quick_user(request, event):
     email = auth_services.normalize_email(data.get("email", ""))
     if not email or "@" not in email:
         raise errors.Invalid("email: a valid e-mail address is required", field="email")
-    user = db.scalar(sa.select(User).where(User.email == email))
-    if user is None:
-        password = data.get("password") or secrets.token_urlsafe(12)
-        if len(password) < 8:
-            raise errors.Invalid("password: at least 8 characters", field="password")
-        user = auth_services.create_user(db, email=email, password=password,
-                                         first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
+    user, _, _ = invitations.enrol_and_notify(
+        request, email, {"first_name": data.get("first_name", ""), "last_name": data.get("last_name", "")}, event)
     try:
         staff_services.create_user_assignment(db, event, {"user": user.id, "role": role},
                                               assigned_by_id=request.identity.user_id)

@@ -51,3 +51,14 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
     from .services import search
 
     return search(dbsession, event_id, query, role, user_id, limit)
+
+
+@hookimpl
+def makeplus_event_records(dbsession, event_id):
+    """Submissions are the authors' work: an event that received some cannot be deleted."""
+    import sqlalchemy as sa
+
+    from .models import Submission
+
+    n = dbsession.scalar(sa.select(sa.func.count(Submission.id)).where(Submission.event_id == event_id))
+    return {"eposter_submissions": int(n or 0)}

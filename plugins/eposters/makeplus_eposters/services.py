@@ -428,13 +428,16 @@ def export_rows(db, event_id):
 
 
 def export_for_user(db, user) -> dict:
-    """Reviews written by ``user`` and submissions sent from their e-mail (personal-data export)."""
+    """Reviews written by ``user`` and submissions sent from their e-mail (personal-data export).
+
+    Submissions are linked by address only once the user has verified it: registering with
+    someone's address must not show their submissions."""
     rows = db.execute(sa.select(Review.submission_id, Review.decision, Review.comment, Review.created_at)
                       .where(Review.reviewer_id == user.id).order_by(Review.created_at)).all()
     subs = db.execute(sa.select(Submission.id, Submission.event_id, Submission.title, Submission.status,
                                 Submission.submitted_at)
                       .where(Submission.author_email == (user.email or "").lower())
-                      .order_by(Submission.submitted_at)).all()
+                      .order_by(Submission.submitted_at)).all() if user.email_verified_at is not None else []
     return {
         "eposters_reviews": [{"submission": str(r[0]), "decision": r[1], "comment": r[2], "created_at": r[3]}
                              for r in rows],

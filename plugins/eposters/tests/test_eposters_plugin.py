@@ -96,3 +96,30 @@ def test_openapi_lists_the_eposter_services(app):
     eposter = [p for p in paths if p.startswith("/api/eposter/")]
     assert any(p.endswith("/gallery/") for p in eposter)
     assert any(p.endswith("/submissions/") for p in eposter)
+
+
+def test_submissions_follow_a_verified_address_only(app, f):
+    """Registering with an author's address shows none of their submissions until the
+    address is verified (issue 14)."""
+    import re
+
+    event = f.event()
+    gest = f.member(event, "gestionnaire_des_salles")
+    app.put_json(f"/api/eposter/{event.id}/call/", {"opens_at": "2000-01-01T00:00:00",
+                                                   "closes_at": "2999-01-01T00:00:00", "is_published": True},
+                 headers=f.auth(gest, event))
+    sid = app.post_json(f"/api/eposter/{event.id}/submissions/", {
+        "author_first_name": "A", "author_last_name": "B", "author_email": "author@lab.example", "title": "T",
+        "authors": ["A B"], "abstract": {"introduction": "i", "methods": "m", "results": "r", "conclusion": "c"},
+    }, status=201).json["id"]
+    outbox = app.app.registry["mailer"].outbox
+    outbox.clear()
+    app.post_json("/api/auth/register/", {"email": "author@lab.example", "password": "claimer-pass"}, status=201)
+    token = app.post_json("/api/auth/token/", {"email": "author@lab.example", "password": "claimer-pass"}).json
+    h = {"Authorization": f"Bearer {token['access']}"}
+    assert app.get("/api/auth/me/export/", headers=h).json["eposters_submissions"] == []
+    mail = [m for m in outbox if m.recipients == ["author@lab.example"]][-1]
+    code = re.search(r"verify-email/\?token=([A-Za-z0-9_-]+)", mail.body).group(1)
+    app.post_json("/api/auth/verify-email/", {"token": code}, status=200)
+    subs = app.get("/api/auth/me/export/", headers=h).json["eposters_submissions"]
+    assert [s["id"] for s in subs] == [sid]

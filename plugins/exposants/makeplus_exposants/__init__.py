@@ -44,10 +44,22 @@ def makeplus_user_export(dbsession, user):
 
 
 @hookimpl
-def makeplus_event_statistics(dbsession, event_id):
+def makeplus_event_statistics(dbsession, event_id, role):
+    """Leads and the top booths for gestionnaires and admins; others see visit totals."""
+    from makeplus_core.plugin_api import sees_finances
+
     from .services import event_statistics
 
-    return {"exposants": event_statistics(dbsession, event_id)}
+    figures = event_statistics(dbsession, event_id, per_booth=sees_finances(role))
+    return {"exposants": figures}
+
+
+@hookimpl
+def makeplus_event_records(dbsession, event_id):
+    """Lead scans belong to the exposants: an event that has some cannot be deleted."""
+    from .services import lead_count
+
+    return {"exposant_leads": lead_count(dbsession, event_id)}
 
 
 @hookimpl

@@ -277,12 +277,21 @@ def get_exposant(db, participant_id, event_id) -> Participant:
 # --------------------------------------------------------------------------- hooks
 
 
-def event_statistics(db, event_id, top: int = 5) -> dict:
-    """Visits, unique visitors, leads and the top booths: SQL aggregates only."""
+def lead_count(db, event_id) -> int:
+    return int(db.scalar(sa.select(sa.func.count(ExposantScan.id)).where(ExposantScan.event_id == event_id)) or 0)
+
+
+def event_statistics(db, event_id, top: int = 5, per_booth: bool = True) -> dict:
+    """Visits, unique visitors, leads and the top booths: SQL aggregates only.
+
+    ``per_booth=False`` (callers who may not see booths' lead counts: participants,
+    exposants, controllers) keeps only the event-wide visits and unique visitors."""
     visits = db.scalar(sa.select(sa.func.count(ExposantVisit.id)).where(ExposantVisit.event_id == event_id)) or 0
     leads, unique = db.execute(sa.select(
         sa.func.count(ExposantScan.id), sa.func.count(sa.distinct(ExposantScan.scanned_participant_id)))
         .where(ExposantScan.event_id == event_id)).one()
+    if not per_booth:
+        return {"visits": int(visits), "unique_visitors": int(unique or 0)}
     n_visits = sa.func.sum(ExposantScan.visit_count)
     rows = db.execute(
         sa.select(ExposantScan.exposant_id, n_visits.label("visits"), sa.func.count(ExposantScan.id).label("leads"),

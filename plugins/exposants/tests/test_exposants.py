@@ -108,9 +108,9 @@ def test_forged_revoked_and_garbage_badges_write_nothing(app, w, f):
     for garbage in ("hello", "", "{}", "MP1.zz.e30.AAAA", "[1]"):
         r = w.scan(app, w.part, qr_data=garbage)
         assert 400 <= r.status_int < 500, (garbage, r.status_int)
-    # revoked: the gestionnaire re-issues the badge, the old QR is refused
+    # revoked: the holder re-issues their badge, the old QR is refused
     old_json, old_signed = qr(w.part), good
-    app.post(f"/api/users/{w.part.id}/badge/reissue/", headers=w.h(w.gest), status=200)
+    app.post(f"/api/users/{w.part.id}/badge/reissue/", headers=w.h(w.part), status=200)
     for old in (old_json, old_signed):
         r = w.scan(app, w.part, qr_data=old)
         assert r.status_int == 404 and r.json["reason"] == "unknown_badge"
@@ -424,7 +424,7 @@ def test_event_statistics_hook(app, w, f):
     _age(f.db, s["id"], dt.timedelta(hours=2))
     w.scan(app, w.part, by=w.expo2, status=200)  # second visit at expo2
     pm = app.app.registry["plugin_manager"]
-    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id)
+    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id, role="admin")
     f.db.commit()
     merged = {k: v for sec in sections if sec for k, v in sec.items()}
     stats = merged["exposants"]

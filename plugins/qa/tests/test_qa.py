@@ -373,7 +373,7 @@ def test_event_statistics_hook(app, w, f):
     app.post(f"{URL}{a['id']}/answer/", headers=w.h(w.gest))
     app.post(f"{URL}{a['id']}/upvote/", headers=w.h(w.expo))
     pm = app.app.registry["plugin_manager"]
-    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id)
+    sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id, role="admin")
     f.db.commit()
     merged = {k: v for s in sections if s for k, v in s.items()}
     assert merged["qa"] == {"questions": 2, "answered": 1, "unanswered": 1, "upvotes": 1}

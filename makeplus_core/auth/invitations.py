@@ -1,0 +1,198 @@
+"""Adding people to an event by e-mail, and account invitations.
+
+The enrolment rule (docs/security.md "Accounts and enrolment"):
+
+* event staff name a person by **e-mail**, never by account id (a raw ``user`` id is for
+  platform admins only);
+* an unknown address gets a new account with no usable password and an **invitation**:
+  a single-use, expiring link (only its hash is stored) to a page where the owner of
+  the address sets a password; using it also verifies the address;
+* a known address whose owner has **verified** it is enrolled at once (the organiser's
+  usual case); the owner is told by mail, and the answer to staff carries only what
+  they typed;
+* a known address that was **never verified** proves nothing about who holds the
+  account: the account is reclaimed for the address (its password is made unusable,
+  its sessions ended) and an invitation goes to the address, so only the address's
+  real owner can use the enrolment.
+
+Nothing here ever writes an existing account's names, e-mail, phone or badge.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import sqlalchemy as sa
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .. import api, errors
+from ..db import utcnow
+from ..mail import send_mail
+from . import account_tokens, passwords, schemas, tokens
+from .models import User
+
+INVITATION_TTL = dt.timedelta(days=7)
+PAGE_PATH = "/account/invitation/"
+
+
+def enrol_by_email(db, email: str, profile: dict | None = None, *, event=None, invited_by_id=None):
+    """The account for ``email`` that an event may enrol, as ``(user, invitation code or None,
+    created)``. ``profile`` (first_name, last_name) is used only to create a new account.
+    """
+    from . import services as auth_services
+
+    email = auth_services.normalize_email(email)
+    user = db.scalar(sa.select(User).where(User.email == email).with_for_update())
+    if user is None:
+        names = {k: v for k, v in (profile or {}).items() if k in ("first_name", "last_name") and v}
+        try:
+            user = auth_services.create_user(db, email=email, password=None, **names)
+        except sa.exc.IntegrityError:  # the same address enrolled by a concurrent request (PostgreSQL)
+            raise errors.Conflict("email: this address is being added by another request; try again",
+                                  field="email")
+        created = True
+    elif user.email_verified_at is not None:
+        return user, None, False
+    else:
+        reclaim(db, user)
+        created = False
+    code = account_tokens.issue(db, user, account_tokens.INVITATION, user.email, INVITATION_TTL,
+                                event_id=event.id if event is not None else None, created_by_id=invited_by_id)
+    return user, code, created
+
+
+def reclaim(db, user) -> None:
+    """An unverified account named by an organiser: nobody has proved they own the address,
+    so whoever set its password loses it (and every session); the invitation decides."""
+    user.password_hash = passwords.UNUSABLE
+    user.token_version += 1
+    tokens.revoke_all(db, user.id)
+    db.flush()
+
+
+def accept(db, code: str, password: str) -> User:
+    """Set the password of an invited account; the address is verified by the link."""
+    from . import services as auth_services
+
+    row = account_tokens.consume(db, code, account_tokens.INVITATION)
+    user = db.get(User, row.user_id)
+    if user is None or user.email != row.email or not user.is_active:
+        raise errors.Invalid("token: this link is invalid, already used or expired", field="token")
+    auth_services.set_password(db, user, password)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.flush()
+    return user
+
+
+# --------------------------------------------------------------------------- mails
+
+
+def _base(request) -> str:
+    return (request.registry.settings.get("makeplus.public_url") or request.application_url).rstrip("/")
+
+
+def send_invitation(request, user, code: str, event=None, inviter=None) -> None:
+    where = f" to {event.name}" if event is not None else ""
+    who = f"{inviter.full_name} invited you{where}" if inviter is not None else f"You are invited{where}"
+    send_mail(request, to=user.email, subject=f"MakePlus: you are invited{where}",
+              body=(f"Hello,\n\n{who} on MakePlus.\n\nTo choose your password and open your account, "
+                    f"follow this link within {INVITATION_TTL.days} days (it works once):\n\n"
+                    f"{_base(request)}{PAGE_PATH}?token={code}\n\n"
+                    "If you do not expect this, ignore this message: nothing happens without the link."))
+
+
+def send_enrolment_notice(request, user, event, inviter=None) -> None:
+    who = inviter.full_name if inviter is not None else "An organiser"
+    send_mail(request, to=user.email, subject=f"MakePlus: you were added to {event.name}",
+              body=(f"Hello {user.full_name},\n\n{who} added you to {event.name} on MakePlus. "
+                    "It appears in your events when you log in.\n\nIf this is a mistake, tell the organiser."))
+
+
+def enrol_and_notify(request, email: str, profile: dict | None, event) -> tuple:
+    """``enrol_by_email`` plus its mail (after commit): an invitation or an enrolment notice.
+
+    Returns ``(user, invitation_sent, created)``."""
+    ident = api.identity(request)
+    db = request.dbsession
+    user, code, created = enrol_by_email(db, email, profile, event=event, invited_by_id=ident.user_id)
+    if code is not None:
+        send_invitation(request, user, code, event, ident.user)
+    else:
+        send_enrolment_notice(request, user, event, ident.user)
+    return user, code is not None, created
+
+
+# --------------------------------------------------------------------------- REST + page
+
+accept_service = api.service("auth-invitation-accept", "/api/auth/invitation/accept/",
+                             "Accept an account invitation: set the password with the code from the e-mail")
+
+
+def limit_codes(request) -> None:
+    """Codes from mails are guessed nowhere: the ``password_reset`` rate-limit bucket."""
+    limiter = request.registry.get("rate_limiter")
+    if limiter is not None:
+        limiter.hit(request, "password_reset")
+
+
+@accept_service.post(permission=NO_PERMISSION_REQUIRED, schema=api.doc(schemas.InvitationAcceptSchema))
+def accept_view(request):
+    limit_codes(request)
+    data = api.validate(schemas.InvitationAcceptSchema(), api.json_body(request))
+    user = accept(request.dbsession, data["token"], data["password"])
+    return {"message": "Your password is set. Log in with your e-mail and this password.", "email": user.email}
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+           "<meta name=viewport content='width=device-width, initial-scale=1'></head>"
+           f"<body style='font-family:sans-serif;max-width:30em;margin:3em auto'><h1>{html.escape(title)}</h1>"
+           f"{body}</body></html>")
+    resp = Response(doc, status=status, content_type="text/html", charset="utf-8")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"  # the code is in the URL
+    return resp
+
+
+def _form(code: str, error: str = "") -> str:
+    err = f"<p role=alert style='color:#b00'>{html.escape(error)}</p>" if error else ""
+    return (f"{err}<form method=post action='{PAGE_PATH}'>"
+            f"<input type=hidden name=token value='{html.escape(code, quote=True)}'>"
+            f"<p><label>New password (at least {passwords.MIN_LENGTH} characters)<br>"
+            "<input type=password name=password autocomplete=new-password required></label></p>"
+            "<p><button type=submit>Set my password</button></p></form>")
+
+
+def page_get(request):
+    code = request.GET.get("token", "")
+    row = account_tokens.find_valid(request.dbsession, code, account_tokens.INVITATION)
+    if row is None:
+        return _page("Invitation", "<p>This link is invalid, already used or expired. Ask the organiser for a new "
+                                   "invitation, or use “forgot password” in the app.</p>", status=400)
+    return _page("Choose your password", f"<p>Account: {html.escape(row.email)}</p>" + _form(code))
+
+
+def page_post(request):
+    code = request.POST.get("token", "")
+    try:
+        data = api.validate(schemas.InvitationAcceptSchema(),
+                            {"token": code, "password": request.POST.get("password", "")})
+        user = accept(request.dbsession, data["token"], data["password"])
+    except errors.DomainError as exc:
+        if exc.field == "password":
+            return _page("Choose your password", _form(code, exc.message), status=400)
+        return _page("Invitation", f"<p>{html.escape(exc.message)}</p>", status=exc.status)
+    return _page("Password set", f"<p>Your password is set. Log in to the app as {html.escape(user.email)}.</p>")
+
+
+def add_page(config, name: str, path: str, get_view, post_view) -> None:
+    """A public page reached from a mailed link: GET shows a form, POST uses the code."""
+    config.add_route(name, path)
+    for method, view in (("GET", get_view), ("POST", post_view)):
+        config.add_view(view, route_name=name, request_method=method, permission=NO_PERMISSION_REQUIRED)
+
+
+def includeme(config):
+    add_page(config, "account.invitation", PAGE_PATH, page_get, page_post)
+    config.scan(__name__)

@@ -1,0 +1,81 @@
+"""The client's address, with forwarded-address headers trusted only from our proxies.
+
+WebOb's ``request.client_addr`` believes any ``X-Forwarded-For`` header, so a client
+could pick the address rate limits, login throttling, auth sessions and the audit
+trail see. Here ``request.client_addr`` is replaced (for every caller) by
+:func:`client_address`:
+
+* the peer (``REMOTE_ADDR``) is the client unless it is one of ``makeplus.trusted_proxies``
+  (space-separated addresses or networks, e.g. ``127.0.0.1 10.0.0.0/8``; default: none);
+* behind a trusted proxy, the ``Forwarded`` (RFC 7239 ``for=``) or else the
+  ``X-Forwarded-For`` list is read **from the right**, skipping trusted proxies: the first
+  address that is not a trusted proxy is the client. Anything a client writes to the
+  left of that is ignored, so rotating ``X-Forwarded-For`` changes nothing.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+SETTING = "makeplus.trusted_proxies"
+
+
+def parse_networks(text: str | None) -> tuple:
+    networks = []
+    for item in (text or "").replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise RuntimeError(f"{SETTING}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)")
+    return tuple(networks)
+
+
+def _ip(text: str):
+    text = text.strip().strip('"')
+    if text.startswith("["):  # [2001:db8::1]:4711
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # 192.0.2.1:4711
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _forwarded_hops(environ) -> list[str]:
+    forwarded = environ.get("HTTP_FORWARDED")
+    if forwarded:
+        hops = []
+        for element in forwarded.split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name.strip().lower() == "for":
+                    hops.append(value)
+        return hops
+    return [h for h in (environ.get("HTTP_X_FORWARDED_FOR") or "").split(",") if h.strip()]
+
+
+def client_address(environ, trusted: tuple) -> str | None:
+    peer = environ.get("REMOTE_ADDR")
+    if not trusted or peer is None:
+        return peer
+    current = _ip(peer)
+    if current is None or not any(current in net for net in trusted):
+        return peer
+    for hop in reversed(_forwarded_hops(environ)):
+        address = _ip(hop)
+        if address is None:
+            break  # garbage (or "unknown"): the last trusted hop is all we know
+        current = address
+        if not any(address in net for net in trusted):
+            return str(address)
+    return str(current)
+
+
+def includeme(config):
+    trusted = parse_networks(config.get_settings().get(SETTING))
+    config.registry["trusted_proxies"] = trusted
+
+    def client_addr(request):
+        return client_address(request.environ, trusted)
+
+    config.add_request_method(client_addr, "client_addr", reify=True)
