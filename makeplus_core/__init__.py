@@ -10,6 +10,7 @@ import os
 
 from pyramid.config import Configurator
 
+from . import extensions
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
 from .plugins import PluginNotInstalled, make_plugin_manager  # noqa: F401
 
@@ -97,5 +98,9 @@ def main(global_config=None, **settings):
         config.add_forbidden_view(forbidden_view)
         config.add_notfound_view(notfound_view)
         pm.hook.makeplus_includeme(config=config)
+        extensions.setup(config, pm)
+        from .meta.views import compute_capabilities
+
+        config.registry["makeplus.capabilities"] = compute_capabilities(config.registry)
         app = config.make_wsgi_app()
     return app

@@ -18,11 +18,16 @@ def capabilities(request) -> dict:
     return request.registry["makeplus.capabilities"]
 
 
-def compute_capabilities(settings) -> dict:
-    """Enabled plugins and their versions: read once at start-up (scanning the installed
-    distributions' metadata costs milliseconds, far more than the request itself)."""
-    names = enabled_names(settings)
-    return {name: {"version": plugin_version(name)} for name in names}
+def compute_capabilities(registry) -> dict:
+    """Enabled plugins, their versions and what they declare through
+    ``makeplus_capabilities``: computed once at start-up, after the plugins' declarations
+    are collected (scanning the installed distributions' metadata costs milliseconds, far
+    more than the request itself)."""
+    from ..extensions import of
+
+    names = enabled_names(registry.settings)
+    extra = of(registry).capabilities
+    return {name: {**extra.get(name, {}), "version": plugin_version(name)} for name in names}
 
 
 @root.get(permission=PUBLIC)
@@ -57,6 +62,5 @@ def openapi_view(request):
 
 
 def includeme(config):
-    config.registry["makeplus.capabilities"] = compute_capabilities(config.get_settings())
     config.scan(__name__)
     openapi.include_swagger_ui(config)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from pyramid.response import Response
 
-from makeplus_core import errors
-from makeplus_core.web import WEB
+from makeplus_core.plugin_api import errors, WEB
 
 from .core import EVENT, PREFIX, event_for, form_error, render
 
