@@ -10,6 +10,7 @@ import os
 
 from pyramid.config import Configurator
 
+from . import extensions
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
 from .plugins import PluginNotInstalled, make_plugin_manager  # noqa: F401
 
@@ -29,6 +30,7 @@ CORE_DOMAINS = (
     ".reports",
     ".audit",
     ".agenda",
+    ".exports",
 )
 
 
@@ -83,6 +85,8 @@ def main(global_config=None, **settings):
         config.include(".mail")
         config.include(".ratelimit")
         config.include(".idempotency")
+        config.include(".jobs")
+        config.include(".readiness")
         config.include(".storage")
         config.include(".web")
         config.include(".headers")
@@ -95,5 +99,9 @@ def main(global_config=None, **settings):
         config.add_forbidden_view(forbidden_view)
         config.add_notfound_view(notfound_view)
         pm.hook.makeplus_includeme(config=config)
+        extensions.setup(config, pm)
+        from .meta.views import compute_capabilities
+
+        config.registry["makeplus.capabilities"] = compute_capabilities(config.registry)
         app = config.make_wsgi_app()
     return app

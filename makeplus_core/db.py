@@ -7,6 +7,7 @@ Every model of the core and of every plugin lives on :data:`Base` so that one
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 
 import sqlalchemy as sa
@@ -67,6 +68,9 @@ def icontains(text: str, *columns):
     return sa.or_(*(sa.func.lower(sa.func.coalesce(col, "")).like(like) for col in columns))
 
 
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -88,13 +92,30 @@ def get_engine(settings: dict, prefix: str = "sqlalchemy.", immediate: bool = Tr
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs["pool_pre_ping"] = True
+        # No ping on every checkout (one more round trip per request, ~30 % of a health
+        # check): a connection found dead while a request runs is invalidated with the
+        # whole pool and the request retried (:func:`_retry_on_disconnect`).
+        kwargs["pool_pre_ping"] = str(settings.get("sqlalchemy.pool_pre_ping", "false")).lower() in ("true", "1")
+        kwargs["pool_recycle"] = int(settings.get("sqlalchemy.pool_recycle", 3600))
         kwargs["pool_size"] = int(settings.get("sqlalchemy.pool_size", 10))
         kwargs["max_overflow"] = int(settings.get("sqlalchemy.max_overflow", 20))
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, immediate)
+    else:
+        event.listen(engine, "handle_error", _retry_on_disconnect)
     return engine
+
+
+def _retry_on_disconnect(context) -> None:
+    """A statement that failed because the server connection was gone (database
+    restarted, idle connection cut) leaves nothing behind: pyramid_retry runs the
+    request again on a fresh connection. A failure during COMMIT is not retried (its
+    outcome is unknown)."""
+    if context.is_disconnect and context.statement is not None:
+        from pyramid_retry import mark_error_retryable
+
+        mark_error_retryable(context.sqlalchemy_exception)
 
 
 def _configure_sqlite(engine: sa.Engine, immediate: bool = True) -> None:
@@ -104,6 +125,9 @@ def _configure_sqlite(engine: sa.Engine, immediate: bool = True) -> None:
     read-then-write request could interleave with another writer. We take over:
     autocommit at the driver level and an explicit ``BEGIN IMMEDIATE`` per
     transaction, which serialises writers and makes row-lock style code correct.
+    Connections marked ``makeplus_read_only`` (the sessions of GET/HEAD/OPTIONS
+    requests, see :func:`includeme`) begin with a plain deferred ``BEGIN``: with WAL
+    they read a snapshot and never wait for (nor block) a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -119,7 +143,8 @@ def _configure_sqlite(engine: sa.Engine, immediate: bool = True) -> None:
     if immediate:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get("makeplus_read_only")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def get_session_factory(engine: sa.Engine) -> sessionmaker:
@@ -145,11 +170,16 @@ def includeme(config):
     session_factory = get_session_factory(engine)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
+    # SQLite: reads must not queue behind writers for the write lock (see _configure_sqlite).
+    read_engine = engine.execution_options(makeplus_read_only=True) if engine.dialect.name == "sqlite" else None
 
     def dbsession(request):
         dbsession = request.environ.get("app.dbsession")
         if dbsession is None:
-            dbsession = get_tm_session(session_factory, request.tm, request=request)
+            factory = session_factory
+            if read_engine is not None and request.method in READ_METHODS:
+                factory = functools.partial(session_factory, bind=read_engine)
+            dbsession = get_tm_session(factory, request.tm, request=request)
         return dbsession
 
     config.add_request_method(dbsession, reify=True)

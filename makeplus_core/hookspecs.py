@@ -203,7 +203,8 @@ def makeplus_check_access(dbsession, request, attempt):
     at a room door (``POST /api/rooms/{id}/verify_access/``) and at the event-level
     scanner (``POST /api/participants/scan/``) once the badge was identified and
     every core rule (event assignment, allowed rooms, paid atelier, capacity)
-    passed. The room row is locked during the call: be quick.
+    passed. A first entry in a capped room holds its seat (the room's admission
+    counter row is locked) during the call: be quick.
 
     :param dbsession: the SQLAlchemy session (same transaction as the scan).
     :param request: the current request (the scanner is ``request.identity``).
@@ -276,4 +277,77 @@ def makeplus_dashboard_pages(dashboard):
         * ``url(request, name, event, **placeholders)``: the URL of a page.
 
     The return value is ignored.
+    """
+
+
+@hookspec
+def makeplus_token_kinds():
+    """Declare the plugin's own kinds of bearer token (an identity of its own).
+
+    Called once at start-up (``makeplus_core.extensions.setup``), after every plugin's
+    ``makeplus_includeme``. The core's user security policy never accepts these tokens
+    (user endpoints answer 401 to them); the plugin's views accept them through
+    ``plugin_api.token_principal(request, kind)``, and the plugin issues them with
+    ``plugin_api.issue_token(registry, kind, subject, ttl_seconds, **claims)`` (signed
+    with the core's key, ``typ`` = the kind).
+
+    :return: ``None`` or a dict ``{kind: loader}``; ``loader(request, claims)`` gets the
+        verified claims (signature, expiry and kind already checked) and returns the
+        principal (e.g. the caisse row) or ``None`` to refuse the token (401). The kinds
+        ``access`` and ``refresh`` are the core's.
+    """
+
+
+@hookspec
+def makeplus_schema_fields(schema):
+    """Add validated fields to a core request schema.
+
+    Called once per core schema at start-up. ``schema`` is ``"session"`` (the JSON
+    bodies of ``POST /api/sessions/`` and ``PUT``/``PATCH /api/sessions/{id}/``, and the
+    dashboard's session form). The core validates the declared fields present in the
+    body before changing anything (a failure is a 400 naming the field; ``null`` or an
+    empty form value passes as ``None``) and the plugin reads the validated values with
+    ``plugin_api.plugin_fields(request, schema)`` (e.g. in ``makeplus_session_changed``).
+
+    :param schema: the name of the core schema.
+    :return: ``None`` or a list of named ``colander.SchemaNode`` objects (names must be
+        unique across plugins; use ``missing=colander.drop``).
+    """
+
+
+@hookspec
+def makeplus_rate_limits():
+    """Declare the plugin's own rate-limit buckets and their default limits.
+
+    Called once at start-up. The plugin counts hits with
+    ``request.registry["rate_limiter"].hit(request, bucket, user_key)`` (429 with
+    ``Retry-After`` over the limit, per client address and per ``user_key``). An INI key
+    ``makeplus.ratelimit.<bucket> = count/seconds`` overrides the default.
+
+    :return: ``None`` or a dict ``{bucket: "count/seconds"}``.
+    """
+
+
+@hookspec
+def makeplus_permissions():
+    """Add permission names to roles (the ``permissions`` list of the login and event JSON).
+
+    Called once at start-up. The core lists its own permissions per role first, then
+    each enabled plugin's, in ``makeplus.plugins`` order; a disabled plugin's
+    permissions are gone.
+
+    :return: ``None`` or a dict ``{role: [permission, ...]}`` where role is one of the
+        four event roles or ``"admin"``.
+    """
+
+
+@hookspec
+def makeplus_capabilities():
+    """Describe what the plugin offers to clients, in ``GET /api/`` ``capabilities``.
+
+    Called once at start-up. The core always gives ``{"version": ...}`` for each
+    enabled plugin; the returned keys are added beside it (``version`` cannot be
+    replaced).
+
+    :return: ``None`` or a JSON-able dict (e.g. ``{"features": ["upload"]}``).
     """

@@ -3,8 +3,10 @@
 ``mail.backend`` in the INI chooses where mails go: ``file`` (development: one
 ``.eml`` file per mail in ``mail.folder``), ``smtp`` (production, ``mail.host`` …
 as pyramid_mailer reads them) or ``debug`` (tests: kept in memory,
-``registry['mailer'].outbox``). Mails are sent when the transaction commits, so a
-failed request sends nothing.
+``registry['mailer'].outbox``). Each mail is a background job (``mail.send``, see
+:mod:`makeplus_core.jobs`) handed over when the transaction commits, so a failed
+request sends nothing; in production a ``makeplus-worker`` sends it (retried with
+backoff if the SMTP server fails), in development and tests it is sent inline.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import uuid
 from pyramid_mailer import mailer_factory_from_settings
 from pyramid_mailer.mailer import DummyMailer
 from pyramid_mailer.message import Message
+
+from .jobs import enqueue, job
 
 
 class FolderMailer(DummyMailer):
@@ -41,25 +45,31 @@ class FolderMailer(DummyMailer):
         self.send(message)
 
 
-def send_mail(request, to: str, subject: str, body: str, html: str | None = None) -> None:
-    mailer = request.registry["mailer"]
+def send_mail(request, to: str, subject: str, body: str, html: str | None = None,
+              key: str | None = None) -> str:
+    """Send a mail once the request's transaction has committed (a ``mail.send`` job).
+
+    ``key`` makes it idempotent (the same key is never sent twice); returns the key.
+    """
     sender = request.registry.settings.get("mail.default_sender", "noreply@makeplus.local")
+    payload = {"to": to, "subject": subject, "body": body, "html": html, "sender": sender}
+    return enqueue(request, "mail.send", payload, key=key)
+
+
+@job("mail.send")
+def send_mail_job(ctx, to: str, subject: str, body: str, html: str | None, sender: str) -> None:
     message = Message(subject=subject, sender=sender, recipients=[to], body=body, html=html)
+    ctx.mailer.send_immediately(message, fail_silently=False)
 
-    def after_commit(success):
-        if success:
-            mailer.send_immediately(message)
 
-    request.tm.get().addAfterCommitHook(after_commit)
+def make_mailer(settings: dict):
+    backend = settings.get("mail.backend", "debug")
+    if backend == "smtp":
+        return mailer_factory_from_settings(settings)
+    if backend == "file":
+        return FolderMailer(settings.get("mail.folder", os.path.join("var", "mail")))
+    return DummyMailer()
 
 
 def includeme(config):
-    settings = config.get_settings()
-    backend = settings.get("mail.backend", "debug")
-    if backend == "smtp":
-        mailer = mailer_factory_from_settings(settings)
-    elif backend == "file":
-        mailer = FolderMailer(settings.get("mail.folder", os.path.join("var", "mail")))
-    else:
-        mailer = DummyMailer()
-    config.registry["mailer"] = mailer
+    config.registry["mailer"] = make_mailer(config.get_settings())

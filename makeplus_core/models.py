@@ -9,4 +9,5 @@ from .sessions.models import Session  # noqa: F401
 from .staff.models import RoomAssignment  # noqa: F401
 from .agenda.models import AgendaBookmark  # noqa: F401
 from .audit.models import AuditLog  # noqa: F401
+from .exports.models import ExportJob  # noqa: F401
 from .search import models as _search_indexes  # noqa: F401  (PostgreSQL-only indexes)

@@ -12,8 +12,8 @@ import time
 
 from . import errors
 
+# The core's buckets; plugins declare theirs with the ``makeplus_rate_limits`` hook.
 DEFAULT_LIMITS = {"login": "20/60", "register": "10/60", "password_reset": "5/60", "scan": "120/60",
-                  "public_submit": "10/60",
                   "login_account": "10/900"}  # per account, not per address: see auth/throttle.py
 
 
@@ -108,6 +108,11 @@ class RateLimiter:
             if key.startswith("makeplus.ratelimit.") and key.count(".") == 2 and key[19:] not in (
                     "enabled",):
                 self.limits[key[19:]] = parse_limit(value)
+
+    def add_defaults(self, limits: dict, settings: dict) -> None:
+        """Plugins' buckets (``makeplus_rate_limits``); the INI still wins."""
+        for bucket, default in limits.items():
+            self.limits[bucket] = parse_limit(settings.get(f"makeplus.ratelimit.{bucket}", default))
 
     def hit(self, request, bucket: str, user_key=None) -> None:
         """Count one attempt; 429 (with ``Retry-After``) when over the limit."""

@@ -8,11 +8,3 @@ ROLES = (GESTIONNAIRE, CONTROLLEUR, PARTICIPANT, EXPOSANT)
 STAFF_ROLES = (GESTIONNAIRE, CONTROLLEUR)
 # Roles that are badge holders (a Participant row exists for them in the event).
 BADGE_ROLES = (PARTICIPANT, EXPOSANT)
-
-# The annonce ``target`` that addresses each role.
-TARGET_FOR_ROLE = {
-    GESTIONNAIRE: "gestionnaires",
-    CONTROLLEUR: "controlleurs",
-    PARTICIPANT: "participants",
-    EXPOSANT: "exposants",
-}

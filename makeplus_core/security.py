@@ -19,6 +19,7 @@ permission unless it opts out with ``NO_PERMISSION_REQUIRED``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 
 import sqlalchemy as sa
@@ -54,6 +55,35 @@ class Identity:
         return self.is_admin or self.role == GESTIONNAIRE
 
 
+@functools.cache
+def _identity_statement(session_kind: str | None, with_event: bool):
+    """The identity read of every authenticated request: built once per variant (building
+    a statement costs more Python than running it), only the parameters change.
+
+    ``session_kind`` is the kind of the token's server-side record (``"api"`` for access
+    tokens, ``"select"`` for the temporary event-selection token, which must also be
+    unexpired), or None for tokens bound to no record. With an event, the row also
+    carries the caller's role there and whether that event is archived."""
+    from .auth.models import AuthSession, User
+    from .events.models import Event, UserEventAssignment
+
+    stmt = sa.select(User).where(User.id == sa.bindparam("user_id", type_=sa.Integer), User.is_active.is_(True))
+    if session_kind is not None:
+        bound = [AuthSession.id == sa.bindparam("sid", type_=sa.Uuid), AuthSession.user_id == User.id,
+                 AuthSession.revoked_at.is_(None), AuthSession.kind == session_kind]
+        if session_kind == "select":  # the temporary token's record: short-lived, used once
+            bound.append(AuthSession.expires_at > sa.bindparam("now", type_=AuthSession.expires_at.type))
+        stmt = stmt.join(AuthSession, sa.and_(*bound))
+    if with_event:
+        uea = UserEventAssignment
+        event_id = sa.bindparam("event_id", type_=sa.Uuid)
+        stmt = stmt.outerjoin(uea, sa.and_(uea.user_id == User.id, uea.event_id == event_id,
+                                           uea.is_active.is_(True))).add_columns(uea.role)
+        # The token's event is archived or not: known here at no extra query (see events/archive.py).
+        stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at)
+    return stmt
+
+
 class SecurityPolicy:
     def __init__(self, jwt_policy):
         self.jwt = jwt_policy
@@ -65,8 +95,6 @@ class SecurityPolicy:
         return cache["makeplus.identity"]
 
     def _load_identity(self, request):
-        from .auth.models import AuthSession, User
-        from .events.models import Event, UserEventAssignment
         from . import web
 
         claims = self.jwt.get_claims(request)
@@ -88,26 +116,13 @@ class SecurityPolicy:
         if kind in ("access", "select") and sid is None:
             return None  # both are bound to a server-side record (auth_sessions row)
         db = request.dbsession
-        cols = [User]
-        stmt = sa.select(User).where(User.id == user_id, User.is_active.is_(True))
-        if sid is not None:
-            bound = [AuthSession.id == sid, AuthSession.user_id == User.id, AuthSession.revoked_at.is_(None),
-                     AuthSession.kind == ("select" if kind == "select" else "api")]
-            if kind == "select":  # the temporary token's record: short-lived, used once
-                from .db import utcnow
+        session_kind = None if sid is None else ("select" if kind == "select" else "api")
+        params = {"user_id": user_id, "sid": sid, "event_id": event_id}
+        if session_kind == "select":
+            from .db import utcnow
 
-                bound.append(AuthSession.expires_at > utcnow())
-            stmt = stmt.join(AuthSession, sa.and_(*bound))
-        if event_id is not None:
-            stmt = stmt.outerjoin(
-                UserEventAssignment,
-                sa.and_(UserEventAssignment.user_id == User.id, UserEventAssignment.event_id == event_id,
-                        UserEventAssignment.is_active.is_(True)),
-            ).add_columns(UserEventAssignment.role)
-            cols.append(UserEventAssignment.role)
-            # The token's event is archived or not: known here at no extra query (see events/archive.py).
-            stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at)
-        row = db.execute(stmt).first()
+            params["now"] = utcnow()
+        row = db.execute(_identity_statement(session_kind, event_id is not None), params).first()
         if row is None:
             return None
         user = row[0]

@@ -258,6 +258,10 @@ def test_idempotency_backstop_without_kv(w, db):
     assert len(rows(db)) == 1
 
 
+# A name no installed plugin treats specially (the core suite runs beside any plugin).
+VETO_ROOM = "test-veto room 7f3c"
+
+
 class Veto:
     """A test plugin refusing one room by name."""
 
@@ -266,7 +270,7 @@ class Veto:
 
     @hookimpl
     def makeplus_check_access(self, attempt):
-        if attempt.room is not None and attempt.room.name == "VIP":
+        if attempt.room is not None and attempt.room.name == VETO_ROOM:
             return {"status": 403, "reason": "vip_only", "message": "VIP room", "layer": "plugin:test-veto"}
         return None
 
@@ -276,7 +280,7 @@ class Veto:
 
 
 def test_plugin_can_veto(w, f, db):
-    vip = f.room(w.event, name="VIP")
+    vip = f.room(w.event, name=VETO_ROOM)
     pm = w.app.app.registry["plugin_manager"]
     veto = Veto()
     pm.register(veto, name="test-veto")

@@ -189,7 +189,8 @@ def test_integers_beyond_the_database_range_are_400(app, f, w):
         field = q.split("=")[0]
         _refused(app.get(f"/api/participants/?{q}", headers=w.h, expect_errors=True), 400, field)
         _refused(app.get(f"/api/user-assignments/?{q}", headers=w.h, expect_errors=True), 400, field)
-    _refused(app.post_json("/api/user-assignments/", {"user": big, "role": "participant"}, headers=w.h,
+    admin = f.auth(f.user(is_admin=True), w.event)  # only platform admins assign an account by its id
+    _refused(app.post_json("/api/user-assignments/", {"user": big, "role": "participant"}, headers=admin,
                            expect_errors=True), 400, "user")
     _refused(app.patch_json(f"/api/events/{w.event.id}/", {"president": big}, headers=w.h, expect_errors=True),
              400, "president")

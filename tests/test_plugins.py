@@ -9,7 +9,8 @@ import pytest
 import makeplus_core
 from makeplus_core import hookspecs, main
 from makeplus_core.plugins import PluginNotInstalled
-from makeplus_core.testing import all_plugins
+from makeplus_core.plugins import installed_entry_points
+from makeplus_core.testing import all_plugins, plugin_roots
 
 ROOT = pathlib.Path(makeplus_core.__file__).resolve().parent.parent
 
@@ -60,6 +61,7 @@ def hook_names():
 def test_every_hook_is_documented(hook):
     docs = (ROOT / "docs" / "plugins.md").read_text()
     assert re.search(rf"^### {hook}\(", docs, re.M), f"{hook} is missing from docs/plugins.md"
+    # (its arguments are compared with the spec in tests/test_plugin_docs.py)
     spec = getattr(hookspecs, hook)
     doc = (spec.__doc__ or "").lower()
     assert "called" in doc and ("return" in doc), f"{hook} needs a docstring: when it is called, what it returns"
@@ -71,11 +73,17 @@ def test_documented_hooks_exist():
     assert sorted(documented) == hook_names()
 
 
-def test_every_installed_plugin_is_a_distribution_with_tests():
-    for name in all_plugins():
-        folder = ROOT / "plugins" / name
-        assert (folder / "pyproject.toml").exists(), name
-        assert (folder / "tests").is_dir(), name
+def test_every_plugin_of_this_repository_is_an_installed_distribution_with_tests():
+    """Plugins under plugins/ are distributions with tests; plugins installed from
+    elsewhere (a third party's) are allowed and only need a distribution."""
+    installed = installed_entry_points()
+    for folder in sorted((ROOT / "plugins").glob("*/pyproject.toml")):
+        name = folder.parent.name
+        assert (folder.parent / "tests").is_dir(), name
+        if name in installed:
+            assert plugin_roots()[name] == folder.parent.resolve(), name
+    for name, ep in installed.items():
+        assert ep.dist is not None, f"plugin {name} is an entry point without a distribution"
 
 
 @pytest.mark.parametrize("plugins", [""] + all_plugins() + [" ".join(all_plugins())])

@@ -70,3 +70,30 @@ class RoomAccess(Base):
         sa.Index("ix_room_access_verifier_time", "verified_by_id", "access_time"),
         sa.UniqueConstraint("verified_by_id", "scan_id"),
     )
+
+
+class RoomAdmission(Base):
+    """A holder admitted in a capped room for one capacity window (the running session's
+    start, else the UTC day's start). Written once per holder and window, when the holder
+    is first granted; a re-entry finds it and costs nothing more (see :class:`RoomAdmissionCount`)."""
+
+    __tablename__ = "room_admissions"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    admitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class RoomAdmissionCount(Base):
+    """How many distinct holders a capped room admitted in one window: admission is one
+    conditional upsert (``admitted < capacity``), O(1) whatever the size of the journal."""
+
+    __tablename__ = "room_admission_counts"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    admitted: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    __table_args__ = (sa.CheckConstraint("admitted >= 0", name="admitted_positive"),)

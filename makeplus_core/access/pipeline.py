@@ -29,13 +29,18 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
    in the room now; a paid one (``is_paid``) needs a ``SessionAccess`` with
    ``has_access`` and ``payment_status == "paid"``: else 402.
 7. ``capacity`` – a room with a capacity admits at most that many distinct holders
-   per window (the running session, else the current UTC day); the room row is
-   locked (``SELECT … FOR UPDATE``, in the holder query of step 3) before counting,
-   so concurrent scans cannot overshoot. Rooms without a capacity take no lock. A holder already admitted in the window re-enters freely.
+   per window (the running session, else the current UTC day), in O(1): a holder
+   already admitted in the window (read in the door's main query) re-enters freely
+   and takes no lock; a first entry inserts its admission and raises the window's
+   counter with one conditional upsert (:mod:`.admission`), exact across processes.
 8. ``plugin``   – every enabled plugin's ``makeplus_check_access``; the first
    denial wins.
 9. record one ``RoomAccess`` row (granted or denied, layer, reason, HTTP status),
    then ``makeplus_access_recorded``, then the answer.
+
+At a room door, steps 1 and 3–7 read everything in one query (:func:`load_door`):
+a granted scan is that query, the insert of its journal row (plus two small writes for
+a holder's first entry in a capped room) and the identity read of the request.
 
 Idempotency: a scan carrying ``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``
 is stored as ``RoomAccess.scan_id`` (unique per scanner) and its answer in the
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import secrets
 import time
@@ -53,13 +59,11 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
-
-from ..modules import event_hook
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors
 from ..auth.models import User
-from ..db import utcnow
+from ..db import UTCDateTime, utcnow
 from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant, participant_allowed_rooms
 from ..qr.signing import BadToken, Keyring
@@ -67,6 +71,8 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
+from . import admission
+from ..modules import event_hook, remember
 from .models import RoomAccess, SessionAccess
 
 MAX_QR_LENGTH = 2048
@@ -215,32 +221,30 @@ def _user_id(value: int) -> int:
 # --------------------------------------------------------------------------- 3-5. holder
 
 
-def load_holder(db, badge: QrBadge, event_id, room_id=None, lock_room=False) -> Holder:
-    """One query: the user, their role and Participant row in the event, and
-    whether ``room_id`` is allowed by their ``allowed_rooms``. With ``lock_room``
-    the room row is locked too (``FOR UPDATE OF rooms``): the capacity count,
-    a later statement, then sees every scan committed before ours."""
-    par = participant_allowed_rooms
-    cols = [User, UserEventAssignment.role, UserEventAssignment.is_active, Participant]
-    if room_id is not None:
-        any_room = sa.exists().where(par.c.participant_id == Participant.id)
-        this_room = sa.exists().where(par.c.participant_id == Participant.id, par.c.room_id == room_id)
-        cols.append(sa.or_(~any_room, this_room).label("room_ok"))
-    stmt = (
-        sa.select(*cols)
+def load_holder(db, badge: QrBadge, event_id) -> Holder:
+    """One query: the user, their role and Participant row in the event."""
+    row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
+    if row is None:
+        raise Deny(404, "badge", "unknown_user")
+    return check_holder(badge, row[0], row[1], row[2], row[3])
+
+
+@functools.cache
+def _holder_statement():
+    event_id = sa.bindparam("event_id", type_=sa.Uuid)
+    return (
+        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
                                                 UserEventAssignment.event_id == event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
-        .where(User.id == badge.user_id)
+        .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
-    if lock_room:
-        stmt = stmt.join(Room, Room.id == room_id).with_for_update(of=Room)
-    row = db.execute(stmt).first()
-    if row is None:
-        raise Deny(404, "badge", "unknown_user")
-    user, role, active, participant = row[0], row[1], row[2], row[3]
+
+
+def check_holder(badge: QrBadge, user, role, active, participant, room_allowed=True) -> Holder:
+    """Steps 3–5 on the rows read: badge id, account, event role, allowed rooms."""
     holder = Holder(user=user, role=role if active else None, participant=participant,
-                    room_allowed=bool(row[4]) if room_id is not None else True, badge_format=badge.format)
+                    room_allowed=bool(room_allowed), badge_format=badge.format)
     if badge.badge_id is not None and not secrets.compare_digest(
             badge.badge_id.encode("utf-8", "replace"), (user.badge_id or "").encode("utf-8")):
         # recorded with the user (audit), answered without naming them
@@ -281,26 +285,67 @@ def accept_plain_ids(settings) -> bool:
 # --------------------------------------------------------------------------- 1. scanner
 
 
-def load_room(db, room_id, scanner_id, now):
-    """One query: the room row with the scanner's assignment situation.
+def load_door(db, room_id, scanner_id, now, holder_id, session_id):
+    """The one query of a room door (steps 1, 3–7 read together).
 
-    Returns ``(room, has_assignments, assigned_here_now)`` or ``None``.
+    Returns ``None`` (no such room) or a row with: ``Room``, ``has_any`` / ``here_now``
+    (the scanner's room assignments), ``User`` (the badge's user, ``None`` when unknown
+    or no badge was parsed), ``role`` / ``active`` (their assignment in the room's
+    event), ``Participant``, ``room_ok`` (allowed rooms), ``Session`` (the one given,
+    else the one running in the room now) with the holder's ``has_access`` /
+    ``payment_status``, and ``admitted`` (already admitted in the capacity window).
+    The statement is built once (two variants) and only its parameters change.
     """
+    params = {"room_id": room_id, "scanner_id": scanner_id, "now": now, "holder_id": holder_id,
+              "day": admission.day_start(now)}
+    if session_id is not None:
+        params["session_id"] = session_id
+    row = db.execute(_door_statement(session_id is not None), params).first()
+    if row is not None:
+        remember(db, row.Room.event_id, row.event_settings)  # the event's modules, for the plugin hooks
+    return row
+
+
+@functools.cache
+def _door_statement(session_given: bool):
+    now = sa.bindparam("now", type_=UTCDateTime)
     ra = RoomAssignment
-    active = sa.and_(ra.user_id == scanner_id, ra.event_id == Room.event_id, ra.is_active.is_(True))
+    active = sa.and_(ra.user_id == sa.bindparam("scanner_id", type_=sa.Integer), ra.event_id == Room.event_id,
+                     ra.is_active.is_(True))
     has_any = sa.exists().where(active).label("has_any")
     here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now,
                                  ra.end_time > now).label("here_now")
-    from ..events.models import Event
-    from ..modules import remember
-
-    stmt = (sa.select(Room, has_any, here_now, Event.settings).join(Event, Event.id == Room.event_id)
-            .where(Room.id == room_id))
-    row = db.execute(stmt).first()
-    if row is None:
-        return None
-    remember(db, row[0].event_id, row[3])  # the event's modules, for the plugin hooks below
-    return row[0], row[1], row[2]
+    par = participant_allowed_rooms
+    any_room = sa.exists().where(par.c.participant_id == Participant.id)
+    this_room = sa.exists().where(par.c.participant_id == Participant.id, par.c.room_id == Room.id)
+    if session_given:
+        session_on = sa.and_(Session.id == sa.bindparam("session_id", type_=sa.Uuid), Session.room_id == Room.id)
+    else:
+        running = sa.orm.aliased(Session)
+        running_id = (sa.select(running.id)
+                      .where(running.room_id == Room.id, admission.running_session_filter(now, running))
+                      .order_by(*admission.running_session_order(running)).limit(1)
+                      .correlate(Room).scalar_subquery())
+        session_on = Session.id == running_id
+    window = sa.func.coalesce(Session.start_time, sa.bindparam("day", type_=UTCDateTime))
+    uea = UserEventAssignment
+    return (
+        sa.select(Room, has_any, here_now, User, uea.role.label("role"), uea.is_active.label("active"),
+                  Participant, sa.or_(~any_room, this_room).label("room_ok"), Session,
+                  SessionAccess.has_access.label("has_access"),
+                  SessionAccess.payment_status.label("payment_status"),
+                  admission.admitted_clause(Room.id, User.id, window).label("admitted"),
+                  Event.settings.label("event_settings"))
+        .select_from(Room)
+        .join(Event, Event.id == Room.event_id)
+        .outerjoin(User, User.id == sa.bindparam("holder_id", type_=sa.Integer))
+        .outerjoin(uea, sa.and_(uea.user_id == User.id, uea.event_id == Room.event_id))
+        .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == Room.event_id))
+        .outerjoin(Session, session_on)
+        .outerjoin(SessionAccess, sa.and_(SessionAccess.session_id == Session.id,
+                                          SessionAccess.participant_id == Participant.id))
+        .where(Room.id == sa.bindparam("room_id", type_=sa.Uuid))
+    )
 
 
 def check_scanner(ident, role_in_event, has_assignments=False, assigned_here_now=True) -> None:
@@ -315,29 +360,6 @@ def check_scanner(ident, role_in_event, has_assignments=False, assigned_here_now
 # --------------------------------------------------------------------------- 6. session
 
 
-def find_session(db, room, session_id, participant, now):
-    """The session given, or the one running in ``room`` now, with the holder's
-    SessionAccess (``(session, has_access, payment_status)``), one query."""
-    pid = participant.id if participant is not None else None
-    stmt = (sa.select(Session, SessionAccess.has_access, SessionAccess.payment_status)
-            .outerjoin(SessionAccess, sa.and_(SessionAccess.session_id == Session.id,
-                                              SessionAccess.participant_id == pid)))
-    if session_id is not None:
-        stmt = stmt.where(Session.id == session_id, Session.room_id == room.id)
-    else:
-        running = sa.or_(Session.status == "en_cours",
-                         sa.and_(Session.start_time <= now, Session.end_time > now,
-                                 Session.status.in_(("pas_encore", "en_cours"))))
-        stmt = (stmt.where(Session.room_id == room.id, running)
-                .order_by((Session.status == "en_cours").desc(), Session.start_time.desc()).limit(1))
-    row = db.execute(stmt).first()
-    if row is None:
-        if session_id is not None:
-            raise Deny(404, "session", "session_not_found")
-        return None, None, None
-    return row[0], row[1], row[2]
-
-
 def check_payment(session, has_access, payment_status, holder) -> None:
     if session is not None and session.is_paid and not (has_access and payment_status == "paid"):
         raise Deny(402, "payment", "payment_required", holder=holder, session=session)
@@ -346,31 +368,34 @@ def check_payment(session, has_access, payment_status, holder) -> None:
 # --------------------------------------------------------------------------- 7. capacity
 
 
-def day_start(now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def check_capacity(db, room, session, user_id, now, holder) -> None:
-    """Distinct holders granted in the room since the window start (the session's
-    start, else the UTC day's start); the holder already in re-enters freely."""
-    if room.capacity is None:
-        return
-    since = session.start_time if session is not None else day_start(now)
-    count, already = db.execute(
-        sa.select(sa.func.count(sa.distinct(RoomAccess.user_id)),
-                  sa.func.coalesce(sa.func.max(sa.case((RoomAccess.user_id == user_id, 1), else_=0)), 0))
-        .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted", RoomAccess.access_time >= since)
-    ).one()
-    if not already and count >= room.capacity:
+def take_seat(db, room, session, holder, already_admitted, now):
+    """Step 7: the holder's seat in a capped room; returns the window taken (to give it
+    back if the scan is denied later) or ``None`` (no capacity, or already admitted)."""
+    if room.capacity is None or already_admitted:
+        return None
+    window = admission.window_start(session, now)
+    if not admission.admit(db, room.id, room.capacity, window, holder.user.id, now):
         raise Deny(403, "capacity", "room_full", holder=holder, session=session)
+    return window
 
 
 # --------------------------------------------------------------------------- 8. plugins
 
 
-def ask_plugins(request, attempt: AccessAttempt) -> None:
+def _implemented(request, hook_name: str, event_id):
+    """The hook caller when an enabled plugin implements it, else ``None`` (no call); the
+    plugins switched off for ``event_id`` are left out (makeplus_core.modules)."""
     pm = request.registry["plugin_manager"]
-    hook = event_hook(pm, "makeplus_check_access", request.dbsession, attempt.event_id)
+    if not getattr(pm.hook, hook_name).get_hookimpls():
+        return None
+    hook = event_hook(pm, hook_name, request.dbsession, event_id)
+    return hook if hook.get_hookimpls() else None
+
+
+def ask_plugins(request, attempt: AccessAttempt) -> None:
+    hook = _implemented(request, "makeplus_check_access", attempt.event_id)
+    if hook is None:
+        return
     results = hook(dbsession=request.dbsession, request=request, attempt=attempt)
     for result in results:
         if not result:
@@ -384,6 +409,9 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 
 
 # --------------------------------------------------------------------------- 9. record
+
+
+_JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
@@ -409,11 +437,12 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None
     else:
-        db.execute(sa.insert(RoomAccess).values(**values))
+        db.execute(_JOURNAL_INSERT, values)
         mark_changed(db)
     access = RoomAccess(**values)
-    event_hook(request.registry["plugin_manager"], "makeplus_access_recorded", db, event_id)(
-        dbsession=db, request=request, access=access, attempt=attempt)
+    hook = _implemented(request, "makeplus_access_recorded", event_id)
+    if hook is not None:
+        hook(dbsession=db, request=request, access=access, attempt=attempt)
     return access
 
 
@@ -584,34 +613,41 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
     """``verify_access`` at a room door; the room must be in the caller's event."""
     ident = request.identity
     db = request.dbsession
-    settings = request.registry.settings
     now = utcnow()
-    row = load_room(db, room_id, ident.user_id, now)
-    if row is None or (row[0].event_id != ident.event_id and not ident.is_admin):
-        raise errors.NotFound("Room not found", field="room_id")
-    room, has_assignments, here_now = row
-    role = ident.role if room.event_id == ident.event_id else None
-    state = {"holder": None, "session": None}
-
-    def decide():
-        check_scanner(ident, role, has_assignments, here_now)
+    # Parsed before the door's query (it names the holder to read), answered in the
+    # documented order: a scanner who may not scan here learns nothing about badges.
+    badge = early_deny = session_id = None
+    try:
         session_id = _session_param(body)
-        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], accept_plain_ids(settings))
-        holder = state["holder"] = load_holder(db, badge, room.event_id, room.id,
-                                               lock_room=room.capacity is not None)
-        session, has_access, payment = find_session(db, room, session_id, holder.participant, now)
-        state["session"] = session
-        check_payment(session, has_access, payment, holder)
-        check_capacity(db, room, session, holder.user.id, now, holder)
+        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"],
+                         accept_plain_ids(request.registry.settings))
+    except Deny as deny:
+        early_deny = deny
+    row = load_door(db, room_id, ident.user_id, now, badge.user_id if badge else None, session_id)
+    if row is None or (row.Room.event_id != ident.event_id and not ident.is_admin):
+        raise errors.NotFound("Room not found", field="room_id")
+    room = row.Room
+    role = ident.role if room.event_id == ident.event_id else None
+    holder = session = seat = None
+    try:
+        check_scanner(ident, role, row.has_any, row.here_now)
+        if early_deny is not None:
+            raise early_deny
+        if row.User is None:
+            raise Deny(404, "badge", "unknown_user")
+        holder = check_holder(badge, row.User, row.role, row.active, row.Participant, row.room_ok)
+        session = row.Session
+        if session_id is not None and session is None:
+            raise Deny(404, "session", "session_not_found")
+        check_payment(session, row.has_access, row.payment_status, holder)
+        seat = take_seat(db, room, session, holder, row.admitted, now)
         attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
         ask_plugins(request, attempt)
-        return holder, session, attempt
-
-    try:
-        holder, session, attempt = decide()
     except Deny as deny:
-        holder = deny.holder or state["holder"]
-        session = deny.session or state["session"]
+        if seat is not None:
+            admission.release(db, room.id, seat, holder.user.id)
+        holder = deny.holder or holder
+        session = deny.session or session
         attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now) if holder else None
         access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
                         status="denied", layer=deny.layer, reason=deny.reason, http_status=deny.http_status,
@@ -623,7 +659,9 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
     access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
                     status="granted", layer="core", reason="granted", http_status=200, holder=holder,
                     session=session, scan_id=key, attempt=attempt)
-    if access is None:
+    if access is None:  # a concurrent retry of this scan id was recorded first
+        if seat is not None:
+            admission.release(db, room.id, seat, holder.user.id)
         return answer_from_row(db, ident.user_id, key)
     return room_granted_answer(access, holder, room, session)
 

@@ -114,12 +114,12 @@ def event_json(request, event, role=None) -> dict:
     }
 
 
+# The core's permissions per role; plugins add theirs (makeplus_permissions hook).
 PERMISSIONS = {
-    GESTIONNAIRE: ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access",
-                   "answer_questions"],
+    GESTIONNAIRE: ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
     CONTROLLEUR: ["view_sessions", "verify_access", "check_in"],
-    "participant": ["view_sessions", "access_rooms", "check_in", "ask_questions"],
-    "exposant": ["view_sessions", "access_rooms", "scan_visitors"],
+    "participant": ["view_sessions", "access_rooms", "check_in"],
+    "exposant": ["view_sessions", "access_rooms"],
     "admin": ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
 }
 
@@ -128,7 +128,9 @@ def event_with_badge(request, user, event, role, participant) -> dict:
     data = event_json(request, event, role)
     data["badge"] = None if role in (CONTROLLEUR, GESTIONNAIRE, "admin") and participant is None \
         else badge_json(user, participant)
-    data["permissions"] = PERMISSIONS.get(role, [])
+    from ..extensions import role_permissions
+
+    data["permissions"] = role_permissions(request.registry, role, PERMISSIONS.get(role, []))
     return data
 
 

@@ -163,6 +163,13 @@ def _do_orm_execute(state) -> None:
     if "event_id" not in getattr(table, "c", {}) or table.name == "events":
         return
     eid = _inserted_event_id(stmt)
+    if eid is None:  # a cached INSERT executed with its parameters (the scan journal's row)
+        params = state.parameters
+        rows = params if isinstance(params, (list, tuple)) else [params or {}]
+        found = {row.get("event_id") for row in rows if isinstance(row, dict)} - {None}
+        if found:
+            _refuse_archived(state.session, found)
+            return
     if eid is None:  # not a plain single-row .values(...): read the compiled parameters
         eid = stmt.compile(dialect=state.session.get_bind().dialect).params.get("event_id")
     if eid is not None:

@@ -15,8 +15,19 @@ spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document"
 
 
 def capabilities(request) -> dict:
-    names = enabled_names(request.registry.settings)
-    return {name: {"version": plugin_version(name)} for name in names}
+    return request.registry["makeplus.capabilities"]
+
+
+def compute_capabilities(registry) -> dict:
+    """Enabled plugins, their versions and what they declare through
+    ``makeplus_capabilities``: computed once at start-up, after the plugins' declarations
+    are collected (scanning the installed distributions' metadata costs milliseconds, far
+    more than the request itself)."""
+    from ..extensions import of
+
+    names = enabled_names(registry.settings)
+    extra = of(registry).capabilities
+    return {name: {**extra.get(name, {}), "version": plugin_version(name)} for name in names}
 
 
 @root.get(permission=PUBLIC)
@@ -54,7 +65,7 @@ def health_view(request):
     except sa.exc.SQLAlchemyError:
         db_ok = False
     body = {"status": "ok" if db_ok else "error", "database": "ok" if db_ok else "unreachable",
-            "version": __version__, "plugins": enabled_names(request.registry.settings)}
+            "version": __version__, "plugins": list(request.registry["makeplus.capabilities"])}
     if not db_ok:
         request.response.status = 503
     return body

@@ -11,7 +11,8 @@ def _text(max_len=None, **kw):
 
 
 class SessionSchema(colander.MappingSchema):
-    """Unknown keys (e.g. youtube_live_url, read by a plugin) are ignored, nulls are absent."""
+    """Unknown keys are ignored (plugins' own fields are validated separately: see
+    ``makeplus_schema_fields`` and :func:`makeplus_core.extensions.validate_fields`), nulls are absent."""
 
     event = _text(missing=colander.drop, description="Event id (defaults to the token's event)")
     room = _text(description="Room id (alias: room_id)")

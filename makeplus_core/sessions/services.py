@@ -147,7 +147,7 @@ def update(db, session: Session, data: dict, pm=None, request=None) -> dict:
             changes[key] = (old, value)
             setattr(session, key, value)
     db.flush()
-    # Also without column changes: plugins read their own body fields (e.g. youtube_live_url).
+    # Also without column changes: plugins read their own validated fields (makeplus_schema_fields).
     notify(pm, db, session, "updated", changes, request)
     return changes
 

@@ -7,7 +7,7 @@ termine, cancel -> pas_encore (as the seed and the app expect).
 """
 from __future__ import annotations
 
-from .. import api, errors
+from .. import api, errors, extensions
 from ..events.models import Event
 from ..events.schemas import drop_nulls
 from ..events.views import no_content, object_scope, scoped_event
@@ -81,6 +81,7 @@ def create_session(request):
     event_id = scoped_event(request, raw.get("event"))
     api.require_gestionnaire(request, event_id=event_id)
     data = api.validate(schemas.SessionSchema(), raw)
+    extensions.validate_fields(request, "session")  # plugins' fields (makeplus_schema_fields)
     event = request.dbsession.get(Event, event_id)
     if event is None:
         raise errors.NotFound("Event not found", field="event")
@@ -110,6 +111,7 @@ def update_session(request):
     for key in ("event", "event_id", "id"):
         raw.pop(key, None)
     data = api.validate(schemas.SessionSchema(), raw, partial=request.method == "PATCH")
+    extensions.validate_fields(request, "session")
     services.update(request.dbsession, obj, data, pm=_pm(request), request=request)
     return _one(request, obj)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from . import models  # noqa: F401  (tables on the core's Base)
 

@@ -1,7 +1,7 @@
 """The annonces pages of the web dashboard (via ``makeplus_dashboard_pages``)."""
 from __future__ import annotations
 
-from makeplus_core import api
+from makeplus_core.plugin_api import api
 
 from . import schemas, services
 from .models import TARGETS, Annonce

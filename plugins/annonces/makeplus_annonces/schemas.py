@@ -1,6 +1,6 @@
 import colander
 
-from makeplus_core.schema import Int
+from makeplus_core.plugin_api import schema
 
 from .models import TARGETS
 
@@ -16,5 +16,5 @@ class AnnonceSchema(colander.MappingSchema):
 class AnnonceQuery(colander.MappingSchema):
     event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
     target = colander.SchemaNode(colander.String(), validator=colander.OneOf(TARGETS), missing=colander.drop)
-    created_by = colander.SchemaNode(Int(), missing=colander.drop)
+    created_by = colander.SchemaNode(schema.Int(), missing=colander.drop)
     search = colander.SchemaNode(colander.String(), missing=colander.drop)

@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.auth.models import User
-from makeplus_core.db import icontains
-from makeplus_core.roles import GESTIONNAIRE, TARGET_FOR_ROLE
+from makeplus_core.plugin_api import (
+    CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, PARTICIPANT, User,
+)
 
 from .models import Annonce
+
+
+# The annonce ``target`` that addresses each role (the plugin's own vocabulary).
+TARGET_FOR_ROLE = {
+    GESTIONNAIRE: "gestionnaires",
+    CONTROLLEUR: "controlleurs",
+    PARTICIPANT: "participants",
+    EXPOSANT: "exposants",
+}
 
 
 def visible_targets(role: str | None, is_admin: bool) -> tuple[str, ...] | None:
@@ -34,7 +42,7 @@ def list_query(event_id, role, is_admin, target=None, created_by=None, search=No
 
 
 def get_visible(db, annonce_id, event_id, role, is_admin) -> Annonce:
-    from makeplus_core.api import get_or_404
+    from makeplus_core.plugin_api import get_or_404
 
     annonce = get_or_404(db, Annonce, annonce_id, event_id, label="Annonce")
     targets = visible_targets(role, is_admin)

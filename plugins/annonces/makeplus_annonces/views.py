@@ -1,7 +1,7 @@
 """REST: /api/annonces/ (seed "Annonce Endpoints"; the app lists without an event)."""
 from __future__ import annotations
 
-from makeplus_core import api
+from makeplus_core.plugin_api import api
 
 from . import schemas, services
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -25,6 +25,13 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_token_kinds():
+    from .auth import TOKEN_TYPE, load_token
+
+    return {TOKEN_TYPE: load_token}
 
 
 @hookimpl
@@ -44,7 +51,7 @@ def makeplus_session_changed(dbsession, session, action, changes):
 @hookimpl
 def makeplus_event_statistics(dbsession, event_id, role):
     """Cash-desk revenue and payment splits: gestionnaires and admins only."""
-    from makeplus_core.events.services import sees_finances
+    from makeplus_core.plugin_api import sees_finances
 
     from .services import event_statistics
 

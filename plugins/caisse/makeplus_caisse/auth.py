@@ -1,7 +1,8 @@
 """Caisse (operator) tokens.
 
-A caisse logs in with its own e-mail and password and receives a JWT of type
-``caisse`` signed like the user tokens. The core security policy yields no identity
+A caisse logs in with its own e-mail and password and receives a bearer token of
+the plugin's own kind ``caisse`` (declared with ``makeplus_token_kinds``, issued and
+verified by the core's ``issue_token``/``token_principal``). The core security policy yields no identity
 for that type, so every user endpoint answers 401 to it; the point-of-sale views
 verify it here (and only they accept it): signature and expiry, type, the caisse
 row (active, same event) and its token version (bumped on deactivation or
@@ -9,14 +10,11 @@ password change, so old tokens stop at once).
 """
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
-import jwt
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.events.models import Event
+from makeplus_core.plugin_api import Event, issue_token, token_principal
 
 from .models import Caisse
 
@@ -26,17 +24,19 @@ DEFAULT_TTL = 12 * 3600
 
 def create_token(registry, caisse: Caisse) -> str:
     ttl = int(registry.settings.get("makeplus.caisse.token_ttl", DEFAULT_TTL))
-    return registry["jwt_policy"].create_token(
-        f"caisse:{caisse.id}", expiration=dt.timedelta(seconds=ttl), typ=TOKEN_TYPE, caisse=str(caisse.id),
-        event=str(caisse.event_id), cv=caisse.token_version)
+    return issue_token(registry, TOKEN_TYPE, f"caisse:{caisse.id}", ttl, caisse=str(caisse.id),
+                       event=str(caisse.event_id), cv=caisse.token_version)
 
 
-def _bearer(request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def load_token(request, claims) -> Caisse | None:
+    """The ``caisse`` token kind's loader (``makeplus_token_kinds``): the core checked the
+    signature, expiry and kind; this checks the desk behind the claims."""
+    if "caisse" not in claims or "event" not in claims:
         return None
-    return token.strip()
+    caisse = verify_caisse(request.dbsession, claims["caisse"], claims["event"], claims.get("cv"))
+    if caisse is None or claims.get("sub") != f"caisse:{caisse.id}":
+        return None
+    return caisse
 
 
 def verify_caisse(db, caisse_id, event_id, token_version) -> Caisse | None:
@@ -67,31 +67,13 @@ def verify_caisse(db, caisse_id, event_id, token_version) -> Caisse | None:
 
 def caisse_from_request(request) -> Caisse:
     """The caisse the request's bearer token belongs to, or a 401."""
-    cached = request.environ.get("makeplus.caisse")
-    if cached is not None:
-        return cached
-    fail = errors.NotAuthenticated("A valid caisse token is required")
-    token = _bearer(request)
-    if token is None:
-        raise fail
-    policy = request.registry["jwt_policy"]
-    try:
-        claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
-    except jwt.InvalidTokenError:
-        raise fail
-    if claims.get("typ") != TOKEN_TYPE or "caisse" not in claims or "event" not in claims:
-        raise fail
-    caisse = verify_caisse(request.dbsession, claims["caisse"], claims["event"], claims.get("cv"))
-    if caisse is None or claims.get("sub") != f"caisse:{caisse.id}":
-        raise fail
-    request.environ["makeplus.caisse"] = caisse
-    return caisse
+    return token_principal(request, TOKEN_TYPE, "A valid caisse token is required")
 
 
 def login(request, email: str, password: str) -> Caisse:
     """Check a desk's credentials (API and page): the ``login`` rate-limit bucket
     (per address and per e-mail), then :func:`services.authenticate` (401)."""
-    from makeplus_core.auth import throttle
+    from makeplus_core.plugin_api import throttle
 
     from .services import authenticate, normalize_email
 
@@ -132,7 +114,7 @@ def caisse_from_session(request) -> Caisse | None:
     cached = request.environ.get("makeplus.caisse.page")
     if cached is not None:
         return cached
-    from makeplus_core import web
+    from makeplus_core.plugin_api import web
 
     if not web.has_session_cookie(request):
         return None

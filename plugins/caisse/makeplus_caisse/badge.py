@@ -12,7 +12,7 @@ import os
 import qrcode
 from fpdf import FPDF
 
-from makeplus_core.auth import badges
+from makeplus_core.plugin_api import badges
 
 # name: (width mm, height mm)
 SIZES = {
@@ -132,9 +132,7 @@ def participant_badge(db, participant_id, event_id, size: str | None = "a6") -> 
     participant of another event is a 404. The paid ateliers printed are the
     sessions the participant paid and still has access to.
     """
-    from makeplus_core import errors
-    from makeplus_core.auth.models import User
-    from makeplus_core.events.models import Event
+    from makeplus_core.plugin_api import errors, Event, User
 
     from . import services
 

@@ -8,8 +8,7 @@ import decimal
 
 import sqlalchemy as sa
 
-from makeplus_core.auth import passwords
-from makeplus_core.participants.models import Participant
+from makeplus_core.plugin_api import Participant, passwords
 
 from . import services
 from .models import Caisse, Item

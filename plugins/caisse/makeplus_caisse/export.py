@@ -4,7 +4,7 @@ from __future__ import annotations
 import decimal
 
 import sqlalchemy as sa
-from makeplus_core.xlsx import Sheet
+from makeplus_core.plugin_api import Sheet
 
 from .models import Caisse, Transaction, TransactionItem
 

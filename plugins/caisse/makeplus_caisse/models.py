@@ -12,7 +12,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.db import Base, Money, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, Money, UTCDateTime, new_uuid, utcnow
 
 ITEM_TYPES = ("session", "dinner", "access", "other")
 PAYMENT_METHODS = ("cash", "bank_transfer", "mixed")

@@ -28,8 +28,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from makeplus_core import api, errors
-from makeplus_core.events.models import Event
+from makeplus_core.plugin_api import api, errors, Event
 
 from . import auth, schemas, services
 from .badge import SIZES, participant_badge, pdf_response

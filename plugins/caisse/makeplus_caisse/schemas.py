@@ -1,6 +1,6 @@
 import colander
 
-from makeplus_core.schema import Int, Money
+from makeplus_core.plugin_api import schema
 
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES
 
@@ -22,10 +22,10 @@ class ItemSchema(colander.MappingSchema):
     item_type = colander.SchemaNode(colander.String(), validator=colander.OneOf(ITEM_TYPES), missing="other")
     name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=5000), missing="")
-    price = colander.SchemaNode(Money())
+    price = colander.SchemaNode(schema.Money())
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
     session = colander.SchemaNode(colander.String(allow_empty=True), missing=None)
-    capacity = colander.SchemaNode(Int(minimum=0), missing=None)
+    capacity = colander.SchemaNode(schema.Int(minimum=0), missing=None)
 
 
 class SaleSchema(colander.MappingSchema):

@@ -12,16 +12,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.access.models import SessionAccess
-from makeplus_core.api import money
-from makeplus_core.auth import passwords
-from makeplus_core.auth.models import User
-from makeplus_core.db import utcnow
-from makeplus_core.events.models import Event, UserEventAssignment
-from makeplus_core.participants.models import Participant
-from makeplus_core.rooms.models import Room
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import (
+    errors, Event, money, Participant, passwords, Room, Session, SessionAccess, User, UserEventAssignment,
+    utcnow,
+)
 
 from .models import Caisse, Item, Transaction, TransactionItem
 
@@ -764,8 +758,7 @@ def search(db, event_id, query: str, role: str | None, limit: int) -> list[dict]
     """``makeplus_search`` (gestionnaires and platform admins only): sales of the event whose
     buyer's name or e-mail (the snapshot kept on the sale) contains every word, or whose id
     is the query (a full UUID, score 10). One query."""
-    from makeplus_core.roles import GESTIONNAIRE
-    from makeplus_core.search.services import Matcher, parse_query
+    from makeplus_core.plugin_api import GESTIONNAIRE, Matcher, parse_query
 
     if role not in (GESTIONNAIRE, "admin") or not limit:
         return []

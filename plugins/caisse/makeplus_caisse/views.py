@@ -11,9 +11,7 @@ from __future__ import annotations
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core import api, errors
-from makeplus_core.auth.services import event_json
-from makeplus_core.events.models import Event
+from makeplus_core.plugin_api import api, errors, Event, event_json
 
 from . import auth, schemas, services
 from .models import Caisse, Item, Transaction
@@ -214,7 +212,7 @@ def statistics(request):
 
 @bo_export.get(schema=api.doc(querystring=schemas.TransactionQuery))
 def export_transactions(request):
-    from makeplus_core.xlsx import xlsx_response
+    from makeplus_core.plugin_api import xlsx_response
 
     from .export import transactions_sheet
 

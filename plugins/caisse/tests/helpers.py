@@ -1,6 +1,6 @@
 import decimal
 
-from makeplus_core.roles import GESTIONNAIRE
+from makeplus_core.plugin_api import GESTIONNAIRE
 
 PW = "caisse-pass-123"
 

@@ -8,8 +8,7 @@ import openpyxl
 from makeplus_core.testing import assert_text_cells
 import sqlalchemy as sa
 
-from makeplus_core.access.models import SessionAccess
-from makeplus_core.roles import CONTROLLEUR
+from makeplus_core.plugin_api import CONTROLLEUR, SessionAccess
 
 from helpers import PW, login, make_world, new_caisse, pof, sell
 from makeplus_caisse.models import Caisse, Transaction
@@ -404,8 +403,7 @@ def test_plugin_disabled(make_app, app):
 
 
 def test_demo_data(app, db):
-    from makeplus_core import demo as core_demo
-    from makeplus_core.plugins import make_plugin_manager
+    from makeplus_core.plugin_api import demo as core_demo, make_plugin_manager
 
     pm = app.app.registry["plugin_manager"]
     core_demo.load(db, pm)

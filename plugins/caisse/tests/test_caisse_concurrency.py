@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
-from makeplus_core.access.models import SessionAccess
+from makeplus_core.plugin_api import SessionAccess
 
 from helpers import login, make_world, new_caisse, pof
 from makeplus_caisse.models import Transaction

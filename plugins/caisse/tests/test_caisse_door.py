@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from makeplus_core.db import utcnow
+from makeplus_core.plugin_api import utcnow
 
 from helpers import make_world, sell
 

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from helpers import make_world, sell
 
 from makeplus_caisse.models import Transaction, TransactionItem
-from makeplus_core.events.models import Event
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import Event, Session
 
 
 def sales(db, event_id):

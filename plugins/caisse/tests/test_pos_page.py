@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from pyramid.response import Response
 
-from makeplus_core import web
+from makeplus_core.plugin_api import web
 from makeplus_core.testing import all_plugins
 
 from helpers import PW, login, make_world, new_caisse, pof, sell

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from .core import EVENT, PREFIX, Dashboard
 

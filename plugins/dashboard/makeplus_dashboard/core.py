@@ -13,11 +13,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 
-from makeplus_core import errors
-from makeplus_core.events import services as event_services
-from makeplus_core.events.models import Event, UserEventAssignment
-from makeplus_core.roles import GESTIONNAIRE
-from makeplus_core.web import WEB
+from makeplus_core.plugin_api import errors, Event, event_services, GESTIONNAIRE, UserEventAssignment, WEB
 
 PREFIX = "/dashboard"
 EVENT = "{event:[0-9a-fA-F-]{32,36}}"
@@ -165,7 +161,7 @@ def event_for(request, write=False):
                                               ident.user_id, ident.is_admin)
     if not ident.is_admin and role != GESTIONNAIRE:
         raise errors.NotFound("Event not found")
-    from makeplus_core import web
+    from makeplus_core.plugin_api import web
 
     if request.session.get(web.EVENT_KEY) != str(event.id):
         web.web_set_event(request, event.id)
@@ -174,7 +170,7 @@ def event_for(request, write=False):
 
 def get_in_event(db, model, obj_id, event_id, label="Object"):
     """``model`` row ``obj_id`` of ``event_id`` or 404 (also for malformed ids)."""
-    from makeplus_core import api
+    from makeplus_core.plugin_api import api
 
     return api.get_or_404(db, model, obj_id, event_id, label=label)
 
@@ -198,9 +194,9 @@ def layout(request, event=None) -> dict:
                ("Users", request.route_url("dashboard.users", event=str(event.id)), "users"),
                ("Import", request.route_url("dashboard.import", event=str(event.id)), "import"),
                ("Modules", request.route_url("dashboard.modules", event=str(event.id)), "modules")]
-        from makeplus_core.modules import off_in
+        from makeplus_core.plugin_api import event_modules
 
-        off = off_in(event.settings)  # pages of plugins switched off for this event vanish
+        off = event_modules.off_in(event.settings)  # pages of plugins switched off for this event vanish
         nav += [(p.title, dash.url(request, p.name, event), p.name) for p in dash.nav() if p.plugin not in off]
     return {
         "identity": ident,

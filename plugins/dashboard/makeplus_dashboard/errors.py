@@ -5,7 +5,7 @@ from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
-from makeplus_core import errors
+from makeplus_core.plugin_api import errors
 
 from .core import render
 

@@ -9,14 +9,11 @@ import re
 
 from pyramid.view import view_config
 
-from makeplus_core import errors, web
-from makeplus_core import modules as event_modules
-from makeplus_core.auth import invitations
-from makeplus_core.events import services as event_services
-from makeplus_core.participants import importer
-from makeplus_core.participants.export import participants_sheet
-from makeplus_core.storage import read_upload, storage_root
-from makeplus_core.xlsx import xlsx_response
+from makeplus_core.plugin_api import (errors, event_modules, event_services, invitations, participant_importer,
+                                     participants_sheet, storage, web, xlsx_response)
+
+importer = participant_importer
+read_upload, storage_root = storage.read_upload, storage.storage_root
 
 from .core import event_for, flash, form_error, redirect, render
 
@@ -72,8 +69,6 @@ def import_form(request):
 
 @view_config(route_name="dashboard.import", **POST)
 def import_post(request):
-    from makeplus_core.storage import save_bytes
-
     event = event_for(request)
     db = request.dbsession
     name = request.POST.get("upload", "")
@@ -82,7 +77,7 @@ def import_post(request):
             data = read_upload(request, "file")
             suffix = ".xlsx" if data.startswith(b"PK\x03\x04") else ".csv"
             importer.read_table(data)  # refuse an unreadable file at once
-            name = save_bytes(request.registry, data, _folder(request, event), suffix).rsplit("/", 1)[1]
+            name = storage.save_bytes(request.registry, data, _folder(request, event), suffix).rsplit("/", 1)[1]
         else:
             data = _stored(request, event, name)
         header, rows = importer.read_table(data)

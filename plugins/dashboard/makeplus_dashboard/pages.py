@@ -10,26 +10,12 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from makeplus_core import api, errors, web
-from makeplus_core.access import services as access_services
-from makeplus_core.auth import badges, throttle
-from makeplus_core.auth import services as auth_services
-from makeplus_core.auth.models import User
-from makeplus_core.events import schemas as event_schemas
-from makeplus_core.events import services as event_services
-from makeplus_core.events.models import EVENT_STATUSES, Event, UserEventAssignment
-from makeplus_core.qr import images
-from makeplus_core.roles import GESTIONNAIRE, ROLES, STAFF_ROLES
-from makeplus_core.rooms import schemas as room_schemas
-from makeplus_core.rooms import services as room_services
-from makeplus_core.rooms.models import Room
-from makeplus_core.sessions import schemas as session_schemas
-from makeplus_core.sessions import services as session_services
-from makeplus_core.sessions.models import SESSION_STATUSES, SESSION_TYPES, Session
-from makeplus_core.staff import schemas as staff_schemas
-from makeplus_core.staff import services as staff_services
-from makeplus_core.db import icontains
-from makeplus_core.staff.models import RoomAssignment
+from makeplus_core.plugin_api import (
+    access_services, api, auth_services, badges, errors, Event, event_schemas, event_services,
+    EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
+    RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
+    staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
+)
 
 from . import charts
 from .core import (current_identity, dashboard_of, event_for, flash, form_error, listed_events_query,
@@ -528,7 +514,7 @@ def _quick_user(request, event):
     """Add a person by e-mail with the same rule as the API (makeplus_core.auth.invitations):
     a new address gets an account and an invitation mail (staff never choose a password),
     a verified one is enrolled and told; then the role."""
-    from makeplus_core.auth import invitations
+    from makeplus_core.plugin_api import invitations
 
     db = request.dbsession
     data = post_data(request)

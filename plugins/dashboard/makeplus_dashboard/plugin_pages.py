@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from pyramid.response import Response
 
-from makeplus_core import errors
-from makeplus_core.modules import require_enabled
-from makeplus_core.web import WEB
+from makeplus_core.plugin_api import errors, event_modules, WEB
 
 from .core import EVENT, PREFIX, event_for, form_error, render
 
@@ -15,7 +13,7 @@ def register(config, page):
 
     def get(request, extra=None, status=200):
         event = event_for(request)
-        require_enabled(request.dbsession, event.id, page.plugin)  # switched off for this event: 404
+        event_modules.require_enabled(request.dbsession, event.id, page.plugin)  # switched off: 404
         result = page.view(request, event)
         if isinstance(result, Response):
             return result
@@ -25,7 +23,7 @@ def register(config, page):
 
     def post(request):
         event = event_for(request)
-        require_enabled(request.dbsession, event.id, page.plugin)
+        event_modules.require_enabled(request.dbsession, event.id, page.plugin)
         try:
             result = page.view(request, event)
         except errors.DomainError as exc:

@@ -5,7 +5,7 @@ creates a user and downloads the badge QR; screenshots at each step (./screensho
 """
 import sqlalchemy as sa
 
-from makeplus_core.events.models import Event
+from makeplus_core.plugin_api import Event
 
 
 def test_admin_wizard_room_session_user_qr(app, f, db, page):

@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
-from makeplus_core.events.models import Event
-from makeplus_core.participants.models import Participant
+from makeplus_core.plugin_api import Event, Participant
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

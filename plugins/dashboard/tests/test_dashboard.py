@@ -5,11 +5,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from makeplus_core.auth.models import User
-from makeplus_core.events.models import Event, UserEventAssignment
-from makeplus_core.rooms.models import Room
-from makeplus_core.sessions.models import Session
-from makeplus_core.staff.models import RoomAssignment
+from makeplus_core.plugin_api import Event, Room, RoomAssignment, Session, User, UserEventAssignment
 
 from makeplus_dashboard.testing import csrf_token, form_with, login
 
@@ -234,7 +230,7 @@ def test_event_edit_and_delete(dash, f, db):
 
 
 def test_event_detail_metrics_and_charts(dash, f, db):
-    from makeplus_core.access.models import RoomAccess
+    from makeplus_core.plugin_api import RoomAccess
 
     event = f.event(name="Charts", start=START)
     room = f.room(event, name="Hall <1>", capacity=10)

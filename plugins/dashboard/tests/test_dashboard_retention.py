@@ -4,9 +4,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from makeplus_core.access.models import RoomAccess
-from makeplus_core.db import utcnow
-from makeplus_core.events.models import Event
+from makeplus_core.plugin_api import Event, RoomAccess, utcnow
 from makeplus_dashboard.testing import login
 
 

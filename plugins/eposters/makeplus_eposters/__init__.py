@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -25,6 +25,11 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_rate_limits():
+    return {"public_submit": "10/60"}
 
 
 @hookimpl

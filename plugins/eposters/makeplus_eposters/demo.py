@@ -10,8 +10,7 @@ import types
 
 import sqlalchemy as sa
 
-from makeplus_core import storage
-from makeplus_core.db import utcnow
+from makeplus_core.plugin_api import storage, utcnow
 
 from . import services
 from .models import Call, CommitteeMember, Review, Submission

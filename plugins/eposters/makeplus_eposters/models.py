@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.db import Base, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, UTCDateTime, new_uuid, utcnow
 
 STATUSES = ("pending", "accepted", "rejected")
 DECISIONS = ("accept", "reject")

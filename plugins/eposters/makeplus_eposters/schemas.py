@@ -2,7 +2,7 @@ import datetime as dt
 
 import colander
 
-from makeplus_core.schema import Int
+from makeplus_core.plugin_api import schema
 
 UTC = dt.timezone.utc
 ABSTRACT_PARTS = ("introduction", "methods", "results", "conclusion")
@@ -18,7 +18,7 @@ class CallSchema(colander.MappingSchema):
     description = colander.SchemaNode(colander.String(), validator=colander.Length(max=10000), missing="")
     opens_at = colander.SchemaNode(colander.DateTime(default_tzinfo=UTC))
     closes_at = colander.SchemaNode(colander.DateTime(default_tzinfo=UTC))
-    required_validations = colander.SchemaNode(Int(minimum=1, maximum=50), missing=1)
+    required_validations = colander.SchemaNode(schema.Int(minimum=1, maximum=50), missing=1)
     themes = Themes(missing=[])
     is_published = colander.SchemaNode(colander.Boolean(), missing=False)
 
@@ -80,7 +80,7 @@ class ReviewSchema(colander.MappingSchema):
 
 
 class CommitteeSchema(colander.MappingSchema):
-    user_id = colander.SchemaNode(Int())
+    user_id = colander.SchemaNode(schema.Int())
 
 
 class FinalSchema(colander.MappingSchema):

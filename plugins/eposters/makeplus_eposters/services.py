@@ -16,12 +16,9 @@ import secrets
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.auth.models import User
-from makeplus_core.db import utcnow
-from makeplus_core.events.models import Event, UserEventAssignment
-from makeplus_core.db import icontains
-from makeplus_core.roles import GESTIONNAIRE
+from makeplus_core.plugin_api import (
+    errors, Event, GESTIONNAIRE, icontains, User, UserEventAssignment, utcnow,
+)
 
 from .models import Call, CommitteeMember, Review, Submission
 from .schemas import ABSTRACT_PARTS
@@ -460,7 +457,7 @@ def search(db, event_id, query: str, role: str | None, user_id: int | None, limi
     only for gestionnaires, platform admins and the event's committee. One query (the
     committee membership is a subquery). Title words weigh 3, author/theme/code words 2,
     the exact code 10."""
-    from makeplus_core.search.services import Matcher, parse_query
+    from makeplus_core.plugin_api import Matcher, parse_query
 
     try:
         text, terms = parse_query(query)

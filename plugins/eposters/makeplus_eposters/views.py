@@ -7,15 +7,11 @@ import json
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core import api, errors, storage
-from makeplus_core.events.models import Event
-from makeplus_core.events.serializers import file_url
-from makeplus_core.mail import send_mail
-from makeplus_core.roles import GESTIONNAIRE
+from makeplus_core.plugin_api import api, errors, Event, file_url, GESTIONNAIRE, send_mail, storage
 
 from . import schemas, services
 from .models import STATUSES, Submission
-from makeplus_core.xlsx import Sheet, xlsx_response
+from makeplus_core.plugin_api import Sheet, xlsx_response
 
 PUBLIC = NO_PERMISSION_REQUIRED
 EV = "{event_id:[0-9a-fA-F-]{32,36}}"

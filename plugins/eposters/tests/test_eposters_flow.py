@@ -9,7 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from makeplus_core.db import utcnow
+from makeplus_core.plugin_api import utcnow
 from makeplus_eposters.models import Submission
 from makeplus_eposters.pdf import simple_pdf
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -22,6 +22,11 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_permissions():
+    return {"exposant": ["scan_visitors"]}
 
 
 @hookimpl
@@ -41,7 +46,7 @@ def makeplus_user_export(dbsession, user):
 @hookimpl
 def makeplus_event_statistics(dbsession, event_id, role):
     """Leads and the top booths for gestionnaires and admins; others see visit totals."""
-    from makeplus_core.events.services import sees_finances
+    from makeplus_core.plugin_api import sees_finances
 
     from .services import event_statistics
 

@@ -7,9 +7,7 @@ the table, ``services.event_statistics`` for the figures, ``export.leads_sheet``
 """
 from __future__ import annotations
 
-from makeplus_core.auth.models import User
-from makeplus_core.participants.models import Participant
-from makeplus_core.xlsx import xlsx_response
+from makeplus_core.plugin_api import Participant, User, xlsx_response
 
 from . import export, services
 

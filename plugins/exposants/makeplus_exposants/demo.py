@@ -4,8 +4,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from makeplus_core.db import utcnow
-from makeplus_core.participants.models import Participant
+from makeplus_core.plugin_api import Participant, utcnow
 
 from .models import ExposantScan, ExposantVisit
 

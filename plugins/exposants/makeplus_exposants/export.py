@@ -5,9 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from makeplus_core.auth.models import User
-from makeplus_core.participants.models import Participant
-from makeplus_core.xlsx import Sheet
+from makeplus_core.plugin_api import Participant, Sheet, User
 
 from .models import ExposantScan
 

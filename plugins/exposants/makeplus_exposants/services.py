@@ -9,13 +9,9 @@ import zoneinfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from makeplus_core import errors
-from makeplus_core.auth.models import User
-from makeplus_core.db import utcnow
-from makeplus_core.events.models import Event, UserEventAssignment
-from makeplus_core.events.serializers import file_url
-from makeplus_core.participants.models import Participant
-from makeplus_core.roles import EXPOSANT, GESTIONNAIRE
+from makeplus_core.plugin_api import (
+    errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
+)
 
 from .models import ExposantScan, ExposantVisit
 from .schemas import NOTES_MAX

@@ -2,11 +2,9 @@
 and /api/exposants/ (the event's exhibitors and their booth plans)."""
 from __future__ import annotations
 
-from makeplus_core import api, errors
-from makeplus_core.access import pipeline
-from makeplus_core.db import icontains
-from makeplus_core.roles import EXPOSANT, GESTIONNAIRE
-from makeplus_core.xlsx import xlsx_response
+from makeplus_core.plugin_api import (
+    access_pipeline as pipeline, api, errors, EXPOSANT, GESTIONNAIRE, icontains, xlsx_response,
+)
 
 from . import export, schemas, services
 
@@ -203,7 +201,7 @@ def list_exposants(request):
     stmt = services.exposants_query(event_id)
     search = api.param(request, "search", "q")
     if search:
-        from makeplus_core.auth.models import User
+        from makeplus_core.plugin_api import User
 
         stmt = stmt.where(icontains(search, User.first_name, User.last_name, User.organization))
     counts_for = _lead_counts_for(request, event_id, role)

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
-from makeplus_core.db import utcnow
+from makeplus_core.plugin_api import utcnow
 from makeplus_exposants.models import ExposantScan, ExposantVisit
 
 URL = "/api/exposant-scans/"
@@ -507,10 +507,7 @@ def test_list_query_count_is_constant(app, w, f, count_queries):
 
 
 def test_demo_data(app, db, settings):
-    from makeplus_core import demo as core_demo
-    from makeplus_core.auth.models import User
-    from makeplus_core.events.models import Event
-    from makeplus_core.plugins import make_plugin_manager
+    from makeplus_core.plugin_api import demo as core_demo, Event, make_plugin_manager, User
     from makeplus_core.testing import Factories
 
     pm = make_plugin_manager(settings)

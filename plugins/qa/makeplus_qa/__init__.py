@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -21,6 +21,11 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_permissions():
+    return {"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]}
 
 
 @hookimpl

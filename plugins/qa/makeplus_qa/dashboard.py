@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makeplus_core import api, errors
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import api, errors, Session
 
 from . import schemas, services
 

@@ -10,12 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.api import get_or_404
-from makeplus_core.auth.models import User
-from makeplus_core.db import utcnow
-from makeplus_core.participants.models import Participant
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import errors, get_or_404, Participant, Session, User, utcnow
 
 from .models import Question, Upvote
 

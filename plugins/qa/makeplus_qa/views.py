@@ -6,8 +6,7 @@ only a gestionnaire of the event (or an admin) answers. The asker is never rende
 """
 from __future__ import annotations
 
-from makeplus_core import api, errors
-from makeplus_core.roles import GESTIONNAIRE
+from makeplus_core.plugin_api import api, errors, GESTIONNAIRE
 
 from . import schemas, services
 

@@ -1,10 +1,7 @@
 """Demo data and migrations of the qa plugin."""
 import sqlalchemy as sa
 
-from makeplus_core import demo as core_demo
-from makeplus_core import migrate
-from makeplus_core.db import get_engine
-from makeplus_core.plugins import make_plugin_manager
+from makeplus_core.plugin_api import demo as core_demo, get_engine, make_plugin_manager, migrate
 from makeplus_qa.models import Question, Upvote
 
 
@@ -24,8 +21,7 @@ def test_demo_data_has_questions_some_answered(app, db, settings):
     from makeplus_core.testing import Factories
 
     f = Factories(db, app)
-    from makeplus_core.auth.models import User
-    from makeplus_core.events.models import Event
+    from makeplus_core.plugin_api import Event, User
 
     user = db.scalar(sa.select(User).where(User.email == "participant2@makeplus.demo"))
     event = db.scalar(sa.select(Event).where(Event.name == "Tech Summit Algeria 2025"))

@@ -2,15 +2,15 @@
 
 Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``,
 ``makeplus_extend_json`` (``youtube_live_url``, ``youtube_video_id`` and
-``youtube_embed_url`` in every session JSON), ``makeplus_session_changed`` (the
-``youtube_live_url`` field of the core's session create/update body) and
+``youtube_embed_url`` in every session JSON), ``makeplus_schema_fields`` and ``makeplus_session_changed`` (the
+``youtube_live_url`` field of the core's session create/update body, validated by the core) and
 ``makeplus_demo_data``. See docs/youtube_live.md.
 """
 from __future__ import annotations
 
 import pathlib
 
-from makeplus_core import hookimpl
+from makeplus_core.plugin_api import hookimpl, plugin_fields
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
@@ -50,20 +50,18 @@ def makeplus_session_changed(dbsession, session, action, changes, request):
         return
     if action not in ("created", "updated") or request is None:
         return
-    body = _json_object(request)
-    if body is not None and services.FIELD in body:
+    fields = plugin_fields(request, "session")  # validated by the core (makeplus_schema_fields)
+    if services.FIELD in fields:
         user = getattr(getattr(request, "identity", None), "user_id", None)
-        services.set_url(dbsession, session, body[services.FIELD], user)
+        services.set_url(dbsession, session, fields[services.FIELD], user)
 
 
-def _json_object(request):
-    """The request's JSON object or form fields, parsed once by the core (None if there is none)."""
-    from makeplus_core import api, errors
+@hookimpl
+def makeplus_schema_fields(schema):
+    if schema == "session":
+        from . import services
 
-    try:
-        return api.json_body(request)
-    except (errors.DomainError, AttributeError):
-        return None
+        return [services.url_node()]
 
 
 @hookimpl

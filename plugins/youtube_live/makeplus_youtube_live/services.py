@@ -4,12 +4,10 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import colander
 import sqlalchemy as sa
 
-from makeplus_core import errors
-from makeplus_core.api import get_or_404
-from makeplus_core.rooms.models import Room
-from makeplus_core.sessions.models import Session
+from makeplus_core.plugin_api import errors, get_or_404, Room, Session
 
 from .models import LiveStream, embed_url, watch_url
 
@@ -67,6 +65,24 @@ def describe(stream: LiveStream | None) -> dict:
     if stream is None:
         return {FIELD: None, "youtube_video_id": None, "youtube_embed_url": None}
     return {FIELD: stream.url, "youtube_video_id": stream.video_id, "youtube_embed_url": embed_url(stream.video_id)}
+
+
+class _UrlType(colander.SchemaType):
+    """``youtube_live_url`` as a colander type: the canonical watch URL of the video."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        try:
+            return watch_url(parse_youtube_url(cstruct))
+        except errors.Invalid as exc:
+            raise colander.Invalid(node, exc.message.split(": ", 1)[-1])
+
+
+def url_node() -> colander.SchemaNode:
+    """The field this plugin adds to the core's session schema (``makeplus_schema_fields``)."""
+    return colander.SchemaNode(_UrlType(), name=FIELD, missing=colander.drop,
+                               description="YouTube live URL of the session (null: none)")
 
 
 def get_stream(db, session_id) -> LiveStream | None:

@@ -2,7 +2,7 @@
 and the live screen of the app (/api/live/)."""
 from __future__ import annotations
 
-from makeplus_core import api, errors
+from makeplus_core.plugin_api import api, errors
 
 from . import schemas, services
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from pyramid.request import Request
 
-from makeplus_core import errors
+from makeplus_core.plugin_api import errors
 from makeplus_youtube_live.models import LiveStream
 from makeplus_youtube_live.services import parse_youtube_url
 
@@ -216,9 +216,12 @@ def test_deleting_a_session_removes_its_stream(app, w, f):
 # ---------------------------------------------------------------- hooks called directly
 
 
-def _request(body, method="PATCH"):
-    return Request.blank("/api/sessions/x/", method=method, body=json.dumps(body).encode(),
-                         content_type="application/json")
+def _request(body, method="PATCH", registry=None):
+    req = Request.blank("/api/sessions/x/", method=method, body=json.dumps(body).encode(),
+                        content_type="application/json")
+    if registry is not None:
+        req.registry = registry
+    return req
 
 
 def test_extend_json_one_query_and_null_when_none(app, w, f, count_queries):
@@ -244,13 +247,15 @@ def test_extend_json_one_query_and_null_when_none(app, w, f, count_queries):
     assert other == [{"id": "room"}]
 
 
-def test_session_changed_hook_reads_the_body(app, w, f):
+def test_session_changed_hook_reads_the_validated_field(app, w, f):
+    """The field comes from the core's session schema extension (makeplus_schema_fields),
+    validated from the request's body, never re-parsed by the plugin."""
     pm = app.app.registry["plugin_manager"]
     db = f.db
 
     def changed(body, action="updated"):
         pm.hook.makeplus_session_changed(dbsession=db, session=w.later, action=action, changes={},
-                                         request=_request(body))
+                                         request=_request(body, registry=app.app.registry))
         db.commit()
 
     changed({"youtube_live_url": f"https://youtu.be/{VID}", "title": "x"}, "created")

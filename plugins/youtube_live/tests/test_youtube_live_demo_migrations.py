@@ -1,11 +1,7 @@
 """Demo data and migrations of the youtube_live plugin."""
 import sqlalchemy as sa
 
-from makeplus_core import demo as core_demo
-from makeplus_core import migrate
-from makeplus_core.auth.models import User
-from makeplus_core.db import get_engine
-from makeplus_core.plugins import make_plugin_manager
+from makeplus_core.plugin_api import demo as core_demo, get_engine, make_plugin_manager, migrate, User
 from makeplus_core.testing import Factories
 from makeplus_youtube_live.models import LiveStream
 

@@ -1,0 +1,463 @@
+"""MakePlus benchmark (issue 20): every figure beside a bare Pyramid hello-world, one command.
+
+    make bench                                   # = .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py [--server granian|waitress] [--workers N] [--threads T]
+                                  [--connections 16] [--duration 5] [--repeat 1]
+                                  [--code DIR]   # "before": makeplus_core from an exported commit
+                                  [--reuse-data] # keep the previous run's database
+
+What it does (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379 db 15, loopback only,
+ports 7611/7612; about 3 minutes with the defaults):
+
+1. recreates the database ``mp_bench`` (``--database-url``), migrates it with every plugin,
+   and loads: an event running now with 200 participants, a room without capacity and a
+   room with one (each already holding 100,000 journal rows), 20 sessions, a statistics
+   room with 1,000,000 journal rows, and a second event with 50,000 participants;
+2. starts the production layout: ``makeplus-serve`` (``makeplus_core.serve``: granian,
+   WSGI, ``--workers`` processes, each building the app from the production INI after
+   the fork) on 7611 and the hello-world app (``bench/hello.py``) with the same server,
+   workers and threads on 7612; rate limits off, the access log on (to /dev/null);
+3. drives each endpoint with ``wrk`` (``--connections``, ``--duration`` seconds, after a
+   warm-up) and prints req/s, p50, p99, the share of the hello-world figure and the
+   server processes' CPU time per request (user + system, from /proc: the figure that
+   depends least on the other jobs of a shared machine);
+4. times login (the Argon2 verification with the production parameters), the statistics
+   of the 1,000,000-row room and the 50,000-row participants export (with the peak RSS
+   of the worker that served it).
+
+Figures are noisy on a shared machine: read the ratios to the hello-world of the same
+run and the CPU per request, and repeat (``--repeat``). The Argon2 line doubles as a
+yardstick of how much CPU the machine gave the run (about 50–80 ms on an idle core).
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import datetime as dt
+import http.client
+import json
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/mp_bench"
+APP_PORT, HELLO_PORT = 7611, 7612
+SECRET = "bench-secret-" + "x" * 40
+PASSWORD = "bench-password-1"
+PLUGINS = "annonces caisse eposters qa youtube_live dashboard exposants"
+
+
+# --------------------------------------------------------------------------- data
+
+
+def reset_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def load_data(url: str, holders: int = 200, journal: int = 100_000, stats_rows: int = 1_000_000,
+              export_rows: int = 50_000) -> dict:
+    """The dataset, written with bulk statements (not through the API: seconds, not hours)."""
+    import sqlalchemy as sa
+
+    from makeplus_core import migrate
+    from makeplus_core.access.models import RoomAccess
+    from makeplus_core.auth import passwords
+    from makeplus_core.auth.models import User
+    from makeplus_core.db import get_engine, get_session_factory, utcnow
+    from makeplus_core.events.models import Event, UserEventAssignment
+    from makeplus_core.participants.models import Participant
+    from makeplus_core.rooms.models import Room
+    from makeplus_core.sessions.models import Session
+
+    settings = {"sqlalchemy.url": url, "makeplus.plugins": PLUGINS}
+    engine = get_engine(settings)
+    migrate.upgrade(settings, engine)
+    db = get_session_factory(engine)()
+    now = utcnow()
+    fast_hash = passwords.hash_password(PASSWORD)  # production parameters (the login figure)
+
+    def event(name):
+        ev = Event(name=name, start_date=now - dt.timedelta(days=1), end_date=now + dt.timedelta(days=2),
+                   status="active")
+        db.add(ev)
+        db.flush()
+        return ev
+
+    main_ev, big_ev = event("Bench"), event("Bench export")
+    rooms = {name: Room(event_id=main_ev.id, name=name, capacity=cap)
+             for name, cap in (("open", None), ("capped", 1_000_000), ("stats", None))}
+    db.add_all(rooms.values())
+    db.flush()
+    for i in range(20):
+        start = now + dt.timedelta(days=1, hours=i)
+        db.add(Session(event_id=main_ev.id, room_id=rooms["stats"].id, title=f"Talk {i}", start_time=start,
+                       end_time=start + dt.timedelta(hours=1)))
+    next_id = [1]
+
+    def users(ev, role, n, prefix):
+        first = next_id[0]
+        next_id[0] += n
+        rows = [{"id": first + i, "email": f"{prefix}{i}@bench.local", "username": f"{prefix}{i}",
+                 "first_name": "Bench", "last_name": f"{prefix.title()} {i}", "password_hash": fast_hash,
+                 "badge_id": f"USER-{first + i}-{uuid.uuid4().hex[:8].upper()}"} for i in range(n)]
+        for chunk in range(0, n, 5000):
+            part = rows[chunk:chunk + 5000]
+            db.execute(sa.insert(User), part)
+            db.execute(sa.insert(UserEventAssignment),
+                       [{"user_id": r["id"], "event_id": ev.id, "role": role} for r in part])
+            if role == "participant":
+                db.execute(sa.insert(Participant),
+                           [{"user_id": r["id"], "event_id": ev.id, "badge_number": f"B{r['id']}"} for r in part])
+        return rows
+
+    ctrl = users(main_ev, "controlleur_des_badges", 1, "ctrl")[0]
+    gest = users(main_ev, "gestionnaire_des_salles", 1, "gest")[0]
+    big_gest = users(big_ev, "gestionnaire_des_salles", 1, "biggest")[0]
+    people = users(main_ev, "participant", holders, "p")
+    users(big_ev, "participant", export_rows, "x")
+    db.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), :n)"), {"n": next_id[0]})
+    db.commit()
+    ids = [p["id"] for p in people]
+
+    def journal_rows(room, n, spread_days):
+        db.execute(sa.text(
+            "INSERT INTO room_access (id, event_id, room_id, user_id, verified_by_id, access_time, status, layer, "
+            "reason, http_status) SELECT gen_random_uuid(), :e, :r, (:ids)[1 + g % :k], :c, "
+            "now() - make_interval(secs => (g % (86400 * :d)) + 3600), "
+            "CASE WHEN g % 5 = 0 THEN 'denied' ELSE 'granted' END, 'core', 'bulk', 200 "
+            "FROM generate_series(1, :n) AS g"),
+            {"e": main_ev.id, "r": room.id, "c": ctrl["id"], "ids": ids, "k": len(ids), "n": n, "d": spread_days})
+        db.commit()
+
+    journal_rows(rooms["open"], journal, 1)
+    journal_rows(rooms["capped"], journal, 1)
+    journal_rows(rooms["stats"], stats_rows, 7)
+    db.close()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+    engine.dispose()
+    assert RoomAccess  # the table written above
+    return {"event": str(main_ev.id), "big_event": str(big_ev.id),
+            "rooms": {k: str(r.id) for k, r in rooms.items()},
+            "ctrl": ctrl["email"], "gest": gest["email"], "big_gest": big_gest["email"],
+            "qrs": [json.dumps({"user_id": p["id"], "badge_id": p["badge_id"]}) for p in people]}
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def write_ini(tmp: pathlib.Path) -> pathlib.Path:
+    """production.ini with rate limits off, a Redis prefix of its own, the access log to stdout."""
+    cp = configparser.RawConfigParser(strict=False)
+    cp.optionxform = str
+    cp.read(ROOT / "production.ini")
+    cp["app:main"]["makeplus.ratelimit.enabled"] = "false"
+    cp["app:main"]["makeplus.redis_prefix"] = f"mp-bench-{os.getpid()}:"
+    cp["app:main"]["makeplus.storage_root"] = str(tmp / "media")
+    path = tmp / "bench.ini"
+    with open(path, "w") as fh:
+        cp.write(fh)
+    return path
+
+
+def start(kind: str, app: str, port: int, args, env: dict, log) -> subprocess.Popen:
+    if kind == "granian":
+        cmd = [sys.executable, "-m", "makeplus_core.serve", "--app", app, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads)]
+    else:  # waitress: one process, ``threads`` threads (the old production layout)
+        cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--waitress", app, str(port),
+               str(max(args.threads, 8)), args.code or ""]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+
+
+def wait_ready(port: int, path: str, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(5)
+
+
+def tree_pids(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            children = pathlib.Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo.extend(int(c) for c in children)
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by the server's processes (the figure that does
+    not depend on how busy the rest of the machine is)."""
+    ticks = 0
+    for p in tree_pids(pid):
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The highest peak RSS (VmHWM) among the server's processes."""
+    best = 0
+    for p in tree_pids(pid):
+        try:
+            for line in pathlib.Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    best = max(best, int(line.split()[1]))
+        except OSError:
+            pass
+    return best / 1024
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def call(port, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Content-Type": "application/json", **(headers or {})})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def login(port, email) -> str:
+    status, data = call(port, "POST", "/api/auth/token/", {"email": email, "password": PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"login {email}: {status} {data[:200]!r}")
+    return json.loads(data)["access"]
+
+
+LUA = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(%s, nil, nil, bodies[(i %% #bodies) + 1])
+end
+"""
+
+
+def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=None, server=None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{args.connections}", f"-d{duration or args.duration}s", "--latency", "--timeout", "10s"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    if bodies:
+        script = tmp / "bodies.lua"
+        script.write_text(LUA % (", ".join(json.dumps(b) for b in bodies), json.dumps(method)))
+        cmd += ["-H", "Content-Type: application/json", "-s", str(script)]
+    cpu0 = cpu_seconds(server.pid) if server else 0.0
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
+    cpu = cpu_seconds(server.pid) - cpu0 if server else 0.0
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errs = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0,
+            "cpu_ms": cpu * 1000 / total if total else 0.0,
+            "socket_errors": errs.group(0) if errs else ""}
+
+
+def timed(port, method, path, token, n) -> list[float]:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        status, data = call(port, method, path, headers={"Authorization": f"Bearer {token}"})
+        times.append((time.perf_counter() - t0) * 1000)
+        if status != 200:
+            raise RuntimeError(f"{path}: {status} {data[:200]!r}")
+    return times
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(args) -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed (apt-get install -y wrk)")
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mp-bench-"))
+    t0 = time.monotonic()
+    saved = pathlib.Path(tempfile.gettempdir()) / "mp-bench-dataset.json"
+    if args.reuse_data and saved.exists():
+        data = json.loads(saved.read_text())
+        print(f"dataset of the previous run reused ({saved})", flush=True)
+    else:
+        reset_database(args.database_url)
+        data = load_data(args.database_url)
+        saved.write_text(json.dumps(data))
+        print(f"dataset loaded in {time.monotonic() - t0:.0f} s", flush=True)
+    ini = write_ini(tmp)
+    env = {**os.environ, "MAKEPLUS_INI": str(ini), "MAKEPLUS_DATABASE_URL": args.database_url,
+           "MAKEPLUS_JWT_SECRET": SECRET, "MAKEPLUS_REDIS_URL": "redis://127.0.0.1:6379/15",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")]))}
+    log = open(tmp / "server.log", "w")
+    access_log = open(os.devnull, "w")
+    app = start(args.server, "makeplus_core.wsgi:application", APP_PORT, args, env, access_log)
+    hello = start(args.server, "hello:application", HELLO_PORT, args, env, log)
+    rows = []
+    try:
+        wait_ready(APP_PORT, "/api/health/")
+        wait_ready(HELLO_PORT, "/")
+        ctrl, gest, big = login(APP_PORT, data["ctrl"]), login(APP_PORT, data["gest"]), login(APP_PORT, data["big_gest"])
+        scan_bodies = [json.dumps({"qr_data": q}) for q in data["qrs"]]
+        rooms = data["rooms"]
+        cases = [
+            ("hello-world (bare Pyramid)", HELLO_PORT, "/", {}),
+            ("GET /api/", APP_PORT, "/api/", {}),
+            ("GET /api/health/", APP_PORT, "/api/health/", {}),
+            ("scan granted, room without capacity", APP_PORT, f"/api/rooms/{rooms['open']}/verify_access/",
+             {"method": "POST", "token": ctrl, "bodies": scan_bodies}),
+            ("scan granted, room with capacity", APP_PORT, f"/api/rooms/{rooms['capped']}/verify_access/",
+             {"method": "POST", "token": ctrl, "bodies": scan_bodies}),
+            ("event check-in (participants/scan)", APP_PORT, "/api/participants/scan/",
+             {"method": "POST", "token": ctrl, "bodies": scan_bodies}),
+            ("GET /api/sessions/", APP_PORT, "/api/sessions/", {"token": gest}),
+            ("GET /api/auth/me/", APP_PORT, "/api/auth/me/", {"token": ctrl}),
+        ]
+        servers = {APP_PORT: app, HELLO_PORT: hello}
+        for _, port, path, kw in cases:  # warm-up: every worker, every statement cache
+            wrk(port, path, args, tmp, duration=2, **kw)
+        for rep in range(args.repeat):
+            results = {name: wrk(port, path, args, tmp, server=servers[port], **kw)
+                       for name, port, path, kw in cases}
+            ceiling = results[cases[0][0]]["rps"]
+            rows.append((rep, results, ceiling))
+            print(f"\nrun {rep + 1}: {args.server}, {args.workers} worker(s) x {args.threads} thread(s), "
+                  f"wrk {args.connections} connections, {args.duration} s per endpoint")
+            print(f"{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'non-2xx':>8} "
+                  f"{'CPU ms/req':>10}")
+            for name, r in results.items():
+                print(f"{name:<40} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
+                      f"{r['rps'] / ceiling:>8.2f} {r['non2xx']:>8} {r['cpu_ms']:>10.2f} {r['socket_errors']}",
+                      flush=True)
+        # login: the Argon2 verification with the production parameters, by design
+        from argon2 import PasswordHasher
+
+        ph = PasswordHasher()
+        h = ph.hash(PASSWORD)
+        t = time.perf_counter()
+        for _ in range(5):
+            ph.verify(h, PASSWORD)
+        argon = (time.perf_counter() - t) / 5 * 1000
+        logins = []
+        for _ in range(10):
+            t = time.perf_counter()
+            login(APP_PORT, data["ctrl"])
+            logins.append((time.perf_counter() - t) * 1000)
+        stats = timed(APP_PORT, "GET", f"/api/rooms/{rooms['stats']}/statistics/", gest, 5)
+        rss_before = peak_rss_mb(app.pid)
+        export = timed(APP_PORT, "GET", f"/api/participants/export/?event={data['big_event']}", big, 1)
+        rss_after = peak_rss_mb(app.pid)
+        print(f"\nlogin (POST /api/auth/token/, sequential): median {statistics.median(logins):.1f} ms; "
+              f"argon2 verify alone {argon:.1f} ms (time_cost={ph.time_cost}, memory_cost={ph.memory_cost} KiB)")
+        print(f"room statistics over 1,000,000 journal rows: median {statistics.median(stats):.1f} ms, "
+              f"max {max(stats):.1f} ms (5 requests)")
+        print(f"participants export of 50,000 rows: {export[0]:.0f} ms; peak RSS of the server's processes "
+              f"{rss_before:.0f} MB before, {rss_after:.0f} MB after")
+    finally:
+        stop(app)
+        stop(hello)
+        log.close()
+        access_log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def use_code(folder: str) -> None:
+    """Import ``makeplus_core`` from ``folder`` (an exported older commit: the "before"
+    figures) instead of the installed (editable) one; plugins stay the installed ones."""
+    if not folder:
+        return
+    sys.meta_path[:] = [f for f in sys.meta_path if "makeplus_core" not in repr(f)]
+    sys.path.insert(0, folder)
+    import makeplus_core
+
+    assert makeplus_core.__file__.startswith(folder), makeplus_core.__file__
+
+
+def serve_waitress(app: str, port: str, threads: str, code: str) -> None:
+    import importlib
+
+    import waitress
+
+    use_code(code)
+    mod, _, attr = app.partition(":")
+    waitress.serve(getattr(importlib.import_module(mod), attr), host="127.0.0.1", port=int(port),
+                   threads=int(threads), _quiet=True)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--waitress"]:
+        serve_waitress(*sys.argv[2:6])
+        return
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--server", choices=("granian", "waitress"), default="granian")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("MAKEPLUS_WORKERS", 0)) or os.cpu_count())
+    p.add_argument("--threads", type=int, default=2, help="WSGI threads per worker")
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--database-url", default=DEFAULT_DB)
+    p.add_argument("--reuse-data", action="store_true",
+                   help="keep the database of the previous run (e.g. to compare two servers or commits)")
+    p.add_argument("--code", default="", help="import makeplus_core from this folder (with --server waitress)")
+    args = p.parse_args()
+    if args.code:
+        args.code = str(pathlib.Path(args.code).resolve())
+        use_code(args.code)
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
