@@ -90,3 +90,32 @@ def test_api_answers_are_never_cached_for_others(app, f):
         assert "Authorization" in r.headers["Vary"]
     r = app.get("/api/auth/me/", status=401)
     assert r.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_retryable_database_error_is_retried_not_rendered(app, monkeypatch):
+    """A transient database error (serialization failure, deadlock, dropped connection)
+    reaches pyramid_retry, which runs the request again: the exception views render it
+    only on the last attempt (and a non-retryable error at once, as a JSON 500)."""
+    import sqlalchemy as sa
+    from pyramid_retry import mark_error_retryable
+
+    from makeplus_core.meta import views as meta_views
+
+    real, calls = meta_views.capabilities, []
+
+    def flaky(request, fail=1):
+        calls.append(1)
+        if len(calls) <= fail:
+            exc = sa.exc.OperationalError("SELECT 1", {}, Exception("could not serialize access"))
+            mark_error_retryable(exc)
+            raise exc
+        return real(request)
+
+    monkeypatch.setattr(meta_views, "capabilities", flaky)
+    assert "capabilities" in app.get("/api/", status=200).json
+    assert len(calls) == 2  # failed once, retried once
+
+    calls.clear()
+    monkeypatch.setattr(meta_views, "capabilities", lambda request: flaky(request, fail=99))
+    res = app.get("/api/", status=500)  # every attempt failed: the last one is rendered
+    assert res.json["error"] and len(calls) == 3  # retry.attempts = 3
