@@ -133,6 +133,8 @@ def plugin_views(registry):
 
 
 def test_every_plugin_endpoint_answers_404_when_switched_off_for_the_event(w):
+    if not w.plugins:
+        pytest.skip("no plugin enabled")
     registry = w.app.app.registry
     views = list(plugin_views(registry))
     owners = {o for o, _, _ in views}
