@@ -39,6 +39,7 @@ import json
 import os
 import pathlib
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -51,7 +52,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/mp_bench"
 APP_PORT, HELLO_PORT = 7611, 7612
-SECRET = "bench-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # production refuses low-entropy secrets (docs/security.md)
 PASSWORD = "bench-password-1"
 PLUGINS = "annonces caisse eposters qa youtube_live dashboard exposants"
 
