@@ -15,6 +15,19 @@ Used by ``makeplus-db`` (:mod:`makeplus_core.scripts.db`) and the test harness:
   included: branch label, ``depends_on`` the core); autogenerate only looks at the
   tables of that branch's own models;
 * :func:`downgrade` (``NAME@base`` removes a plugin's tables) and :func:`stamp`.
+
+**Ordering across branches without ``depends_on``.** A core revision that hands data
+over to a plugin (``0010_drop_plan_file`` drops ``participants.plan_file`` once the
+exposants plugin copied it) lists the plugin revision in a module attribute
+``run_after = ("<revision>", ...)``. When such a revision is installed (its plugin's
+folder is in the revision graph) and not applied, :func:`upgrade` first brings the core
+up to just below the core revision, then applies the plugin revision, then the rest of
+the core (:func:`apply_prerequisites`); the core revision itself calls
+:func:`check_run_after` so that a plain Alembic upgrade in the wrong order stops
+instead of losing data. An Alembic ``depends_on`` from a core revision to a plugin one
+is not used on purpose: it would make ``downgrade <plugin>@base`` take that core
+revision and every later core revision down with it, and a plugin installed after the
+core revision ran would be taken as already migrated (its tables never created).
 """
 from __future__ import annotations
 
@@ -139,12 +152,88 @@ def check_known(script: ScriptDirectory, current: set[str]) -> None:
             "and forget it, `makeplus-db stamp <ini> --forget " + " ".join(unknown) + "`.")
 
 
+def applied_revisions(script: ScriptDirectory, heads) -> set[str]:
+    """Every revision the database holds: the ``heads`` and all their ancestors."""
+    applied: set[str] = set()
+    for rev in heads:
+        applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
+    return applied
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises ResolutionError / CommandError variants
+        return False
+
+
+def run_after(rev) -> tuple[str, ...]:
+    """The revisions a (core) revision declares it must run after when they are installed."""
+    return tuple(getattr(getattr(rev, "module", None), "run_after", None) or ())
+
+
+def pending_prerequisites(script: ScriptDirectory, applied: set[str]) -> list[tuple[object, str]]:
+    """``(core revision, revision to apply first)`` for each pending core revision whose
+    ``run_after`` names an installed revision that is not applied yet, oldest first."""
+    out = []
+    for rev in reversed(list(script.iterate_revisions(f"{CORE}@head", "base"))):
+        if rev.revision in applied:
+            continue
+        out.extend((rev, req) for req in run_after(rev) if req not in applied and _known(script, req))
+    return out
+
+
+def apply_prerequisites(settings: dict, engine, pm=None) -> list[str]:
+    """Apply the installed revisions pending core revisions must run after (see the module
+    docstring): the core up to just below such a revision, then the plugin revision, each
+    in its own transaction. Returns the plugin revisions applied."""
+    pm = pm or make_plugin_manager(settings)
+    done: list[str] = []
+    while True:
+        with engine.connect() as conn:
+            cfg, _ = alembic_config(settings, pm, conn)
+            script = ScriptDirectory.from_config(cfg)
+            applied = applied_revisions(script, current_revisions(conn))
+            conn.rollback()
+        todo = [(rev, req) for rev, req in pending_prerequisites(script, applied) if req not in done]
+        if not todo:
+            return done
+        rev, req = todo[0]
+        below = rev.down_revision if isinstance(rev.down_revision, tuple) else (rev.down_revision,)
+        for step in [*below, req]:
+            if step and step not in applied:
+                with migrating(engine) as conn:
+                    cfg, _ = alembic_config(settings, pm, conn)
+                    command.upgrade(cfg, step)
+        done.append(req)
+
+
+def check_run_after(op, required) -> list[str]:
+    """For a core revision's ``upgrade()``: stop (the migration rolls back) when one of the
+    ``required`` revisions is installed but not applied yet. Returns those installed."""
+    ctx = op.get_context()
+    script = getattr(ctx, "script", None)
+    if script is None:
+        return []
+    installed = [r for r in required if _known(script, r)]
+    applied = applied_revisions(script, ctx.get_current_heads())
+    missing = [r for r in installed if r not in applied]
+    if missing:
+        raise MigrationError(
+            "revision(s) " + ", ".join(missing) + " must be applied before this core revision (it would drop "
+            "data they copy): migrate with `makeplus-db upgrade <ini>`, which applies them first, or run "
+            "`alembic upgrade " + " ".join(missing) + "` before upgrading the core")
+    return installed
+
+
 def upgrade(settings: dict, engine=None, report=None) -> list[str]:
     """Bring the core and every enabled plugin's branch to their heads.
 
     Each branch is migrated in its own transaction. Returns the branches migrated;
     an enabled plugin without any revision is skipped and passed to ``report`` (a
-    callable taking a :class:`PendingBranch`, default: ignore).
+    callable taking a :class:`PendingBranch`, default: ignore). Installed plugin
+    revisions that a pending core revision must run after (``run_after``) are applied
+    before it, even for an installed plugin that is not enabled (its data is kept).
     """
     engine = engine or get_engine(settings)
     pm = make_plugin_manager(settings)
@@ -160,6 +249,8 @@ def upgrade(settings: dict, engine=None, report=None) -> list[str]:
             if report is not None:
                 report(PendingBranch(target, folders[target]))
             continue
+        if target == CORE:
+            apply_prerequisites(settings, engine, pm)
         with migrating(engine) as conn:
             cfg, _ = alembic_config(settings, pm, conn)
             command.upgrade(cfg, f"{target}@head")

@@ -28,7 +28,6 @@ class Participant(Base):
     registration_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     is_checked_in: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    plan_file: Mapped[str | None] = mapped_column(sa.String(300))
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     # Event-level contact details typed by the event's staff (never the account's own).
     phone: Mapped[str | None] = mapped_column(sa.String(40))

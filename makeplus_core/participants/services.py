@@ -243,7 +243,6 @@ def delete(db, participant: Participant) -> None:
 def serialize(request, objs) -> list[dict]:
     """Participants as JSON, in two queries whatever their number (plus plugin hooks)."""
     from ..events.models import UserEventAssignment
-    from ..events.serializers import file_url
     from ..rooms.models import Room
 
     objs = list(objs)
@@ -290,7 +289,6 @@ def serialize(request, objs) -> list[dict]:
             "checked_in_at": p.checked_in_at,
             "allowed_rooms": [str(r) for r, _ in rooms[p.id]],
             "allowed_room_names": [n for _, n in rooms[p.id]],
-            "plan_file": file_url(request, p.plan_file),
             "notes": p.notes,
             "role": role,
         })

@@ -11,7 +11,7 @@ from .. import api, errors, storage
 from ..auth import invitations
 from ..auth.models import User
 from ..events.models import Event
-from ..roles import BADGE_ROLES, CONTROLLEUR, EXPOSANT, GESTIONNAIRE
+from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
 from . import schemas, services
 from .. import xlsx
 from .export import participants_sheet
@@ -20,8 +20,6 @@ ID = "{id:[0-9a-fA-F-]{32,36}}"
 
 participants = api.service("participants", "/api/participants/", "Participants of my event")
 participant = api.service("participant", f"/api/participants/{ID}/", "One participant")
-upload_plan = api.service("participant-upload-plan", f"/api/participants/{ID}/upload_plan/",
-                          "Upload an exposant's booth plan (PDF)")
 export = api.service("participants-export", "/api/participants/export/",
                      "The event's participants as an Excel file (.xlsx)")
 
@@ -144,18 +142,6 @@ def delete_participant(request):
     api.require_gestionnaire(request, event_id=event_id)
     services.delete(request.dbsession, obj)
     return api.no_content()
-
-
-@upload_plan.post()
-def upload_plan_view(request):
-    ident, event_id, role, own = _scope(request)
-    obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
-    if role not in ("admin", GESTIONNAIRE) and not (role == EXPOSANT and obj.user_id == ident.user_id):
-        raise errors.Forbidden("Only a gestionnaire or the exposant may upload a booth plan")
-    field = "plan_file" if "plan_file" in request.POST else "file"
-    obj.plan_file = storage.save_pdf_upload(request, field, "plans")
-    request.dbsession.flush()
-    return services.serialize(request, [obj])[0]
 
 
 @export.get()

@@ -1,7 +1,8 @@
 """MakePlus plugin ``exposants``: exhibitors scan visitors' badges at their booth (leads).
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
+Hooks implemented: ``makeplus_includeme`` (REST services, the booth-plan upload
+included), ``makeplus_migrations`` (its Alembic branch), ``makeplus_extend_json``
+(``plan_file`` in participant JSON), ``makeplus_demo_data``, ``makeplus_user_export``,
 ``makeplus_event_statistics``, ``makeplus_search``, ``makeplus_dashboard_pages``
 (leads page with export). See docs/exposants.md.
 """
@@ -22,6 +23,15 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_extend_json(kind, objects, payloads, request):
+    """Participants carry their booth plan (``plan_file``), as the app has always read it."""
+    if kind == "participant" and request is not None and objects:
+        from .services import extend_participants
+
+        extend_participants(request, objects, payloads)
 
 
 @hookimpl

@@ -57,3 +57,20 @@ class ExposantVisit(Base):
         sa.Index("ix_exposants_visits_exposant_visited", "exposant_id", "visited_at"),
         sa.Index("ix_exposants_visits_event_visited", "event_id", "visited_at"),
     )
+
+
+class ExposantPlan(Base):
+    """The booth plan (a PDF under the storage root) of one badge holder of an event.
+
+    One row per participant at most, keyed by the core's participant id: the plan is
+    the exposant's, whatever the event (the participant row carries the event). Until
+    revision ``0002_exposants_plans`` this was the core's ``participants.plan_file``.
+    """
+
+    __tablename__ = "exposants_plans"
+
+    participant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    file: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)

@@ -13,7 +13,7 @@ from makeplus_core.plugin_api import (
     errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
 )
 
-from .models import ExposantScan, ExposantVisit
+from .models import ExposantPlan, ExposantScan, ExposantVisit
 from .schemas import NOTES_MAX
 
 DEFAULT_WINDOW_MINUTES = 30
@@ -164,15 +164,17 @@ def people(db, participant_ids) -> dict:
         return {}
     out = {}
     for row in db.execute(
-            sa.select(Participant.id, Participant.user_id, Participant.badge_number, Participant.plan_file,
+            sa.select(Participant.id, Participant.user_id, Participant.badge_number, ExposantPlan.file,
                       User.first_name, User.last_name, User.username, User.email, User.phone,
                       User.organization, User.job_title)
-            .join(User, User.id == Participant.user_id).where(Participant.id.in_(ids))):
+            .join(User, User.id == Participant.user_id)
+            .outerjoin(ExposantPlan, ExposantPlan.participant_id == Participant.id)
+            .where(Participant.id.in_(ids))):
         name = f"{row.first_name} {row.last_name}".strip() or row.username
         out[row.id] = {"id": str(row.id), "user_id": row.user_id, "name": name, "first_name": row.first_name,
                        "last_name": row.last_name, "email": row.email, "phone": row.phone,
                        "organization": row.organization, "job_title": row.job_title,
-                       "badge_number": row.badge_number, "_plan": row.plan_file}
+                       "badge_number": row.badge_number, "_plan": row.file}
     return out
 
 
@@ -256,7 +258,7 @@ def serialize_exposants(request, rows: list[Participant], lead_counts_for) -> li
         item = {"id": str(p.id), "participant_id": str(p.id), "user_id": p.user_id, "event": str(p.event_id),
                 "name": d.get("name"), "first_name": d.get("first_name"), "last_name": d.get("last_name"),
                 "organization": d.get("organization"), "job_title": d.get("job_title"),
-                "plan_file": file_url(request, p.plan_file), "has_plan": bool(p.plan_file)}
+                "plan_file": file_url(request, d.get("_plan")), "has_plan": bool(d.get("_plan"))}
         if lead_counts_for is None or p.id in lead_counts_for:
             item["lead_count"] = int(counts.get(p.id, 0))
         out.append(item)
@@ -272,6 +274,36 @@ def get_exposant(db, participant_id, event_id) -> Participant:
     if p is None:
         raise errors.NotFound("Exposant not found")
     return p
+
+
+# --------------------------------------------------------------------------- booth plans
+
+
+def plan_files(db, participant_ids) -> dict:
+    """``{participant id: stored path}`` of those of ``participant_ids`` that have a booth plan (one query)."""
+    ids = {p for p in participant_ids if p is not None}
+    if not ids:
+        return {}
+    return dict(db.execute(sa.select(ExposantPlan.participant_id, ExposantPlan.file)
+                           .where(ExposantPlan.participant_id.in_(ids))).all())
+
+
+def set_plan(db, participant: Participant, path: str, user_id: int | None) -> None:
+    """Store ``path`` (a file under the storage root) as the booth plan of ``participant``,
+    replacing the previous one: one upsert, so concurrent uploads never collide."""
+    insert = (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)(ExposantPlan)
+    now = utcnow()
+    db.execute(insert.values(participant_id=participant.id, file=path, uploaded_at=now, uploaded_by_id=user_id)
+               .on_conflict_do_update(index_elements=["participant_id"],
+                                      set_={"file": path, "uploaded_at": now, "uploaded_by_id": user_id}))
+
+
+def extend_participants(request, participants, payloads) -> None:
+    """``makeplus_extend_json(kind="participant")``: ``plan_file`` (absolute URL or ``null``)
+    on every participant of the page, in one query."""
+    paths = plan_files(request.dbsession, [p.id for p in participants])
+    for p, payload in zip(participants, payloads):
+        payload["plan_file"] = file_url(request, paths.get(p.id))
 
 
 # --------------------------------------------------------------------------- hooks

@@ -1,9 +1,11 @@
-"""REST: /api/exposant-scans/ (seed "Exposant Scan Endpoints", CLIENT_CONTRACT §Exposant)
-and /api/exposants/ (the event's exhibitors and their booth plans)."""
+"""REST: /api/exposant-scans/ (seed "Exposant Scan Endpoints", CLIENT_CONTRACT §Exposant),
+/api/exposants/ (the event's exhibitors and their booth plans) and the booth-plan upload
+at the app's path /api/participants/{id}/upload_plan/."""
 from __future__ import annotations
 
 from makeplus_core.plugin_api import (
-    access_pipeline as pipeline, api, errors, EXPOSANT, GESTIONNAIRE, icontains, xlsx_response,
+    access_pipeline as pipeline, api, BADGE_ROLES, CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, participant_services,
+    storage, xlsx_response,
 )
 
 from . import export, schemas, services
@@ -21,6 +23,8 @@ export_excel = api.service("exposant_scans_export_excel", "/api/exposant-scans/e
 scan = api.service("exposant_scan", f"/api/exposant-scans/{UUID}/", "One lead")
 exposants = api.service("exposants", "/api/exposants/", "The event's exhibitors with their booth plans")
 exposant_plan = api.service("exposant_plan", f"/api/exposants/{UUID}/plan/", "An exhibitor's booth plan")
+upload_plan = api.service("exposant_upload_plan", f"/api/participants/{UUID}/upload_plan/",
+                          "Upload an exposant's booth plan (PDF, multipart field plan_file or file)")
 
 
 def _scope(request):
@@ -222,3 +226,27 @@ def exposant_plan_view(request):
 
         return HTTPFound(location=item["plan_file"])
     return item
+
+
+# --------------------------------------------------------------------------- booth plan upload
+
+
+@upload_plan.post()
+def upload_plan_view(request):
+    """A gestionnaire (or admin) for any badge holder of the event, or the exposant on their
+    own row; the row must be visible to the caller (another event's, or someone else's for a
+    participant or exposant: 404). Answers the participant's JSON, ``plan_file`` included."""
+    ident, event_id, role = _scope(request)
+    if role in ("admin", GESTIONNAIRE, CONTROLLEUR):
+        own = None
+    elif role in BADGE_ROLES:
+        own = ident.user_id
+    else:
+        raise errors.Forbidden("You are not a member of this event")
+    db = request.dbsession
+    obj = participant_services.get_visible(db, request.matchdict["id"], event_id, own)
+    if role not in ("admin", GESTIONNAIRE) and not (role == EXPOSANT and obj.user_id == ident.user_id):
+        raise errors.Forbidden("Only a gestionnaire or the exposant may upload a booth plan")
+    field = "plan_file" if "plan_file" in request.POST else "file"
+    services.set_plan(db, obj, storage.save_pdf_upload(request, field, "plans"), ident.user_id)
+    return participant_services.serialize(request, [obj])[0]
