@@ -55,13 +55,15 @@ def makeplus_extend_json(kind, objects, payloads, request):
     these kinds is rendered: ``"event"``, ``"room"``, ``"session"``,
     ``"participant"``, ``"user"``. It is called once per response with all the
     objects of the page, so an implementation should fetch what it needs in one
-    query (no N+1).
+    query (no N+1). A plugin switched off for the objects' event is not called, so its
+    fields are absent there.
 
     :param kind: the resource kind (string above).
     :param objects: the model instances being rendered (a list, same order as
         ``payloads``).
     :param payloads: the JSON dicts built so far, one per object; modify them in
-        place (e.g. ``payload["youtube_live_url"] = ...``).
+        place (e.g. ``payload["youtube_live_url"] = ...`` on sessions, exposants'
+        ``payload["plan_file"] = ...`` on participants).
     :param request: the current request (may be ``None`` outside a request).
 
     The return value is ignored.

@@ -1,4 +1,4 @@
-"""/api/participants/: permission matrix, filters, create/update rules, upload_plan,
+"""/api/participants/: permission matrix, filters, create/update rules, no booth plan (a plugin's),
 the Excel export and the fixed query count of the list."""
 import datetime as dt
 import io
@@ -171,29 +171,18 @@ def test_create_variants_and_validation(app, f, world, db):
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def test_upload_plan(app, f, world, make_app):
+def test_booth_plans_are_not_the_cores(f, world, make_app):
+    """Booth plans belong to the exposants plugin (docs/exposants.md): the core alone has no
+    upload route and no ``plan_file`` in participant JSON."""
+    core = make_app(**{"makeplus.plugins": ""})
     event = world["event"]
     ex = world["members"]["exposant"]
     ex_row = row_of(f, ex, event)
-    url = f"/api/participants/{ex_row.id}/upload_plan/"
-    r = app.post(url, upload_files=[("plan_file", "plan.pdf", PDF)], headers=f.auth(ex, event))
-    assert r.json["plan_file"].startswith("http://localhost/media/plans/") and r.json["plan_file"].endswith(".pdf")
-    assert app.get(r.json["plan_file"].replace("http://localhost", "")).body == PDF
     g = f.auth(world["members"]["gestionnaire_des_salles"], event)
-    app.post(url, upload_files=[("file", "plan.pdf", PDF)], headers=g, status=200)
-    r = app.post(url, upload_files=[("plan_file", "plan.pdf", b"MZ not a pdf")], headers=g, status=400)
-    assert r.json["field"] == "plan_file"
-    # a participant (not exposant) cannot, even on their own row; others' rows are 404
-    part = world["members"]["participant"]
-    own = row_of(f, part, event)
-    app.post(f"/api/participants/{own.id}/upload_plan/", upload_files=[("plan_file", "p.pdf", PDF)],
-             headers=f.auth(part, event), status=403)
-    app.post(url, upload_files=[("plan_file", "p.pdf", PDF)], headers=f.auth(part, event), status=404)
-    app.post(url, upload_files=[("plan_file", "p.pdf", PDF)],
-             headers=f.auth(world["members"]["controlleur_des_badges"], event), status=403)
-    small = make_app(**{"makeplus.max_upload_bytes": "100"})
-    r = small.post(url, upload_files=[("plan_file", "p.pdf", PDF + b"x" * 200)], headers=g, status=413)
-    assert r.json["field"] == "plan_file"
+    core.post(f"/api/participants/{ex_row.id}/upload_plan/", upload_files=[("plan_file", "plan.pdf", PDF)],
+              headers=g, status=404)
+    assert "plan_file" not in core.get(f"/api/participants/{ex_row.id}/", headers=g).json
+    assert all("plan_file" not in p for p in core.get("/api/participants/", headers=g).json["results"])
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -170,6 +170,26 @@ def _is_public(args: dict) -> bool:
     return args.get("permission") == NO_PERMISSION_REQUIRED
 
 
+USER_BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "`Authorization: Bearer <access token>` of a user"}
+
+
+def security_schemes(services) -> dict:
+    """``Bearer`` (a user's token) plus the schemes services declare.
+
+    A plugin whose endpoints take another token (its own token kind, e.g. the caisse's
+    desk token) sets, on each such Cornice service, ``service.openapi_security =
+    [{"Name": []}]`` and ``service.openapi_security_schemes = {"Name": {...}}`` (an
+    OpenAPI security scheme object)."""
+    schemes = {"Bearer": USER_BEARER}
+    for service in services:
+        for name, scheme in (getattr(service, "openapi_security_schemes", None) or {}).items():
+            if name in schemes and schemes[name] != scheme:
+                raise RuntimeError(f"OpenAPI security scheme {name!r} is declared twice, differently")
+            schemes[name] = scheme
+    return schemes
+
+
 def to_openapi3(swagger: dict, services: list) -> dict:
     """The Swagger 2.0 document cornice_swagger built for ``services``, as OpenAPI 3.0."""
     by_path = {s.path: s for s in services}
@@ -220,13 +240,7 @@ def to_openapi3(swagger: dict, services: list) -> dict:
         "paths": paths,
         "components": {
             "schemas": responses.components(),
-            "securitySchemes": {
-                "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "`Authorization: Bearer <access token>` of a user"},
-                # a service declares another scheme with ``service.openapi_security = [...]``
-                "CaisseBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                                 "description": "A cash desk's token (POST /api/caisse/auth/login/)"},
-            },
+            "securitySchemes": security_schemes(services),
         },
         "security": [{"Bearer": []}],
     }

@@ -10,13 +10,13 @@ from ..schema import Int
 from . import services
 
 search = api.service("search", "/api/search/", "Search my event: sessions, rooms, participants (staff), "
-                     "and what plugins add (annonces, exposants…)")
+                     "and the kinds enabled plugins add")
 
 
 class SearchQuery(colander.MappingSchema):
     q = colander.SchemaNode(colander.String(), description="words to find (2 characters at least)")
     type = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="comma-separated kinds: session, room, participant, annonce…")
+                               description="comma-separated kinds: session, room, participant, or a plugin's kind")
     page = colander.SchemaNode(Int(), missing=colander.drop)
     page_size = colander.SchemaNode(Int(), missing=colander.drop)
 

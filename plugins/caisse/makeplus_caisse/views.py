@@ -47,9 +47,12 @@ pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transa
 pos_cancel = api.service("caisse-pos-cancel", f"/api/caisse/pos/transactions/{UUID}/cancel/",
                          "Cancel a sale of this desk, with a reason (caisse token)")
 # Not user tokens: the OpenAPI document says these need the cash desk's bearer token.
+DESK_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "A cash desk's token (POST /api/caisse/auth/login/)"}
 for _svc in (me, pos_items, pos_participants, pos_participant, pos_badge, pos_transactions, pos_transaction,
              pos_cancel):
     _svc.openapi_security = [{"CaisseBearer": []}]
+    _svc.openapi_security_schemes = {"CaisseBearer": DESK_SCHEME}
 del _svc  # a module-level Service would be registered twice by the scan
 
 

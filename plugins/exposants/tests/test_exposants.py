@@ -380,7 +380,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def test_exposants_directory_and_booth_plan(app, w):
     w.scan(app, w.part, status=201)
-    # the exposant uploads their plan with the core endpoint
+    # the exposant uploads their plan (the app's path, served by this plugin)
     app.post(f"/api/participants/{w.pid(w.expo)}/upload_plan/", upload_files=[("plan_file", "plan.pdf", PDF)],
              headers=w.h(w.expo), status=200)
     r = app.get("/api/exposants/", headers=w.h(w.part)).json
