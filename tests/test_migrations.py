@@ -184,3 +184,31 @@ def test_the_core_wheel_migrates_a_fresh_postgresql_database(tmp_path):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_drop_plan_file_without_the_exposants_plugin(tmp_path, monkeypatch):
+    """A deployment without the exposants plugin: ``0010_drop_plan_file`` is a plain drop (no
+    plugin revision to apply first) and its downgrade re-adds the column. The copy into the
+    plugin is tested in plugins/exposants/tests/test_booth_plans.py."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    monkeypatch.setattr(migrate, "disabled_plugin_migration_folders", lambda settings: [])
+    s = _tmp_settings(tmp_path)
+    engine = get_engine(s)
+    cfg, _ = migrate.alembic_config(s)
+    script = ScriptDirectory.from_config(cfg)
+    below = script.get_revision("0010_drop_plan_file").down_revision
+    assert migrate.run_after(script.get_revision("0010_drop_plan_file")) == ("0002_exposants_plans",)
+    with migrate.migrating(engine) as conn:
+        command.upgrade(migrate.alembic_config(s, connection=conn)[0], below)
+    columns = lambda: {c["name"] for c in sa.inspect(engine).get_columns("participants")}  # noqa: E731
+    assert "plan_file" in columns()
+    assert migrate.pending_prerequisites(script, migrate.applied_revisions(script, {below})) == []
+    assert migrate.apply_prerequisites(s, engine) == []
+    assert migrate.upgrade(s, engine) == ["core"]
+    assert "plan_file" not in columns()
+    with migrate.migrating(engine) as conn:
+        command.downgrade(migrate.alembic_config(s, connection=conn)[0], below)
+    assert "plan_file" in columns()
+    engine.dispose()
