@@ -54,6 +54,7 @@ from .access import services as access_services
 from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
 from .auth.services import event_json
+from .events import archive as event_archive
 from .events import schemas as event_schemas
 from .events import services as event_services
 from .events.services import sees_finances
@@ -100,7 +101,7 @@ __all__ = [
     "RoomAccess", "SessionAccess", "User", "EVENT_STATUSES", "Event", "UserEventAssignment", "Participant",
     "Room", "SESSION_STATUSES", "SESSION_TYPES", "Session", "RoomAssignment",
     "access_pipeline", "access_services", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
-    "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
+    "event_archive", "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "event_modules", "participant_importer", "participants_sheet",
     "issue_token", "plugin_fields", "token_principal",

@@ -27,6 +27,8 @@ def _routes(config):
     r("dashboard.event", f"{e}/")
     r("dashboard.event_edit", f"{e}/edit/")
     r("dashboard.event_delete", f"{e}/delete/")
+    r("dashboard.event_archive", f"{e}/archive/")
+    r("dashboard.event_restore", f"{e}/restore/")
     r("dashboard.wizard", f"{e}/wizard/{{step}}/")
     r("dashboard.rooms", f"{e}/rooms/")
     room = f"{e}/rooms/{{room:[0-9a-fA-F-]{{32,36}}}}"

@@ -11,7 +11,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from makeplus_core.plugin_api import (
-    access_services, api, auth_services, badges, errors, Event, event_schemas, event_services,
+    access_services, api, auth_services, badges, errors, Event, event_archive, event_schemas, event_services,
     EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
     staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
@@ -97,7 +97,10 @@ def switch(request):
 def events_list(request):
     ident = current_identity(request)
     db = request.dbsession
-    stmt = listed_events_query(ident)
+    # ?archived=1: the archived events (hidden from the normal list), restorable by a platform admin.
+    archived = request.GET.get("archived", "") == "1"
+    stmt = (managed_events_query(ident).where(Event.archived_at.is_not(None)) if archived
+            else listed_events_query(ident))
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if q:
@@ -109,7 +112,8 @@ def events_list(request):
     totals = event_services.totals(db, ids)
     checked = event_services.checked_in_totals(db, ids)
     return render(request, "events.jinja2", {"pg": pg, "totals": totals, "checked": checked,
-                                             "statuses": EVENT_STATUSES, "status": status})
+                                             "statuses": EVENT_STATUSES, "status": status,
+                                             "archived": archived})
 
 
 EVENT_FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "timezone",
@@ -269,6 +273,28 @@ def event_delete_post(request):
     web.web_set_event(request, None)
     flash(request, f"Event “{name}” deleted.")
     return redirect(request, "dashboard.home")
+
+
+@view_config(route_name="dashboard.event_archive", **POST)
+def event_archive_post(request):
+    """Archive the event (read-only, hidden from the lists); its records are kept."""
+    event = event_for(request)
+    event_archive.archive(request.dbsession, event, request.identity.user_id)
+    web.web_set_event(request, None)
+    flash(request, f"Event “{event.name}” archived. A platform admin can restore it from the archived events.")
+    return redirect(request, "dashboard.home", _query={"archived": "1"})
+
+
+@view_config(route_name="dashboard.event_restore", **POST)
+def event_restore_post(request):
+    """Restore an archived event (platform admins only, as ``POST /api/events/{id}/restore/``)."""
+    ident = current_identity(request)
+    event = event_for(request)
+    if not ident.is_admin:
+        raise errors.Forbidden("Only platform admins can restore an archived event")
+    event_archive.restore(request.dbsession, event)
+    flash(request, f"Event “{event.name}” restored.")
+    return redirect(request, "dashboard.event", event=event.id)
 
 
 # --------------------------------------------------------------------------- rooms
