@@ -229,7 +229,10 @@ def event_detail(request):
     occupancy_chart = charts.bar_chart([(r.name, occupancy.get(r.id, 0)) for r in rooms],
                                        title="Current room occupancy (people admitted)", unit=" people")
     plain = {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) and k != "event_id"}
+    from .organiser import recent_activity
+
     return render(request, "event.jinja2", {"stats": plain, "scans_chart": scans_chart,
+                                            "activity": recent_activity(request, event),
                                             "occupancy_chart": occupancy_chart, "rooms": rooms,
                                             "occupancy": occupancy}, event=event)
 
