@@ -12,7 +12,7 @@ from pyramid.view import view_config
 
 from makeplus_core.plugin_api import (
     access_services, api, auth_services, badges, errors, Event, event_archive, event_schemas, event_services,
-    EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
+    EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
     staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
 )
@@ -426,19 +426,33 @@ def room_delete(request):
 # --------------------------------------------------------------------------- sessions
 
 SESSION_FIELDS = ("room", "title", "description", "speaker_name", "speaker_title", "speaker_bio",
-                  "speaker_photo_url", "start_time", "end_time", "theme", "status", "session_type", "price",
-                  "capacity", "cover_image")
+                  "start_time", "end_time", "theme", "status", "session_type", "price", "capacity")
+# Uploaded, not typed: the speaker's photo and the cover image (session_services.read_images).
+IMAGE_COLUMNS = ("speaker_photo_url", "cover_image")
 
 
 def _session_input(request) -> dict:
     data = {k: v for k, v in post_data(request).items() if k in SESSION_FIELDS}
     data["is_paid"] = checkbox(request, "is_paid")
-    return api.validate(session_schemas.SessionSchema(), data)
+    data = api.validate(session_schemas.SessionSchema(), data)
+    for column in IMAGE_COLUMNS:  # never cleared by a form that does not carry them
+        data.pop(column, None)
+    data["_images"] = session_services.read_images(request)
+    return data
+
+
+def _save_images(request, session, data) -> None:
+    if data["_images"]:
+        session_services.set_images(request.dbsession, session, data["_images"])
 
 
 def _create_session(request, event):
-    return session_services.create(request.dbsession, event, _session_input(request), request.identity.user_id,
-                                   request.registry["plugin_manager"], request)
+    data = _session_input(request)
+    images = data.pop("_images")
+    session = session_services.create(request.dbsession, event, data, request.identity.user_id,
+                                      request.registry["plugin_manager"], request)
+    _save_images(request, session, {"_images": images})
+    return session
 
 
 def _extra_fields(request, form, obj):
@@ -476,6 +490,8 @@ def _session_page(request, event, session, form, errs=None, status=200):
     return render(request, "session_form.jinja2", {
         "session": session, "rooms": db.scalars(room_services.list_query(event.id)).all(), "form": form,
         "errors": errs or {}, "statuses": SESSION_STATUSES, "types": SESSION_TYPES,
+        "image_urls": {c: file_url(request, getattr(session, c)) for c in IMAGE_COLUMNS
+                       if session is not None and getattr(session, c)},
         "extra_fields": _extra_fields(request, "session", session)}, event=event, status=status)
 
 
@@ -519,8 +535,10 @@ def session_update(request):
     event = event_for(request)
     session = _session(request, event)
     try:
-        session_services.update(request.dbsession, session, _session_input(request),
-                                request.registry["plugin_manager"], request)
+        data = _session_input(request)
+        images = data.pop("_images")
+        session_services.update(request.dbsession, session, data, request.registry["plugin_manager"], request)
+        _save_images(request, session, {"_images": images})
     except errors.DomainError as exc:
         return _session_page(request, event, session, dict(request.POST), form_error(exc), exc.status)
     flash(request, "Session saved.")
