@@ -120,22 +120,59 @@ EVENT_FIELDS = ("name", "description", "location", "start_date", "end_date", "st
                 "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
+# Location details: stored in the event's metadata under "location" (the API's `metadata`).
+LOCATION_FIELDS = {"venue": 200, "address": 300, "city": 100, "country": 100, "map_url": 500}
+
+
 def _event_input(request) -> dict:
+    import json
+    import re
+
     data = post_data(request)
     data = {k: v for k, v in data.items() if k in EVENT_FIELDS}
     data.setdefault("description", "")
     data.setdefault("location", "")
     data["is_active"] = checkbox(request, "is_active")
+    # Themes: one per line or comma separated (the API's `themes` list).
+    themes = [t.strip() for t in re.split(r"[,\n]", request.POST.get("themes", "")) if t.strip()]
+    for theme in themes:
+        if len(theme) > 100:
+            raise errors.Invalid("themes: a theme is at most 100 characters", field="themes")
+    data["themes"] = themes
+    # Metadata: a JSON object (validated by the API's schema), plus the location details.
+    data["metadata"] = request.POST.get("metadata", "").strip() or "{}"
     data = api.validate(event_schemas.EventSchema(), data)
+    location = {}
+    for key, limit in LOCATION_FIELDS.items():
+        value = request.POST.get(f"location_{key}", "").strip()
+        if len(value) > limit:
+            raise errors.Invalid(f"location_{key}: at most {limit} characters", field=f"location_{key}")
+        if value:
+            location[key] = value
+    if location.get("map_url") and not re.match(r"^https?://[^\s]+$", location["map_url"]):
+        raise errors.Invalid("location_map_url: an http(s) address", field="location_map_url")
+    meta = dict(data["metadata"])
+    meta.pop("location", None)
+    if location:
+        meta["location"] = location
+    data["metadata"] = meta
     # logo, banner (PNG/JPEG), programme, guide (PDF): checked by content by the core's upload helpers
     data["_files"] = event_services.read_files(request)
     return data
 
 
 def _event_form(event) -> dict:
+    import json
+
     form = {k: getattr(event, k) or "" for k in EVENT_FIELDS}
     form["start_date"], form["end_date"] = local(event.start_date), local(event.end_date)
     form["is_active"] = event.is_active
+    form["themes"] = ", ".join(str(t) for t in (event.themes or []))
+    meta = dict(event.meta or {})
+    location = meta.pop("location", None) or {}
+    form["metadata"] = json.dumps(meta, ensure_ascii=False, indent=1) if meta else ""
+    for key in LOCATION_FIELDS:
+        form[f"location_{key}"] = location.get(key, "") if isinstance(location, dict) else ""
     return form
 
 
