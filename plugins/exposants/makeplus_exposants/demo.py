@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from makeplus_core.plugin_api import Participant, utcnow
 
 from .models import ExposantScan, ExposantVisit
+from .services import today_start
 
 LEADS = [
     ("participant@makeplus.demo", dt.timedelta(hours=1), "Intéressé par le produit X, rappeler lundi."),
@@ -37,6 +38,8 @@ def load(db, demo):
         if exists is not None:
             continue
         when = now - ago
+        if ago < dt.timedelta(days=1):  # "today" in the event's timezone, even just after midnight
+            when = max(when, now - (now - today_start(db, event.id, now)) / 2)
         lead = ExposantScan(event_id=event.id, exposant_id=exposant.id, scanned_participant_id=visitor.id,
                             scanned_at=when, last_scanned_at=when, visit_count=1, notes=notes, updated_at=when)
         db.add(lead)
