@@ -32,6 +32,7 @@ yardstick of how much CPU the machine gave the run (about 50–80 ms on an idle 
 from __future__ import annotations
 
 import argparse
+import base64
 import configparser
 import datetime as dt
 import http.client
@@ -342,6 +343,7 @@ def run(args) -> None:
     ini = write_ini(tmp)
     env = {**os.environ, "MAKEPLUS_INI": str(ini), "MAKEPLUS_DATABASE_URL": args.database_url,
            "MAKEPLUS_JWT_SECRET": SECRET, "MAKEPLUS_REDIS_URL": "redis://127.0.0.1:6379/15",
+           "MAKEPLUS_BADGE_ED25519_KEYS": "e1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode(),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")]))}
     log = open(tmp / "server.log", "w")
     access_log = open(os.devnull, "w")

@@ -17,7 +17,7 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
    the event, one current assignment must be for this room. Checked first so
    someone who may not scan learns nothing about badges.
 2. ``parse``    – the QR text: legacy JSON ``{"user_id": 15, "badge_id":
-   "USER-15-…", …}`` (extra keys ignored), a signed token ``MP1.<kid>.<payload>.<sig>``
+   "USER-15-…", …}`` (extra keys ignored), a signed token ``MP2.<kid>.<payload>.<sig>`` (Ed25519) or legacy ``MP1.…`` (HMAC)
    (:mod:`makeplus_core.qr.signing`), or a plain user id ``"15"`` only when
    ``makeplus.badges.accept_plain_user_id`` is true. Anything else: 400.
 3. ``badge``    – the holder exists and the badge id equals the stored one
@@ -71,7 +71,7 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission
+from . import admission, presence
 from ..modules import event_hook, remember
 from .models import RoomAccess, SessionAccess
 
@@ -98,7 +98,10 @@ MESSAGES = {
     "room_full": "Room is at full capacity",
     "scanner_not_allowed": "You are not allowed to scan badges in this event",
     "scanner_wrong_room": "You are assigned to another room at this time",
+    "exit": "Exit recorded",
+    "invalid_direction": "direction: must be entry or exit",
 }
+DIRECTIONS = ("entry", "exit")
 
 
 # --------------------------------------------------------------------------- data
@@ -133,6 +136,7 @@ class AccessAttempt:
     room: Room | None = None
     session: Session | None = None
     now: dt.datetime | None = None
+    direction: str = "entry"
 
     @property
     def user(self):
@@ -161,6 +165,7 @@ class Deny(Exception):
 class Answer:
     status: int
     body: dict
+    replayed: bool = False  # rebuilt from the first recording of this scan id
 
     def dumps(self) -> str:
         return json.dumps({"s": self.status, "b": self.body}, default=api._json_default)
@@ -184,7 +189,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
         text = qr_data.strip()
         if not text or len(text) > MAX_QR_LENGTH:
             raise Deny(400, "parse", "invalid_qr")
-        if text.startswith("MP1."):
+        if text.startswith(("MP1.", "MP2.")):
             try:
                 user_id, badge_id = keyring.verify(text)
             except BadToken:
@@ -335,7 +340,7 @@ def _door_statement(session_given: bool):
                   SessionAccess.has_access.label("has_access"),
                   SessionAccess.payment_status.label("payment_status"),
                   admission.admitted_clause(Room.id, User.id, window).label("admitted"),
-                  Event.settings.label("event_settings"))
+                  Event.settings.label("event_settings"), Event.timezone.label("event_tz"))
         .select_from(Room)
         .join(Event, Event.id == Room.event_id)
         .outerjoin(User, User.id == sa.bindparam("holder_id", type_=sa.Integer))
@@ -415,7 +420,8 @@ _JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
-           holder: Holder | None = None, session=None, scan_id=None, attempt=None) -> RoomAccess | None:
+           holder: Holder | None = None, session=None, scan_id=None, attempt=None,
+           direction: str = "entry") -> RoomAccess | None:
     """Insert the one RoomAccess row of this decision (one statement).
 
     With a ``scan_id`` already recorded by this scanner nothing is inserted and
@@ -427,6 +433,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
         participant_id=holder.participant.id if holder and holder.participant else None,
         user_id=holder.user.id if holder else None, verified_by_id=scanner_id, access_time=now,
         status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=scan_id,
+        direction=direction,
     )
     if scan_id is not None:
         dialect = db.get_bind().dialect.name
@@ -487,9 +494,11 @@ def denial_answer(deny: Deny) -> Answer:
 
 
 def room_granted_answer(access: RoomAccess, holder: Holder, room: Room, session) -> Answer:
+    exit_ = getattr(access, "direction", "entry") == "exit"
     return Answer(200, {
         "status": "granted",
-        "message": MESSAGES["granted"],
+        "direction": "exit" if exit_ else "entry",
+        "message": MESSAGES["exit" if exit_ else "granted"],
         "participant": participant_brief(holder),
         "access": {"id": str(access.id), "accessed_at": api.isoformat(access.access_time),
                    "room_name": room.name},
@@ -514,9 +523,14 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
     holder = Holder(user=user, role=None, participant=participant) if user is not None else None
     if access.status == "granted":
         if access.room_id is not None:
-            return room_granted_answer(access, holder, Room(name=room_name), session)
-        return event_success_answer(db, access, holder, None)
-    return denial_answer(Deny(access.http_status, access.layer, access.reason, holder=holder, session=session))
+            answer = room_granted_answer(access, holder, Room(name=room_name), session)
+        else:
+            answer = event_success_answer(db, access, holder, None)
+    else:
+        answer = denial_answer(Deny(access.http_status, access.layer, access.reason, holder=holder,
+                                    session=session))
+    answer.replayed = True
+    return answer
 
 
 def event_success_answer(db, access, holder: Holder, event: Event | None, first_check_in=None) -> Answer:
@@ -609,11 +623,26 @@ def _session_param(body):
         raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id")
 
 
-def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
-    """``verify_access`` at a room door; the room must be in the caller's event."""
+def scan_direction(body, room=None) -> str | None:
+    """The body's ``direction`` (``None`` when absent); 400 when not entry/exit."""
+    raw = body.get("direction")
+    if raw in (None, ""):
+        return None
+    if raw not in DIRECTIONS:
+        raise errors.Invalid(MESSAGES["invalid_direction"], field="direction")
+    return raw
+
+
+def scan_room(request, room_id, body: dict, key: str | None, now=None) -> Answer:
+    """``verify_access`` at a room door; the room must be in the caller's event.
+
+    ``now`` is the time of the scan (an offline scan synced later), default the clock.
+    The direction is the body's ``direction``, else the room's ``door_direction``.
+    """
     ident = request.identity
     db = request.dbsession
-    now = utcnow()
+    now = now or utcnow()
+    asked_direction = scan_direction(body)
     # Parsed before the door's query (it names the holder to read), answered in the
     # documented order: a scanner who may not scan here learns nothing about badges.
     badge = early_deny = session_id = None
@@ -627,43 +656,71 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
     if row is None or (row.Room.event_id != ident.event_id and not ident.is_admin):
         raise errors.NotFound("Room not found", field="room_id")
     room = row.Room
+    direction = asked_direction or room.door_direction or "entry"
     role = ident.role if room.event_id == ident.event_id else None
     holder = session = seat = None
+    entered = None  # (day) when this scan put the holder inside a room that tracks exits
+    attempt = None
     try:
         check_scanner(ident, role, row.has_any, row.here_now)
         if early_deny is not None:
             raise early_deny
         if row.User is None:
             raise Deny(404, "badge", "unknown_user")
-        holder = check_holder(badge, row.User, row.role, row.active, row.Participant, row.room_ok)
-        session = row.Session
-        if session_id is not None and session is None:
-            raise Deny(404, "session", "session_not_found")
-        check_payment(session, row.has_access, row.payment_status, holder)
-        seat = take_seat(db, room, session, holder, row.admitted, now)
-        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
-        ask_plugins(request, attempt)
+        if direction == "exit":
+            # an exit never needs payment or a seat, and is allowed from any room
+            holder = check_holder(badge, row.User, row.role, row.active, row.Participant, True)
+            session = row.Session
+        else:
+            holder = check_holder(badge, row.User, row.role, row.active, row.Participant, row.room_ok)
+            session = row.Session
+            if session_id is not None and session is None:
+                raise Deny(404, "session", "session_not_found")
+            check_payment(session, row.has_access, row.payment_status, holder)
+            if room.tracks_exits:
+                day = presence.event_day_start(row.event_tz, now)
+                result = presence.enter(db, room.id, room.capacity, day, holder.user.id, now)
+                if result == "full":
+                    raise Deny(403, "capacity", "room_full", holder=holder, session=session)
+                if result == "entered":
+                    entered = day
+            else:
+                seat = take_seat(db, room, session, holder, row.admitted, now)
+            attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
+            ask_plugins(request, attempt)
     except Deny as deny:
         if seat is not None:
             admission.release(db, room.id, seat, holder.user.id)
+        if entered is not None:
+            presence.undo_enter(db, room.id, entered, holder.user.id)
         holder = deny.holder or holder
         session = deny.session or session
-        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now) if holder else None
+        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now,
+                                direction) if holder else None
         access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
                         status="denied", layer=deny.layer, reason=deny.reason, http_status=deny.http_status,
-                        holder=holder, session=session, scan_id=key, attempt=attempt)
+                        holder=holder, session=session, scan_id=key, attempt=attempt, direction=direction)
         if access is None:
             return answer_from_row(db, ident.user_id, key)
         deny.holder = holder
         return denial_answer(deny)
+    if direction == "exit":
+        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now, "exit")
     access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
-                    status="granted", layer="core", reason="granted", http_status=200, holder=holder,
-                    session=session, scan_id=key, attempt=attempt)
+                    status="granted", layer="core", reason="exit" if direction == "exit" else "granted",
+                    http_status=200, holder=holder, session=session, scan_id=key, attempt=attempt,
+                    direction=direction)
     if access is None:  # a concurrent retry of this scan id was recorded first
         if seat is not None:
             admission.release(db, room.id, seat, holder.user.id)
+        if entered is not None:
+            presence.undo_enter(db, room.id, entered, holder.user.id)
         return answer_from_row(db, ident.user_id, key)
-    return room_granted_answer(access, holder, room, session)
+    answer = room_granted_answer(access, holder, room, session)
+    if direction == "exit" and room.tracks_exits:  # after the journal row: a replay changes nothing
+        answer.body["was_inside"] = presence.leave(db, room.id, presence.event_day_start(row.event_tz, now),
+                                                   holder.user.id)
+    return answer
 
 
 def scan_event(request, event_id, body: dict, key: str | None) -> Answer:

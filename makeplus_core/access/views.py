@@ -20,6 +20,9 @@ class ScanSchema(colander.MappingSchema):
     session_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of session")
     scan_id = colander.SchemaNode(colander.String(), missing=colander.drop,
                                   description="Client scan id (idempotency, like Idempotency-Key)")
+    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
+                                    validator=colander.OneOf(["entry", "exit"]),
+                                    description="entry (default, or the room's door_direction) or exit")
 
 
 verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{UUID}}}/verify_access/",
