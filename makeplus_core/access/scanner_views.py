@@ -111,8 +111,11 @@ def manifest_view(request):
     store = request.registry["kv_store"]
     manifest.remember(store, room.id, content)
     if request.headers.get("If-None-Match") == etag and since is None:
-        resp = request.response
-        resp.status = 304
+        from pyramid.response import Response
+
+        resp = Response(status=304)
+        resp.headers.pop("Content-Type", None)
+        resp.headers.pop("Content-Length", None)
         resp.headers.update(headers)
         return resp
     return api.json_response(manifest.answer(store, content, since, now), headers=headers)
