@@ -190,8 +190,10 @@ def sync_view(request):
                 .where(RoomAccess.verified_by_id == ident.user_id, RoomAccess.scan_id.in_(ids[chunk:chunk + 500]))):
             known[sid] = (status, reason, code)
     results = [None] * len(items)
-    # in scan-id order: two processes syncing the same batch lock rows in the same order
-    for pos, (i, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items), key=lambda x: x[1][1]):
+    # In the order the scans happened (an exit after its entry), ties by scan id: two processes
+    # syncing the same batch also take their row locks in the same order (no deadlock).
+    for pos, (i, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
+                                                                   key=lambda x: (x[1][2], x[1][1])):
         if scan_id in known:
             status, reason, code = known[scan_id]
             results[pos] = _result(scan_id, "duplicate", status, reason, code, decision)
