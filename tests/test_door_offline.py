@@ -30,7 +30,7 @@ def qr(user) -> str:
 
 
 def bhash(badge_id: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(badge_id.encode()).digest()[:12]).decode()
+    return base64.urlsafe_b64encode(hashlib.sha256(badge_id.encode()).digest()[:9]).decode()
 
 
 def unb64(text: str) -> bytes:

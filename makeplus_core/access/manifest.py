@@ -7,7 +7,7 @@ Content (see docs/access.md "Offline scanners"):
   secret; legacy HMAC ``MP1`` badges can only be verified online);
 * ``participants`` — one compact row per person admitted to the event (an active
   assignment and an active account): ``[user_id, badge_hash, room_ok, paid]`` where
-  ``badge_hash`` is the base64url of the first 12 bytes of SHA-256 of the current
+  ``badge_hash`` is the base64url of the first 9 bytes of SHA-256 of the current
   badge id (the phone hashes the badge id read from a JSON QR or an MP2 token and
   compares; badge ids themselves never leave the server), ``room_ok`` is 1 when the
   person may enter this room (allowed rooms), ``paid`` the indexes in ``sessions`` of
@@ -46,7 +46,7 @@ COLUMNS = ["user_id", "badge_hash", "room_ok", "paid"]
 
 
 def badge_hash(badge_id: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(badge_id.encode("utf-8")).digest()[:12]).decode("ascii")
+    return base64.urlsafe_b64encode(hashlib.sha256(badge_id.encode("utf-8")).digest()[:9]).decode("ascii")
 
 
 def build(db, keyring, settings, room, event: Event, now: dt.datetime, hours: int = DEFAULT_HOURS) -> dict:

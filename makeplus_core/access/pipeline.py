@@ -419,6 +419,14 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 _JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
+@functools.cache
+def _journal_upsert(dialect: str):
+    """The journal insert of a scan with a scan id (built once: only parameters change)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(RoomAccess.__table__).on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
+            .returning(RoomAccess.__table__.c.id))
+
+
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
            holder: Holder | None = None, session=None, scan_id=None, attempt=None,
            direction: str = "entry") -> RoomAccess | None:
@@ -436,10 +444,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
         direction=direction,
     )
     if scan_id is not None:
-        dialect = db.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RoomAccess).values(**values)
-        ins = ins.on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"]).returning(RoomAccess.id)
-        inserted = db.execute(ins).first()
+        inserted = db.execute(_journal_upsert(db.get_bind().dialect.name), values).first()
         mark_changed(db)
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None

@@ -21,11 +21,13 @@ a forgotten exit scan never blocks a room the next day; yesterday's rows just st
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 
 import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
+from ..db import UTCDateTime
 from .models import RoomAdmission, RoomAdmissionCount
 
 ADMISSIONS = RoomAdmission.__table__
@@ -46,54 +48,73 @@ def event_day_start(tz_name: str | None, now: dt.datetime) -> dt.datetime:
     return midnight.astimezone(dt.timezone.utc)
 
 
-def _insert(db):
+def _dialect(db) -> str:
+    return db.get_bind().dialect.name
+
+
+def _key():
+    return sa.and_(ADMISSIONS.c.room_id == sa.bindparam("p_room", type_=sa.Uuid),
+                   ADMISSIONS.c.window_start == sa.bindparam("p_day", type_=UTCDateTime),
+                   ADMISSIONS.c.user_id == sa.bindparam("p_user", type_=sa.Integer))
+
+
+@functools.cache
+def _statements(dialect: str) -> dict:
+    """Built once per dialect; each scan only binds parameters (no statement construction)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-def _key(room_id, day, user_id):
-    return sa.and_(ADMISSIONS.c.room_id == room_id, ADMISSIONS.c.window_start == day,
-                   ADMISSIONS.c.user_id == user_id)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    room, day = sa.bindparam("p_room", type_=sa.Uuid), sa.bindparam("p_day", type_=UTCDateTime)
+    user, now = sa.bindparam("p_user", type_=sa.Integer), sa.bindparam("p_now", type_=UTCDateTime)
+    counter = insert(COUNTS).values(room_id=room, window_start=day, admitted=1)
+    raise_ = {"admitted": COUNTS.c.admitted + 1}
+    index = [COUNTS.c.room_id, COUNTS.c.window_start]
+    counter_key = sa.and_(COUNTS.c.room_id == room, COUNTS.c.window_start == day)
+    return {
+        "insert": insert(ADMISSIONS).values(room_id=room, window_start=day, user_id=user, admitted_at=now,
+                                            inside=True).on_conflict_do_nothing().returning(ADMISSIONS.c.user_id),
+        "back_in": sa.update(ADMISSIONS).where(_key(), ADMISSIONS.c.inside.is_(False))
+        .values(inside=True, admitted_at=now).returning(ADMISSIONS.c.user_id),
+        "raise_capped": counter.on_conflict_do_update(
+            index_elements=index, set_=raise_,
+            where=COUNTS.c.admitted < sa.bindparam("p_capacity", type_=sa.Integer)).returning(COUNTS.c.admitted),
+        "raise": counter.on_conflict_do_update(index_elements=index, set_=raise_).returning(COUNTS.c.admitted),
+        "delete": sa.delete(ADMISSIONS).where(_key()),
+        "out_again": sa.update(ADMISSIONS).where(_key()).values(inside=False),
+        "leave": sa.update(ADMISSIONS).where(_key(), ADMISSIONS.c.inside.is_(True))
+        .values(inside=False).returning(ADMISSIONS.c.user_id),
+        "lower": sa.update(COUNTS).where(counter_key, COUNTS.c.admitted > 0)
+        .values(admitted=COUNTS.c.admitted - 1),
+    }
 
 
 def enter(db, room_id, capacity: int | None, day: dt.datetime, user_id: int, now: dt.datetime) -> str:
     """An entry: ``"entered"`` (now inside, counted), ``"inside"`` (already inside: no
     change) or ``"full"`` (occupancy reached the capacity: nothing changed)."""
-    insert = _insert(db)
-    new = db.execute(insert(ADMISSIONS).values(room_id=room_id, window_start=day, user_id=user_id,
-                                               admitted_at=now, inside=True)
-                     .on_conflict_do_nothing().returning(ADMISSIONS.c.user_id)).first()
+    st = _statements(_dialect(db))
+    params = {"p_room": room_id, "p_day": day, "p_user": user_id, "p_now": now}
+    new = db.execute(st["insert"], params).first()
     mark_changed(db)
-    back = None
-    if new is None:
-        back = db.execute(sa.update(ADMISSIONS).where(_key(room_id, day, user_id), ADMISSIONS.c.inside.is_(False))
-                          .values(inside=True, admitted_at=now).returning(ADMISSIONS.c.user_id)).first()
-        if back is None:
-            return "inside"
-    up = insert(COUNTS).values(room_id=room_id, window_start=day, admitted=1)
-    up = up.on_conflict_do_update(
-        index_elements=[COUNTS.c.room_id, COUNTS.c.window_start], set_={"admitted": COUNTS.c.admitted + 1},
-        where=(COUNTS.c.admitted < capacity) if capacity is not None else None,
-    ).returning(COUNTS.c.admitted)
-    if (capacity is None or capacity >= 1) and db.execute(up).first() is not None:
+    if new is None and db.execute(st["back_in"], params).first() is None:
+        return "inside"
+    if capacity is None:
+        db.execute(st["raise"], params)
         return "entered"
-    if new is not None:
-        db.execute(sa.delete(ADMISSIONS).where(_key(room_id, day, user_id)))
-    else:
-        db.execute(sa.update(ADMISSIONS).where(_key(room_id, day, user_id)).values(inside=False))
+    if capacity >= 1 and db.execute(st["raise_capped"], {**params, "p_capacity": capacity}).first() is not None:
+        return "entered"
+    db.execute(st["delete"] if new is not None else st["out_again"], params)
     return "full"
 
 
 def leave(db, room_id, day: dt.datetime, user_id: int) -> bool:
     """An exit: True when the holder was inside (the counter is lowered, exactly once)."""
-    out = db.execute(sa.update(ADMISSIONS).where(_key(room_id, day, user_id), ADMISSIONS.c.inside.is_(True))
-                     .values(inside=False).returning(ADMISSIONS.c.user_id)).first()
+    st = _statements(_dialect(db))
+    params = {"p_room": room_id, "p_day": day, "p_user": user_id}
+    out = db.execute(st["leave"], params).first()
     mark_changed(db)
     if out is None:
         return False
-    db.execute(sa.update(COUNTS).where(COUNTS.c.room_id == room_id, COUNTS.c.window_start == day,
-                                       COUNTS.c.admitted > 0).values(admitted=COUNTS.c.admitted - 1))
+    db.execute(st["lower"], params)
     return True
 
 
