@@ -160,6 +160,9 @@ def get_tm_session(session_factory, transaction_manager, request=None):
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would read the identity of every request (request.authenticated_userid) to
+    # annotate its transaction, a database query even where the view needs no identity.
+    settings.setdefault("tm.annotate_user", "false")
     # pyramid_retry re-runs a request whose transaction failed with a transient error
     # (serialization failure, deadlock): up to 3 attempts.
     settings.setdefault("retry.attempts", "3")
