@@ -38,9 +38,18 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
 9. record one ``RoomAccess`` row (granted or denied, layer, reason, HTTP status),
    then ``makeplus_access_recorded``, then the answer.
 
-At a room door, steps 1 and 3–7 read everything in one query (:func:`load_door`):
-a granted scan is that query, the insert of its journal row (plus two small writes for
-a holder's first entry in a capped room) and the identity read of the request.
+At a room door, steps 1 and 3–7 read everything in one SQLAlchemy Core statement
+(:func:`load_door`), built once per variant; its rows are plain :class:`Entity` objects,
+not ORM instances. With an access token (:func:`foldable_claims`) the same statement reads
+the caller's identity (token record, account, role, token version: revocation acts at the
+next scan) instead of a query of its own. On PostgreSQL, without an idempotency key nor a
+plugin's access hook, it also inserts the granted journal row when the database alone can
+grant (``WITH door AS (SELECT …), ins AS (INSERT … SELECT … WHERE <granted>)``), run on
+its own in autocommit: **a granted scan is one statement and one round trip**. Anything
+else (a denial, a first entry in a capped room, a plugin's hook, SQLite) continues in
+Python in the request's transaction: the door's statement, the admission and counter for
+a first entry in a capped room, the journal row (two statements on SQLite for a granted
+scan: the door, the row).
 
 Idempotency: a scan carrying ``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``
 is stored as ``RoomAccess.scan_id`` (unique per scanner) and its answer in the
@@ -299,14 +308,12 @@ class UserRow(Entity):
 
 # The columns of each entity the door reads (prefix in the row, model, attribute names).
 DOOR_COLUMNS = {
-    "room": (Room, ("id", "event_id", "name", "capacity", "location", "is_active")),
+    "room": (Room, ("id", "event_id", "name", "capacity")),
     "u": (User, ("id", "email", "username", "first_name", "last_name", "profile_photo_url", "is_active",
-                 "is_admin", "badge_id")),
-    "p": (Participant, ("id", "user_id", "event_id", "badge_number", "is_checked_in", "checked_in_at")),
-    "s": (Session, ("id", "event_id", "room_id", "title", "start_time", "end_time", "status", "is_paid", "price",
-                    "capacity")),
-    "sc": (User, ("id", "email", "username", "first_name", "last_name", "is_active", "is_admin",
-                  "token_version")),
+                 "badge_id")),
+    "p": (Participant, ("id",)),
+    "s": (Session, ("id", "title", "start_time", "is_paid", "price")),
+    "sc": (User, ("id", "email", "username", "first_name", "last_name", "is_admin", "token_version")),
 }
 _ENTITY_CLASS = {"room": Entity, "u": UserRow, "p": Entity, "s": Entity, "sc": UserRow}
 
@@ -333,7 +340,7 @@ class Door:
 
 
 def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=None, fast_insert=None):
-    """The one statement of a room door (steps 1, 3–7 read together), SQLAlchemy Core,
+    """The one statement of a room door (``db``: the request's session or a connection) (steps 1, 3–7 read together), SQLAlchemy Core,
     built once per variant; only its parameters change.
 
     Returns ``None`` (no such room) or a :class:`Door`: the room, the scanner's room
@@ -364,7 +371,6 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
     row = db.execute(stmt, params).first()
     if row is None:
         return None
-    remember(db, row.room_event_id, row.event_settings)  # the event's modules, for the plugin hooks
     return Door(room=_entity(row, "room"), row=row, holder_user=_entity(row, "u"), participant=_entity(row, "p"),
                 session=_entity(row, "s"), scanner=_entity(row, "sc") if identity is not None else None,
                 recorded_id=row.recorded_id if fast_insert is not None else None)
@@ -437,30 +443,33 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
     )
     if not fast_insert:
         return stmt
-    # Everything steps 1 and 3-7 check, in SQL: the scan is granted without a word from Python
-    # (check_scanner, check_holder, check_payment, take_seat agree; scan_room verifies it).
+    # Everything steps 1 and 3-7 check, in SQL, on the door's row: the scan is granted without a
+    # word from Python (check_scanner, check_holder, check_payment, take_seat agree, and
+    # _granted_by_door checks it again on the same row).
+    door = stmt.cte("door")
+    d = door.c
+    const = sa.literal_column
     badge_id = sa.bindparam("badge_id", type_=sa.String)
     granted = sa.and_(
-        AuthSession.id.is_not(None), scanner.token_version == sa.bindparam("tv", type_=sa.Integer),
-        sa.or_(scanner.is_admin.is_(True),
-               sa.and_(Room.event_id == token_event, suea.role.in_(SCANNER_ROLES), sa.or_(~has_any, here_now))),
-        Event.archived_at.is_(None),
-        User.id.is_not(None), sa.or_(badge_id.is_(None), User.badge_id == badge_id), User.is_active.is_(True),
-        uea.is_active.is_(True), sa.or_(Participant.id.is_(None), room_ok),
-        (Session.id.is_not(None)) if session_given else sa.true(),
-        sa.or_(Session.id.is_(None), Session.is_paid.is_(False),
-               sa.and_(SessionAccess.has_access.is_(True), SessionAccess.payment_status == "paid")),
-        sa.or_(Room.capacity.is_(None), admitted),
+        d.sc_session.is_not(None), d.sc_token_version == sa.bindparam("tv", type_=sa.Integer),
+        sa.or_(d.sc_is_admin.is_(True),
+               sa.and_(d.room_event_id == token_event, sa.or_(*(d.sc_role == const(f"'{r}'") for r in SCANNER_ROLES)),
+                       sa.or_(d.has_any.is_(False), d.here_now.is_(True)))),
+        d.event_archived_at.is_(None),
+        d.u_id.is_not(None), sa.or_(badge_id.is_(None), d.u_badge_id == badge_id), d.u_is_active.is_(True),
+        d.active.is_(True), sa.or_(d.p_id.is_(None), d.room_ok.is_(True)),
+        d.s_id.is_not(None) if session_given else sa.true(),
+        sa.or_(d.s_id.is_(None), d.s_is_paid.is_(False),
+               sa.and_(d.has_access.is_(True), d.payment_status == const("'paid'"))),
+        sa.or_(d.room_capacity.is_(None), d.admitted.is_(True)),
     )
-    door = stmt.add_columns(granted.label("granted")).cte("door")
     journal = RoomAccess.__table__
     ins = (journal.insert()
            .from_select(["id", "event_id", "room_id", "session_id", "participant_id", "user_id", "verified_by_id",
                          "access_time", "status", "layer", "reason", "http_status"],
-                        sa.select(sa.bindparam("access_id", type_=sa.Uuid), door.c.room_event_id, door.c.room_id,
-                                  door.c.s_id, door.c.p_id, door.c.u_id, scanner_id, now,
-                                  sa.literal("granted"), sa.literal("core"), sa.literal("granted"),
-                                  sa.literal(200)).where(door.c.granted))
+                        sa.select(sa.bindparam("access_id", type_=sa.Uuid), d.room_event_id, d.room_id, d.s_id,
+                                  d.p_id, d.u_id, scanner_id, now, const("'granted'"), const("'core'"),
+                                  const("'granted'"), const("200")).where(granted))
            .returning(journal.c.id).cte("ins"))
     return sa.select(door, ins.c.id.label("recorded_id")).select_from(door.outerjoin(ins, sa.true()))
 
@@ -480,7 +489,7 @@ def identity_from_door(request, claims, door: Door | None):
     if scanner is not None and row.sc_session is not None:
         role = row.sc_role
         if (role is not None or scanner.is_admin) and claims.get("tv") == scanner.token_version:
-            if row.sc_event_archived_at is None:
+            if row.sc_event_archived_at is None and door.recorded_id is None:  # the request will write
                 mark_not_archived(request.dbsession, claims["event_id"])
             ident = Identity(user=scanner, kind="access", session_id=claims["sid"], event_id=claims["event_id"],
                              role=role, claims=claims["claims"])
@@ -804,7 +813,6 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     itself: a granted scan is one statement (:func:`load_door`). Without them, the
     request's identity is read first (``request.identity``).
     """
-    db = request.dbsession
     now = utcnow()
     # Parsed before the door's query (it names the holder to read), answered in the
     # documented order: a scanner who may not scan here learns nothing about badges.
@@ -823,15 +831,26 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
             fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id}
     else:
         scanner_id = request.identity.user_id
-    door = load_door(db, room_id, scanner_id, now, badge.user_id if badge else None, session_id,
-                     identity=claims, fast_insert=fast)
+    holder_id = badge.user_id if badge else None
+    if fast is not None:
+        # One statement that decides and records: run on its own (autocommit), so a granted
+        # scan costs one round trip, no BEGIN/COMMIT, no ORM session. Under READ COMMITTED
+        # each statement reads its own snapshot anyway: when it did not grant, what follows
+        # runs in the request's transaction exactly as if the door had been read there.
+        with request.registry["db_autocommit"].connect() as conn:
+            door = load_door(conn, room_id, scanner_id, now, holder_id, session_id, identity=claims,
+                             fast_insert=fast)
+    else:
+        door = load_door(request.dbsession, room_id, scanner_id, now, holder_id, session_id, identity=claims)
     ident = identity_from_door(request, claims, door) if claims is not None else request.identity
     if ident is None:
         raise errors.NotAuthenticated("Authentication credentials were not provided or are invalid")
     if door is None or (door.room.event_id != ident.event_id and not ident.is_admin):
         raise errors.NotFound("Room not found", field="room_id")
-    if door.recorded_id is not None:
-        mark_changed(db)
+    if door.recorded_id is not None:  # granted and recorded (scan_room_checks agrees, or it is a bug)
+        return _granted_by_door(ident, door, badge, now)
+    db = request.dbsession
+    remember(db, door.room.event_id, door.row.event_settings)  # the event's modules, for the plugin hooks
     room, row = door.room, door.row
     role = ident.role if room.event_id == ident.event_id else None
     holder = session = seat = attempt = None
@@ -850,8 +869,6 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
         attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
         ask_plugins(request, attempt)
     except Deny as deny:
-        if door.recorded_id is not None:  # the SQL and the checks above disagree: a bug, never an answer
-            raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})")
         if seat is not None:
             admission.release(db, room.id, seat, holder.user.id)
         holder = deny.holder or holder
@@ -864,12 +881,6 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
             return answer_from_row(db, ident.user_id, key)
         deny.holder = holder
         return denial_answer(deny)
-    if door.recorded_id is not None:  # inserted by the door's statement (no hook to call: none implemented)
-        access = RoomAccess(**journal_values(
-            access_id=door.recorded_id, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id,
-            now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,
-            session=session, scan_id=None))
-        return room_granted_answer(access, holder, room, session)
     access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
                     status="granted", layer="core", reason="granted", http_status=200, holder=holder,
                     session=session, scan_id=key, attempt=attempt)
@@ -878,6 +889,27 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
             admission.release(db, room.id, seat, holder.user.id)
         return answer_from_row(db, ident.user_id, key)
     return room_granted_answer(access, holder, room, session)
+
+
+def _granted_by_door(ident, door: Door, badge, now) -> Answer:
+    """The answer of a scan the door's statement granted and recorded. The pipeline's checks
+    run on the same row and must agree (they always do; a disagreement is a bug, answered
+    500, its journal row already written with the rest of the statement)."""
+    row = door.row
+    try:
+        check_scanner(ident, ident.role if door.room.event_id == ident.event_id else None, row.has_any,
+                      row.here_now)
+        holder = check_holder(badge, door.holder_user, row.role, row.active, door.participant, row.room_ok)
+        check_payment(door.session, row.has_access, row.payment_status, holder)
+        if door.room.capacity is not None and not row.admitted:
+            raise Deny(403, "capacity", "room_full")
+    except Deny as deny:
+        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})")
+    access = RoomAccess(**journal_values(
+        access_id=door.recorded_id, event_id=door.room.event_id, room_id=door.room.id, scanner_id=ident.user_id,
+        now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,
+        session=door.session, scan_id=None))
+    return room_granted_answer(access, holder, door.room, door.session)
 
 
 def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
