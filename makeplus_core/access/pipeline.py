@@ -130,6 +130,7 @@ class Holder:
     participant: Participant | None
     room_allowed: bool = True  # False when allowed_rooms is non-empty and lacks the room
     badge_format: str = "json"
+    event_name: str | None = None  # read with the holder by load_holder (the check-in's answer)
 
 
 @dataclasses.dataclass
@@ -236,17 +237,20 @@ def load_holder(db, badge: QrBadge, event_id) -> Holder:
     row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
-    return check_holder(badge, row[0], row[1], row[2], row[3])
+    holder = check_holder(badge, row[0], row[1], row[2], row[3])
+    holder.event_name = row[4]
+    return holder
 
 
 @functools.cache
 def _holder_statement():
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
     return (
-        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant)
+        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
                                                 UserEventAssignment.event_id == event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
+        .outerjoin(Event, Event.id == event_id)  # its name, for the check-in's answer
         .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
 
@@ -957,4 +961,5 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
         if first:  # reflect it without making the object dirty (no second UPDATE)
             set_committed_value(participant, "is_checked_in", True)
             set_committed_value(participant, "checked_in_at", now)
-    return event_success_answer(db, access, holder, None, first_check_in=first)
+    event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
+    return event_success_answer(db, access, holder, event, first_check_in=first)
