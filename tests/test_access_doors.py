@@ -273,7 +273,7 @@ def test_granted_path_query_count(app, make_app, f, db, world, count_queries):
     with count_queries() as q:
         r = core_only.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(world["holder"])}, headers=h)
     assert r.json["status"] == "granted"
-    assert q.count == 5, q.statements  # identity, the door, admission, counter, journal row (6 before)
+    assert q.count == 4, q.statements  # the door (with the identity), admission, counter, journal row (6 before)
 
 
 def test_room_json_current_participants(app, f, world):
