@@ -399,3 +399,29 @@ def test_sync_validation_names_the_field(app, f, door):
                   status=403)
     empty = app.post_json(url, {"room": str(room.id), "scans": []}, headers=h).json
     assert empty["count"] == 0
+
+
+def test_statements_of_exits_and_rooms_that_track_them(app, make_app, f, door, count_queries):
+    """perf's granted scan is unchanged (1 statement on PostgreSQL, 2 on SQLite: asserted in
+    test_perf_scan too); exits and rooms that track exits take the Python path: the door, the
+    presence row and counter, the journal row — a fixed number whatever the journal's size."""
+    core = make_app(**{"makeplus.plugins": ""})
+    pg = core.app.registry["db_engine"].dialect.name == "postgresql"
+    event = door["event"]
+    plain = f.room(event, name="Plain", capacity=None)
+    hall = f.room(event, name="Tracked", capacity=50, tracks_exits=True)
+    holder = f.member(event, "participant")
+
+    def count(room, **body):
+        with count_queries() as q:
+            r = core.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(holder), **body},
+                               headers=door["h"])
+        assert r.json["status"] == "granted"
+        return q.count
+
+    assert count(plain) == (1 if pg else 2)  # the door with the journal insert (PostgreSQL)
+    assert count(plain, direction="exit") == 2  # the door, the journal row
+    assert count(hall) == 4  # the door, presence row, counter, journal row
+    assert count(hall) == 4  # inside already: the door, the presence insert (conflict), back-in check, journal
+    assert count(hall, direction="exit") == 4  # the door, journal row, presence update, counter
+    assert count(hall) == 5  # re-entry after an exit: door, insert (conflict), back in, counter, journal
