@@ -32,6 +32,7 @@ yardstick of how much CPU the machine gave the run (about 50–80 ms on an idle 
 from __future__ import annotations
 
 import argparse
+import base64
 import configparser
 import datetime as dt
 import http.client
@@ -326,11 +327,12 @@ def timed(port, method, path, token, n) -> list[float]:
 
 
 def run(args) -> None:
+    APP_PORT, HELLO_PORT = args.port, args.port + 1  # noqa: N806 - the module's defaults, overridden
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install -y wrk)")
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="mp-bench-"))
     t0 = time.monotonic()
-    saved = pathlib.Path(tempfile.gettempdir()) / "mp-bench-dataset.json"
+    saved = pathlib.Path(tempfile.gettempdir()) / f"mp-bench-dataset-{args.database_url.rsplit('/', 1)[1]}.json"
     if args.reuse_data and saved.exists():
         data = json.loads(saved.read_text())
         print(f"dataset of the previous run reused ({saved})", flush=True)
@@ -341,7 +343,8 @@ def run(args) -> None:
         print(f"dataset loaded in {time.monotonic() - t0:.0f} s", flush=True)
     ini = write_ini(tmp)
     env = {**os.environ, "MAKEPLUS_INI": str(ini), "MAKEPLUS_DATABASE_URL": args.database_url,
-           "MAKEPLUS_JWT_SECRET": SECRET, "MAKEPLUS_REDIS_URL": "redis://127.0.0.1:6379/15",
+           "MAKEPLUS_JWT_SECRET": SECRET, "MAKEPLUS_REDIS_URL": args.redis_url,
+           "MAKEPLUS_BADGE_ED25519_KEYS": "e1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode(),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")]))}
     log = open(tmp / "server.log", "w")
     access_log = open(os.devnull, "w")
@@ -367,9 +370,17 @@ def run(args) -> None:
             ("GET /api/sessions/", APP_PORT, "/api/sessions/", {"token": gest}),
             ("GET /api/auth/me/", APP_PORT, "/api/auth/me/", {"token": ctrl}),
         ]
+        if args.only:
+            cases = [c for i, c in enumerate(cases) if i == 0 or re.search(args.only, c[0])]
         servers = {APP_PORT: app, HELLO_PORT: hello}
         for _, port, path, kw in cases:  # warm-up: every worker, every statement cache
             wrk(port, path, args, tmp, duration=2, **kw)
+        spy = None
+        if args.profile:  # sampled while the endpoints are measured (its own cost is in the figures)
+            spy = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "py-spy"), "record", "--pid", str(app.pid), "--subprocesses", "--nonblocking",
+                                    "--rate", "250", "--format", "raw", "--output", args.profile],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(2)
         for rep in range(args.repeat):
             results = {name: wrk(port, path, args, tmp, server=servers[port], **kw)
                        for name, port, path, kw in cases}
@@ -383,6 +394,12 @@ def run(args) -> None:
                 print(f"{name:<40} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
                       f"{r['rps'] / ceiling:>8.2f} {r['non2xx']:>8} {r['cpu_ms']:>10.2f} {r['socket_errors']}",
                       flush=True)
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(30)
+            print(f"py-spy profile (collapsed stacks): {args.profile}")
+        if args.no_figures:
+            return
         # login: the Argon2 verification with the production parameters, by design
         from argon2 import PasswordHasher
 
@@ -449,7 +466,18 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--database-url", default=DEFAULT_DB)
+    p.add_argument("--database-url", default=os.environ.get("MAKEPLUS_BENCH_DATABASE_URL", DEFAULT_DB),
+                   help="PostgreSQL database to recreate (env MAKEPLUS_BENCH_DATABASE_URL; default mp_bench)")
+    p.add_argument("--redis-url", default=os.environ.get("MAKEPLUS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                   help="Redis database of the servers (env MAKEPLUS_BENCH_REDIS_URL)")
+    p.add_argument("--port", type=int, default=APP_PORT,
+                   help=f"the app's port; the hello-world uses the next one (default {APP_PORT})")
+    p.add_argument("--only", default="",
+                   help="a regular expression: measure only the endpoints whose name matches (hello-world always)")
+    p.add_argument("--no-figures", action="store_true", help="skip login, statistics and export")
+    p.add_argument("--profile", default="",
+                   help="write a py-spy profile of the app's workers during the measured runs to this file "
+                        "(needs py-spy; collapsed stacks)")
     p.add_argument("--reuse-data", action="store_true",
                    help="keep the database of the previous run (e.g. to compare two servers or commits)")
     p.add_argument("--code", default="", help="import makeplus_core from this folder (with --server waitress)")

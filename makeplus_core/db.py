@@ -100,11 +100,26 @@ def get_engine(settings: dict, prefix: str = "sqlalchemy.", immediate: bool = Tr
         kwargs["pool_size"] = int(settings.get("sqlalchemy.pool_size", 10))
         kwargs["max_overflow"] = int(settings.get("sqlalchemy.max_overflow", 20))
     engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        _psycopg_query_cache()
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, immediate)
     else:
         event.listen(engine, "handle_error", _retry_on_disconnect)
     return engine
+
+
+def _psycopg_query_cache() -> None:
+    """psycopg converts a query's ``%(name)s`` placeholders to ``$n`` on every execution
+    unless the query is shorter than 4,096 characters (then the conversion is cached). The
+    scan door's one statement (access/pipeline.py) is longer: allow 16,384. A private
+    constant of psycopg 3: left alone when a release renames it."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # pragma: no cover - another driver
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 16384) < 16384:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = 16384
 
 
 def _retry_on_disconnect(context) -> None:
@@ -160,6 +175,9 @@ def get_tm_session(session_factory, transaction_manager, request=None):
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would read the identity of every request (request.authenticated_userid) to
+    # annotate its transaction, a database query even where the view needs no identity.
+    settings.setdefault("tm.annotate_user", "false")
     # pyramid_retry re-runs a request whose transaction failed with a transient error
     # (serialization failure, deadlock): up to 3 attempts.
     settings.setdefault("retry.attempts", "3")
@@ -170,6 +188,9 @@ def includeme(config):
     session_factory = get_session_factory(engine)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
+    # The same pool, each statement its own transaction: the scan door's one statement that
+    # decides and records (PostgreSQL), with no BEGIN/COMMIT round trips (access/pipeline.py).
+    config.registry["db_autocommit"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     # SQLite: reads must not queue behind writers for the write lock (see _configure_sqlite).
     read_engine = engine.execution_options(makeplus_read_only=True) if engine.dialect.name == "sqlite" else None
 

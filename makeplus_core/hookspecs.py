@@ -214,7 +214,8 @@ def makeplus_check_access(dbsession, request, attempt):
         ``kind`` (``"room"`` or ``"event"``), ``event_id``, ``scanner`` (User),
         ``holder`` (``user``, ``role``, ``participant``, ``badge_format``), ``user``,
         ``participant``, ``room`` (``None`` for event scans), ``session`` (the session
-        given or running now, or ``None``) and ``now``.
+        given or running now, or ``None``), ``now`` and ``direction`` (``"entry"``;
+        exits are not submitted to this hook: they never need payment nor a seat).
     :return: ``None`` for no opinion, or a denial dict ``{"status": 403,
         "reason": "<short code>", "message": "<text for the scanner>", "layer":
         "<name>"}`` (``status`` a 4xx, default 403; ``layer`` defaults to
@@ -238,7 +239,8 @@ def makeplus_access_recorded(dbsession, request, access, attempt):
     :param access: a read-only ``RoomAccess`` snapshot of the inserted row
         (``id``, ``event_id``, ``room_id``, ``session_id``, ``participant_id``,
         ``user_id``, ``verified_by_id``, ``access_time``, ``status``, ``layer``,
-        ``reason``, ``http_status``, ``scan_id``).
+        ``reason``, ``http_status``, ``scan_id``, ``direction``). Exits and offline
+        scans synced later (``access_time`` = the scan's time) are recorded too.
     :param attempt: the ``AccessAttempt`` (see ``makeplus_check_access``), or
         ``None`` when the holder was never identified (malformed QR, unknown
         badge, scanner not allowed).

@@ -1,7 +1,8 @@
 """What a production secret must be (``makeplus.env = production``).
 
 The JWT secret (``makeplus.jwt_secret`` / ``MAKEPLUS_JWT_SECRET``), every badge-signing
-key (``makeplus.badges.signing_keys``) and the page-session secret
+key (``makeplus.badges.ed25519_keys``, which production requires, and the legacy HMAC
+``makeplus.badges.signing_keys``) and the page-session secret
 (``makeplus.session_secret``, when set) are refused when they
 
 * appear in the INI files we ship (``development.ini``, ``production.ini``, including the
@@ -35,6 +36,8 @@ WEAK_WORDS = ("changeme", "change-me", "change_me", "secret", "password", "examp
               "makeplus", "notforproduction", "not-for-production", "placeholder", "insecure")
 SECRET_KEYS = ("makeplus.jwt_secret", "makeplus.session_secret")
 SHIPPED_INI = ("development.ini", "production.ini")
+# "kid:secret kid2:secret2" lists: HMAC badge keys (legacy) and Ed25519 badge key seeds
+KEY_LISTS = ("makeplus.badges.signing_keys", "makeplus.badges.ed25519_keys")
 
 
 def shipped_ini_secrets(root: pathlib.Path | None = None) -> set[str]:
@@ -49,7 +52,7 @@ def shipped_ini_secrets(root: pathlib.Path | None = None) -> set[str]:
         parser.read(path, encoding="utf-8")
         for section in parser.sections():
             for key, value in parser.items(section):
-                if key in SECRET_KEYS or key == "makeplus.badges.signing_keys":
+                if key in SECRET_KEYS or key in KEY_LISTS:
                     found.update(_secret_values(key, _ini_literal(value)))
     return found
 
@@ -61,7 +64,7 @@ def _ini_literal(value: str) -> str:
 
 
 def _secret_values(key: str, value: str) -> list[str]:
-    if key == "makeplus.badges.signing_keys":
+    if key in KEY_LISTS:
         return [item.partition(":")[2] for item in value.split()]
     return [value]
 
@@ -100,9 +103,10 @@ def production_secrets(settings: dict) -> list[tuple[str, str]]:
     items = [("makeplus.jwt_secret (MAKEPLUS_JWT_SECRET)", settings.get("makeplus.jwt_secret") or "")]
     if settings.get("makeplus.session_secret"):
         items.append(("makeplus.session_secret", settings["makeplus.session_secret"]))
-    for item in (settings.get("makeplus.badges.signing_keys") or "").split():
-        kid, _, secret = item.partition(":")
-        items.append((f"makeplus.badges.signing_keys (key {kid!r})", secret))
+    for setting in KEY_LISTS:
+        for item in (settings.get(setting) or "").split():
+            kid, _, secret = item.partition(":")
+            items.append((f"{setting} (key {kid!r})", secret))
     return items
 
 
@@ -114,3 +118,10 @@ def check_production_secrets(settings: dict, root: pathlib.Path | None = None) -
             raise RuntimeError(
                 f"makeplus.env = production: {name} {problem}. Set it from the environment to a random "
                 f"value of at least {MIN_BYTES} bytes, generated with: {GENERATE}")
+    if not (settings.get("makeplus.badges.ed25519_keys") or "").split():
+        from .qr.signing import GENERATE_ED25519
+
+        raise RuntimeError(
+            "makeplus.env = production: makeplus.badges.ed25519_keys (MAKEPLUS_BADGE_ED25519_KEYS) is not set: "
+            "badges are signed with Ed25519 and production never derives or generates that key. Set it from "
+            f"the environment ('kid:seed'), generated with: {GENERATE_ED25519}")

@@ -35,29 +35,41 @@ def scan(app, door, room, user, status=200):
 # --------------------------------------------------------------------------- statements
 
 
-def test_granted_scan_statements(app, make_app, f, door, count_queries):
-    """Identity, the door's one query, the journal row: 3 statements (6 before); a first
-    entry in a capped room adds its admission and the counter (5), a re-entry nothing.
-    Measured on the core's path: an app without plugins (an installed plugin's access
-    hook may add its own statement)."""
+def test_granted_scan_statements(app, make_app, f, door, count_queries, db):
+    """A granted scan is one statement on PostgreSQL (the door's query reads the caller's
+    identity and inserts the journal row: ``WITH door AS (SELECT …), ins AS (INSERT …)``)
+    and two on SQLite (the door's query with the identity, then the journal row); 6 before
+    issue 20, then 3. A first entry in a capped room is decided in Python: the door, its
+    admission and the counter, the journal row (4); a re-entry is back to the short path.
+    Measured on the core's path: an app without plugins (an installed plugin's access hook
+    may add its own statement, and keeps the journal insert in Python)."""
     core = make_app(**{"makeplus.plugins": ""})
+    pg = core.app.registry["db_engine"].dialect.name == "postgresql"
     event = door["event"]
     free = f.room(event, name="Hall", capacity=None)
     capped = f.room(event, name="Atelier", capacity=10)
     f.session(event, capped, start=utcnow() - dt.timedelta(minutes=5), title="Now")
     holder = f.member(event, "participant")
     with count_queries() as q:
-        scan(core, door, free, holder)
-    assert q.count == 3, q.statements
+        r = scan(core, door, free, holder)
+    assert q.count == (1 if pg else 2), q.statements
+    assert r.json["status"] == "granted" and r.json["participant"]["user_id"] == holder.id
     with count_queries() as q:
         scan(core, door, capped, holder)
-    assert q.count == 5, q.statements
+    assert q.count == 4, q.statements
     with count_queries() as q:
         r = scan(core, door, capped, holder)
-    assert q.count == 3, q.statements
+    assert q.count == (1 if pg else 2), q.statements
     assert r.json["session"]["title"] == "Now"
     # nothing in the scan counts the journal, whatever its size
     assert not any("count(" in s.lower() for s in q.statements)
+    # every granted scan wrote exactly one journal row, with its holder, room and session
+    rows = db.execute(
+        sa.select(RoomAccess.room_id, RoomAccess.user_id, RoomAccess.status, RoomAccess.verified_by_id)
+        .where(RoomAccess.user_id == holder.id).order_by(RoomAccess.access_time)).all()
+    assert rows == [(free.id, holder.id, "granted", door["ctrl"].id)] + [(capped.id, holder.id, "granted",
+                                                                          door["ctrl"].id)] * 2
+    db.commit()
 
 
 def test_admission_counts_holders_once_per_window(app, f, door, db):
@@ -230,3 +242,84 @@ def test_upgrade_fills_the_open_capacity_window(tmp_path):
     assert sorted((r, u) for r, u, _ in admitted) == [(capped, 1), (capped, 2)]
     assert {w for _, _, w in admitted} == {day_start(now)}
     assert counts == [(capped, 2)]
+
+
+# --------------------------------------------------------------------------- the identity read by the door
+
+
+def _journal(db, room):
+    db.expire_all()
+    return db.scalars(sa.select(RoomAccess.status).where(RoomAccess.room_id == room.id)).all()
+
+
+@pytest.mark.parametrize("revoke", ["logout", "assignment", "account", "token_version", "other_event"])
+def test_door_identity_revoked_at_once(app, f, db, door, revoke):
+    """The door's statement reads the caller's identity (no separate query): a revoked
+    token is refused at the very next scan (401, or 404 for another event's room), and the
+    statement that would insert the granted row inserts nothing."""
+    from makeplus_core.auth.models import User
+    from makeplus_core.events.models import UserEventAssignment
+
+    event, ctrl = door["event"], door["ctrl"]
+    room = f.room(event, capacity=None)
+    holder = f.member(event, "participant")
+    scan(app, door, room, holder)
+    if revoke == "logout":
+        app.post_json("/api/auth/logout/", {}, headers=door["h"], status=200)
+    elif revoke == "assignment":
+        db.execute(sa.update(UserEventAssignment).where(UserEventAssignment.user_id == ctrl.id)
+                   .values(is_active=False))
+    elif revoke == "account":
+        db.execute(sa.update(User).where(User.id == ctrl.id).values(is_active=False))
+    elif revoke == "token_version":
+        db.execute(sa.update(User).where(User.id == ctrl.id).values(token_version=User.token_version + 1))
+    db.commit()
+    if revoke == "other_event":
+        other = f.event()
+        room = f.room(other, capacity=None)
+        r = scan(app, door, room, f.member(other, "participant"), status=404)
+        assert r.json["field"] == "room_id"
+    else:
+        r = scan(app, door, room, holder, status=401)
+        assert r.json["error"] == "not_authenticated"
+    assert _journal(db, room) == (["granted"] if revoke != "other_event" else [])
+
+
+def test_door_other_tokens(app, f, db, door):
+    """Without a bearer access token the door answers as every authenticated endpoint: 401."""
+    room = f.room(door["event"], capacity=None)
+    holder = f.member(door["event"], "participant")
+    app.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(holder)}, status=401)
+    r = app.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": qr(holder)},
+                      headers={"Authorization": "Bearer not-a-token"}, status=401)
+    assert r.json["error"] == "not_authenticated"
+    assert _journal(db, room) == []
+
+
+def test_door_denials_record_in_python(app, f, db, door):
+    """Every denial is decided and recorded by the pipeline, never by the door's insert."""
+    event = door["event"]
+    room = f.room(event, capacity=1)
+    a, b = f.member(event, "participant"), f.member(event, "participant")
+    outsider = f.user()
+    scan(app, door, room, a)
+    assert scan(app, door, room, b, status=403).json["error"] == "room_full"
+    assert scan(app, door, room, outsider, status=403).json["error"] == "no_event_access"
+    wrong = json.dumps({"user_id": a.id, "badge_id": a.badge_id + "x"})
+    r = app.post_json(f"/api/rooms/{room.id}/verify_access/", {"qr_data": wrong}, headers=door["h"], status=404)
+    assert r.json["error"] == "unknown_badge"
+    scan(app, door, room, a)  # a re-entry of the admitted holder
+    assert sorted(_journal(db, room)) == ["denied"] * 3 + ["granted"] * 2
+
+
+def test_check_in_statements(make_app, f, door, count_queries):
+    """The event check-in: the identity, the holder with the event's name, the journal row,
+    the check-in, the paid items: 5 statements (6 before: the event was read on its own)."""
+    core = make_app(**{"makeplus.plugins": ""})
+    holder = f.member(door["event"], "participant")
+    for first in (True, False):
+        with count_queries() as q:
+            r = core.post_json("/api/participants/scan/", {"qr_data": qr(holder)}, headers=door["h"])
+        assert q.count == 5, q.statements
+        assert r.json["status"] == "success" and r.json["first_check_in"] is first
+        assert r.json["event"] == {"id": str(door["event"].id), "name": door["event"].name}

@@ -10,6 +10,8 @@ import uuid
 
 import jwt
 import pytest
+
+from makeplus_core.qr.signing import new_ed25519_seed
 import sqlalchemy as sa
 import webtest
 
@@ -113,8 +115,18 @@ def test_production_refuses_weak_badge_and_session_secrets(settings, engine):
                                      "makeplus.session_secret": "secret-" + good_secret()}))
 
 
+def test_production_refuses_a_missing_ed25519_badge_key(settings, engine):
+    """Production never derives nor generates the badge key (issue 17): it must be configured."""
+    with pytest.raises(RuntimeError, match=r"ed25519_keys \(MAKEPLUS_BADGE_ED25519_KEYS\) is not set"):
+        main({}, **prod(settings, **{"makeplus.jwt_secret": good_secret()}))
+    with pytest.raises(ValueError, match="not the base64url of 32 bytes"):
+        main({}, **prod(settings, **{"makeplus.jwt_secret": good_secret(),
+                                     "makeplus.badges.ed25519_keys": f"e1:{good_secret()}"}))
+
+
 def test_production_starts_with_generated_secrets(settings, engine):
     app = main({}, **prod(settings, **{"makeplus.jwt_secret": good_secret(),
+                                       "makeplus.badges.ed25519_keys": f"e1:{new_ed25519_seed()}",
                                        "makeplus.badges.signing_keys": f"k1:{good_secret()}",
                                        "makeplus.session_secret": secrets.token_hex(32)}))
     assert app.registry.settings["makeplus.env"] == "production"

@@ -7,4 +7,5 @@ def includeme(config):
     config.include(".session_access_views")  # /api/session-access/, /api/my-ateliers/
     # scan doors, statistics, badge re-issue, QR images
     config.include(".views")
+    config.include(".scanner_views")  # /api/scanner/manifest/, /api/scanner/sync/ (offline scanners)
     config.include("makeplus_core.qr")

@@ -37,8 +37,10 @@ COUNTS = RoomAdmissionCount.__table__
 
 def running_session_filter(now, S=Session):
     """The sessions that count as running in a room at ``now`` (the scan's default session)."""
-    return sa.or_(S.status == "en_cours",
-                  sa.and_(S.start_time <= now, S.end_time > now, S.status.in_(("pas_encore", "en_cours"))))
+    # constants rendered in the SQL (no per-execution expansion of an IN parameter)
+    statuses = [sa.literal_column("'pas_encore'"), sa.literal_column("'en_cours'")]
+    return sa.or_(S.status == sa.literal_column("'en_cours'"),
+                  sa.and_(S.start_time <= now, S.end_time > now, S.status.in_(statuses)))
 
 
 def running_session_order(S=Session):

@@ -61,9 +61,13 @@ class RoomAccess(Base):
     reason: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
     http_status: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=200)
     scan_id: Mapped[str | None] = mapped_column(sa.String(100))
+    # entry (default) or exit; an exit is journaled like an entry (docs/access.md "Exits")
+    direction: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="entry",
+                                           server_default="entry")
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('granted', 'denied')", name="status_valid"),
+        sa.CheckConstraint("direction IN ('entry', 'exit')", name="direction_valid"),
         sa.Index("ix_room_access_room_time", "room_id", "access_time"),
         sa.Index("ix_room_access_event_time", "event_id", "access_time"),
         sa.Index("ix_room_access_participant", "participant_id", "room_id"),
@@ -84,6 +88,8 @@ class RoomAdmission(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
     admitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # rooms that track exits: false once the holder's exit is scanned (re-entry sets it again)
+    inside: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
 
 
 class RoomAdmissionCount(Base):
@@ -97,3 +103,15 @@ class RoomAdmissionCount(Base):
     admitted: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
     __table_args__ = (sa.CheckConstraint("admitted >= 0", name="admitted_positive"),)
+
+
+class RevokedBadge(Base):
+    """A badge id that was replaced (lost badge re-issued): offline scanners refuse it
+    (the scanner manifest lists the revoked badges of the event's people)."""
+
+    __tablename__ = "revoked_badges"
+
+    badge_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

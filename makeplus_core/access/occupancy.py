@@ -34,7 +34,8 @@ def room_occupancy(db, room_ids, now=None) -> dict:
     since = sa.func.coalesce(session_start, sa.literal(_day_start(now), UTCDateTime))
     rows = db.execute(
         sa.select(RoomAccess.room_id, sa.func.count(sa.distinct(RoomAccess.user_id)))
-        .where(RoomAccess.room_id.in_(ids), RoomAccess.status == "granted", RoomAccess.access_time >= since)
+        .where(RoomAccess.room_id.in_(ids), RoomAccess.status == "granted", RoomAccess.direction == "entry",
+               RoomAccess.access_time >= since)
         .group_by(RoomAccess.room_id)
     ).all()
     found = dict(rows)

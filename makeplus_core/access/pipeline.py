@@ -17,7 +17,7 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
    the event, one current assignment must be for this room. Checked first so
    someone who may not scan learns nothing about badges.
 2. ``parse``    – the QR text: legacy JSON ``{"user_id": 15, "badge_id":
-   "USER-15-…", …}`` (extra keys ignored), a signed token ``MP1.<kid>.<payload>.<sig>``
+   "USER-15-…", …}`` (extra keys ignored), a signed token ``MP2.<kid>.<payload>.<sig>`` (Ed25519) or legacy ``MP1.…`` (HMAC)
    (:mod:`makeplus_core.qr.signing`), or a plain user id ``"15"`` only when
    ``makeplus.badges.accept_plain_user_id`` is true. Anything else: 400.
 3. ``badge``    – the holder exists and the badge id equals the stored one
@@ -38,9 +38,18 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
 9. record one ``RoomAccess`` row (granted or denied, layer, reason, HTTP status),
    then ``makeplus_access_recorded``, then the answer.
 
-At a room door, steps 1 and 3–7 read everything in one query (:func:`load_door`):
-a granted scan is that query, the insert of its journal row (plus two small writes for
-a holder's first entry in a capped room) and the identity read of the request.
+At a room door, steps 1 and 3–7 read everything in one SQLAlchemy Core statement
+(:func:`load_door`), built once per variant; its rows are plain :class:`Entity` objects,
+not ORM instances. With an access token (:func:`foldable_claims`) the same statement reads
+the caller's identity (token record, account, role, token version: revocation acts at the
+next scan) instead of a query of its own. On PostgreSQL, without an idempotency key nor a
+plugin's access hook, it also inserts the granted journal row when the database alone can
+grant (``WITH door AS (SELECT …), ins AS (INSERT … SELECT … WHERE <granted>)``), run on
+its own in autocommit: **a granted scan is one statement and one round trip**. Anything
+else (a denial, a first entry in a capped room, a plugin's hook, SQLite) continues in
+Python in the request's transaction: the door's statement, the admission and counter for
+a first entry in a capped room, the journal row (two statements on SQLite for a granted
+scan: the door, the row).
 
 Idempotency: a scan carrying ``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``
 is stored as ``RoomAccess.scan_id`` (unique per scanner) and its answer in the
@@ -54,6 +63,7 @@ import functools
 import json
 import secrets
 import time
+import types
 import uuid
 
 import sqlalchemy as sa
@@ -62,7 +72,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors
-from ..auth.models import User
+from ..auth.models import AuthSession, User
 from ..db import UTCDateTime, utcnow
 from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant, participant_allowed_rooms
@@ -71,7 +81,7 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission
+from . import admission, presence
 from ..modules import event_hook, remember
 from .models import RoomAccess, SessionAccess
 
@@ -98,7 +108,10 @@ MESSAGES = {
     "room_full": "Room is at full capacity",
     "scanner_not_allowed": "You are not allowed to scan badges in this event",
     "scanner_wrong_room": "You are assigned to another room at this time",
+    "exit": "Exit recorded",
+    "invalid_direction": "direction: must be entry or exit",
 }
+DIRECTIONS = ("entry", "exit")
 
 
 # --------------------------------------------------------------------------- data
@@ -120,6 +133,7 @@ class Holder:
     participant: Participant | None
     room_allowed: bool = True  # False when allowed_rooms is non-empty and lacks the room
     badge_format: str = "json"
+    event_name: str | None = None  # read with the holder by load_holder (the check-in's answer)
 
 
 @dataclasses.dataclass
@@ -133,6 +147,7 @@ class AccessAttempt:
     room: Room | None = None
     session: Session | None = None
     now: dt.datetime | None = None
+    direction: str = "entry"
 
     @property
     def user(self):
@@ -161,6 +176,7 @@ class Deny(Exception):
 class Answer:
     status: int
     body: dict
+    replayed: bool = False  # rebuilt from the first recording of this scan id
 
     def dumps(self) -> str:
         return json.dumps({"s": self.status, "b": self.body}, default=api._json_default)
@@ -184,7 +200,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
         text = qr_data.strip()
         if not text or len(text) > MAX_QR_LENGTH:
             raise Deny(400, "parse", "invalid_qr")
-        if text.startswith("MP1."):
+        if text.startswith(("MP1.", "MP2.")):
             try:
                 user_id, badge_id = keyring.verify(text)
             except BadToken:
@@ -226,17 +242,20 @@ def load_holder(db, badge: QrBadge, event_id) -> Holder:
     row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
-    return check_holder(badge, row[0], row[1], row[2], row[3])
+    holder = check_holder(badge, row[0], row[1], row[2], row[3])
+    holder.event_name = row[4]
+    return holder
 
 
 @functools.cache
 def _holder_statement():
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
     return (
-        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant)
+        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
                                                 UserEventAssignment.event_id == event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
+        .outerjoin(Event, Event.id == event_id)  # its name, for the check-in's answer
         .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
 
@@ -285,39 +304,99 @@ def accept_plain_ids(settings) -> bool:
 # --------------------------------------------------------------------------- 1. scanner
 
 
-def load_door(db, room_id, scanner_id, now, holder_id, session_id):
-    """The one query of a room door (steps 1, 3–7 read together).
+class Entity(types.SimpleNamespace):
+    """A row of the door's query seen as an object: the columns the pipeline, its answers
+    and the plugins' access hooks read (see :data:`DOOR_COLUMNS`). Not an ORM instance: the
+    door reads plain columns (SQLAlchemy Core), a fraction of the cost of loading ORM
+    objects, and nothing it returns is tracked by the request's session."""
 
-    Returns ``None`` (no such room) or a row with: ``Room``, ``has_any`` / ``here_now``
-    (the scanner's room assignments), ``User`` (the badge's user, ``None`` when unknown
-    or no badge was parsed), ``role`` / ``active`` (their assignment in the room's
-    event), ``Participant``, ``room_ok`` (allowed rooms), ``Session`` (the one given,
-    else the one running in the room now) with the holder's ``has_access`` /
-    ``payment_status``, and ``admitted`` (already admitted in the capacity window).
-    The statement is built once (two variants) and only its parameters change.
+
+class UserRow(Entity):
+    full_name = User.__dict__["full_name"]
+
+
+# The columns of each entity the door reads (prefix in the row, model, attribute names).
+DOOR_COLUMNS = {
+    "room": (Room, ("id", "event_id", "name", "capacity", "tracks_exits", "door_direction")),
+    "u": (User, ("id", "email", "username", "first_name", "last_name", "profile_photo_url", "is_active",
+                 "badge_id")),
+    "p": (Participant, ("id",)),
+    "s": (Session, ("id", "title", "start_time", "is_paid", "price")),
+    "sc": (User, ("id", "email", "username", "first_name", "last_name", "is_admin", "token_version")),
+}
+_ENTITY_CLASS = {"room": Entity, "u": UserRow, "p": Entity, "s": Entity, "sc": UserRow}
+
+
+def _entity(row, prefix):
+    """The entity ``prefix`` of a door row, or ``None`` when its outer join found nothing."""
+    mapping = row._mapping
+    if mapping[f"{prefix}_id"] is None:
+        return None
+    return _ENTITY_CLASS[prefix](**{name: mapping[f"{prefix}_{name}"] for name in DOOR_COLUMNS[prefix][1]})
+
+
+@dataclasses.dataclass
+class Door:
+    """What the door's one statement read (see :func:`load_door`)."""
+
+    room: Entity
+    row: object  # the Core row: has_any, here_now, role, active, room_ok, has_access, payment_status, admitted…
+    holder_user: UserRow | None
+    participant: Entity | None
+    session: Entity | None
+    scanner: UserRow | None  # the caller's row when the identity was read here (``with_identity``)
+    recorded_id: uuid.UUID | None  # the journal row already inserted by the same statement (PostgreSQL)
+
+
+def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=None, fast_insert=None):
+    """The one statement of a room door (``db``: the request's session or a connection) (steps 1, 3–7 read together), SQLAlchemy Core,
+    built once per variant; only its parameters change.
+
+    Returns ``None`` (no such room) or a :class:`Door`: the room, the scanner's room
+    assignments (``has_any`` / ``here_now``), the badge's user (``None`` when unknown or no
+    badge was parsed) with their role / ``active`` in the room's event, their participant,
+    ``room_ok`` (allowed rooms), the session (the one given, else the one running in the
+    room now) with the holder's ``has_access`` / ``payment_status``, and ``admitted``
+    (already admitted in the capacity window).
+
+    ``identity`` (``{"sid", "event_id", "tv"}`` from a verified access token) folds the
+    request's identity read into the same statement: the caller's user, token record,
+    role in the token's event and that event's archive flag (:func:`identity_from_door`).
+    ``fast_insert`` (``{"access_id", "badge_id"}``, PostgreSQL, with ``identity``) makes the
+    statement also insert the granted journal row when everything the database knows grants
+    the scan (``WITH door AS (SELECT …), ins AS (INSERT … SELECT … WHERE granted)``): a
+    granted scan is then one statement. Anything the SQL cannot decide alone (a denial, a
+    first entry in a capped room) leaves ``recorded_id`` ``None`` and Python decides.
     """
     params = {"room_id": room_id, "scanner_id": scanner_id, "now": now, "holder_id": holder_id,
               "day": admission.day_start(now)}
     if session_id is not None:
         params["session_id"] = session_id
-    row = db.execute(_door_statement(session_id is not None), params).first()
-    if row is not None:
-        remember(db, row.Room.event_id, row.event_settings)  # the event's modules, for the plugin hooks
-    return row
+    if identity is not None:
+        params.update(sid=identity["sid"], token_event=identity["event_id"], tv=identity["tv"])
+    if fast_insert is not None:
+        params.update(access_id=fast_insert["access_id"], badge_id=fast_insert["badge_id"])
+    stmt = _door_statement(session_id is not None, identity is not None, fast_insert is not None)
+    row = db.execute(stmt, params).first()
+    if row is None:
+        return None
+    return Door(room=_entity(row, "room"), row=row, holder_user=_entity(row, "u"), participant=_entity(row, "p"),
+                session=_entity(row, "s"), scanner=_entity(row, "sc") if identity is not None else None,
+                recorded_id=row.recorded_id if fast_insert is not None else None)
 
 
 @functools.cache
-def _door_statement(session_given: bool):
+def _door_statement(session_given: bool, with_identity: bool = False, fast_insert: bool = False):
     now = sa.bindparam("now", type_=UTCDateTime)
+    scanner_id = sa.bindparam("scanner_id", type_=sa.Integer)
     ra = RoomAssignment
-    active = sa.and_(ra.user_id == sa.bindparam("scanner_id", type_=sa.Integer), ra.event_id == Room.event_id,
-                     ra.is_active.is_(True))
-    has_any = sa.exists().where(active).label("has_any")
-    here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now,
-                                 ra.end_time > now).label("here_now")
+    active = sa.and_(ra.user_id == scanner_id, ra.event_id == Room.event_id, ra.is_active.is_(True))
+    has_any = sa.exists().where(active)
+    here_now = sa.exists().where(active, ra.room_id == Room.id, ra.start_time <= now, ra.end_time > now)
     par = participant_allowed_rooms
     any_room = sa.exists().where(par.c.participant_id == Participant.id)
     this_room = sa.exists().where(par.c.participant_id == Participant.id, par.c.room_id == Room.id)
+    room_ok = sa.or_(~any_room, this_room)
     if session_given:
         session_on = sa.and_(Session.id == sa.bindparam("session_id", type_=sa.Uuid), Session.room_id == Room.id)
     else:
@@ -328,14 +407,20 @@ def _door_statement(session_given: bool):
                       .correlate(Room).scalar_subquery())
         session_on = Session.id == running_id
     window = sa.func.coalesce(Session.start_time, sa.bindparam("day", type_=UTCDateTime))
+    admitted = admission.admitted_clause(Room.id, User.id, window)
     uea = UserEventAssignment
-    return (
-        sa.select(Room, has_any, here_now, User, uea.role.label("role"), uea.is_active.label("active"),
-                  Participant, sa.or_(~any_room, this_room).label("room_ok"), Session,
-                  SessionAccess.has_access.label("has_access"),
-                  SessionAccess.payment_status.label("payment_status"),
-                  admission.admitted_clause(Room.id, User.id, window).label("admitted"),
-                  Event.settings.label("event_settings"))
+    columns = []
+    for prefix, (model, names) in DOOR_COLUMNS.items():
+        if prefix == "sc":
+            continue
+        columns += [getattr(model, name).label(f"{prefix}_{name}") for name in names]
+    columns += [has_any.label("has_any"), here_now.label("here_now"),
+                uea.role.label("role"), uea.is_active.label("active"), room_ok.label("room_ok"),
+                SessionAccess.has_access.label("has_access"), SessionAccess.payment_status.label("payment_status"),
+                admitted.label("admitted"), Event.settings.label("event_settings"),
+                Event.archived_at.label("event_archived_at"), Event.timezone.label("event_tz")]
+    stmt = (
+        sa.select(*columns)
         .select_from(Room)
         .join(Event, Event.id == Room.event_id)
         .outerjoin(User, User.id == sa.bindparam("holder_id", type_=sa.Integer))
@@ -346,6 +431,101 @@ def _door_statement(session_given: bool):
                                           SessionAccess.participant_id == Participant.id))
         .where(Room.id == sa.bindparam("room_id", type_=sa.Uuid))
     )
+    if not with_identity:
+        return stmt
+    # The request's identity read (makeplus_core.security._identity_statement, access token), same rules.
+    scanner = sa.orm.aliased(User)
+    token_event = sa.bindparam("token_event", type_=sa.Uuid)
+    suea = sa.orm.aliased(UserEventAssignment)
+    tev = sa.orm.aliased(Event)
+    stmt = (
+        stmt.outerjoin(scanner, sa.and_(scanner.id == scanner_id, scanner.is_active.is_(True)))
+        .outerjoin(AuthSession, sa.and_(AuthSession.id == sa.bindparam("sid", type_=sa.Uuid),
+                                        AuthSession.user_id == scanner.id, AuthSession.revoked_at.is_(None),
+                                        AuthSession.kind == "api"))
+        .outerjoin(suea, sa.and_(suea.user_id == scanner.id, suea.event_id == token_event,
+                                 suea.is_active.is_(True)))
+        .outerjoin(tev, tev.id == token_event)
+        .add_columns(*[getattr(scanner, name).label(f"sc_{name}") for name in DOOR_COLUMNS["sc"][1]],
+                     AuthSession.id.label("sc_session"), suea.role.label("sc_role"),
+                     tev.archived_at.label("sc_event_archived_at"))
+    )
+    if not fast_insert:
+        return stmt
+    # Everything steps 1 and 3-7 check, in SQL, on the door's row: the scan is granted without a
+    # word from Python (check_scanner, check_holder, check_payment, take_seat agree, and
+    # _granted_by_door checks it again on the same row).
+    door = stmt.cte("door")
+    d = door.c
+    const = sa.literal_column
+    badge_id = sa.bindparam("badge_id", type_=sa.String)
+    granted = sa.and_(
+        d.sc_session.is_not(None), d.sc_token_version == sa.bindparam("tv", type_=sa.Integer),
+        sa.or_(d.sc_is_admin.is_(True),
+               sa.and_(d.room_event_id == token_event, sa.or_(*(d.sc_role == const(f"'{r}'") for r in SCANNER_ROLES)),
+                       sa.or_(d.has_any.is_(False), d.here_now.is_(True)))),
+        d.event_archived_at.is_(None),
+        d.u_id.is_not(None), sa.or_(badge_id.is_(None), d.u_badge_id == badge_id), d.u_is_active.is_(True),
+        d.active.is_(True), sa.or_(d.p_id.is_(None), d.room_ok.is_(True)),
+        d.s_id.is_not(None) if session_given else sa.true(),
+        sa.or_(d.s_id.is_(None), d.s_is_paid.is_(False),
+               sa.and_(d.has_access.is_(True), d.payment_status == const("'paid'"))),
+        sa.or_(d.room_capacity.is_(None), d.admitted.is_(True)),
+        # exits and rooms that track them (presence counters) are decided in Python
+        d.room_tracks_exits.is_(False), d.room_door_direction == const("'entry'"),
+    )
+    journal = RoomAccess.__table__
+    ins = (journal.insert()
+           .from_select(["id", "event_id", "room_id", "session_id", "participant_id", "user_id", "verified_by_id",
+                         "access_time", "status", "layer", "reason", "http_status"],
+                        sa.select(sa.bindparam("access_id", type_=sa.Uuid), d.room_event_id, d.room_id, d.s_id,
+                                  d.p_id, d.u_id, scanner_id, now, const("'granted'"), const("'core'"),
+                                  const("'granted'"), const("200")).where(granted))
+           .returning(journal.c.id).cte("ins"))
+    return sa.select(door, ins.c.id.label("recorded_id")).select_from(door.outerjoin(ins, sa.true()))
+
+
+def identity_from_door(request, claims, door: Door | None):
+    """The request's identity from the door's row (the same checks as
+    :meth:`makeplus_core.security.SecurityPolicy._load_identity` on an access token), set
+    as the request's identity; ``None`` when the token is no longer valid (revoked session,
+    account disabled, role removed, token version changed)."""
+    from ..events.archive import mark_not_archived
+    from ..security import Identity
+
+    if door is None:
+        return request.identity  # no such room: the identity is read on its own
+    row, scanner = door.row, door.scanner
+    ident = None
+    if scanner is not None and row.sc_session is not None:
+        role = row.sc_role
+        if (role is not None or scanner.is_admin) and claims.get("tv") == scanner.token_version:
+            if row.sc_event_archived_at is None and door.recorded_id is None:  # the request will write
+                mark_not_archived(request.dbsession, claims["event_id"])
+            ident = Identity(user=scanner, kind="access", session_id=claims["sid"], event_id=claims["event_id"],
+                             role=role, claims=claims["claims"])
+    request.environ["makeplus.identity"] = ident
+    return ident
+
+
+def foldable_claims(request):
+    """The verified claims of an access token whose identity the door may read in its own
+    statement (``{"user_id", "sid", "event_id", "tv", "claims"}``), or ``None``: no token,
+    another kind of token, identity already read (then the normal identity read applies)."""
+    if "makeplus.identity" in request.environ or request.authorization is None:
+        return None
+    claims = request.registry["jwt_policy"].get_claims(request)
+    if not claims or claims.get("typ") != "access" or not isinstance(claims.get("tv"), int):
+        return None
+    try:
+        user_id = int(claims["sub"])
+        sid = uuid.UUID(claims["sid"])
+        event_id = uuid.UUID(claims["event"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    if not 1 <= user_id <= MAX_USER_ID:
+        return None
+    return {"user_id": user_id, "sid": sid, "event_id": event_id, "tv": claims["tv"], "claims": claims}
 
 
 def check_scanner(ident, role_in_event, has_assignments=False, assigned_here_now=True) -> None:
@@ -414,25 +594,59 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 _JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
+@functools.cache
+def _journal_upsert(dialect: str):
+    """The journal insert of a scan with a scan id (built once: only parameters change)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(RoomAccess.__table__).on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
+            .returning(RoomAccess.__table__.c.id))
+
+
+def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
+                   holder: Holder | None = None, session=None, scan_id=None, access_id=None,
+                   direction: str = "entry") -> dict:
+    """The columns of one RoomAccess row."""
+    return dict(
+        id=access_id or uuid.uuid4(), event_id=event_id, room_id=room_id, session_id=session.id if session else None,
+        participant_id=holder.participant.id if holder and holder.participant else None,
+        user_id=holder.user.id if holder else None, verified_by_id=scanner_id, access_time=now,
+        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=scan_id,
+        direction=direction,
+    )
+
+
+def _sql_safe(text: str | None) -> bool:
+    """A badge id the database can compare (a QR may carry lone surrogates, which the
+    driver cannot encode: such a badge is decided in Python, and denied)."""
+    if text is None:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _any_access_hook(request) -> bool:
+    """An enabled plugin implements ``makeplus_check_access`` or ``makeplus_access_recorded``."""
+    hook = request.registry["plugin_manager"].hook
+    return bool(hook.makeplus_check_access.get_hookimpls() or hook.makeplus_access_recorded.get_hookimpls())
+
+
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
-           holder: Holder | None = None, session=None, scan_id=None, attempt=None) -> RoomAccess | None:
+           holder: Holder | None = None, session=None, scan_id=None, attempt=None,
+           direction: str = "entry") -> RoomAccess | None:
     """Insert the one RoomAccess row of this decision (one statement).
 
     With a ``scan_id`` already recorded by this scanner nothing is inserted and
     ``None`` is returned (the caller answers with the first decision).
     """
     db = request.dbsession
-    values = dict(
-        id=uuid.uuid4(), event_id=event_id, room_id=room_id, session_id=session.id if session else None,
-        participant_id=holder.participant.id if holder and holder.participant else None,
-        user_id=holder.user.id if holder else None, verified_by_id=scanner_id, access_time=now,
-        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=scan_id,
-    )
+    values = journal_values(event_id=event_id, room_id=room_id, scanner_id=scanner_id, now=now, status=status,
+                            layer=layer, reason=reason, http_status=http_status, holder=holder, session=session,
+                            scan_id=scan_id, direction=direction)
     if scan_id is not None:
-        dialect = db.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(RoomAccess).values(**values)
-        ins = ins.on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"]).returning(RoomAccess.id)
-        inserted = db.execute(ins).first()
+        inserted = db.execute(_journal_upsert(db.get_bind().dialect.name), values).first()
         mark_changed(db)
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None
@@ -487,9 +701,11 @@ def denial_answer(deny: Deny) -> Answer:
 
 
 def room_granted_answer(access: RoomAccess, holder: Holder, room: Room, session) -> Answer:
+    exit_ = getattr(access, "direction", "entry") == "exit"
     return Answer(200, {
         "status": "granted",
-        "message": MESSAGES["granted"],
+        "direction": "exit" if exit_ else "entry",
+        "message": MESSAGES["exit" if exit_ else "granted"],
         "participant": participant_brief(holder),
         "access": {"id": str(access.id), "accessed_at": api.isoformat(access.access_time),
                    "room_name": room.name},
@@ -514,9 +730,14 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
     holder = Holder(user=user, role=None, participant=participant) if user is not None else None
     if access.status == "granted":
         if access.room_id is not None:
-            return room_granted_answer(access, holder, Room(name=room_name), session)
-        return event_success_answer(db, access, holder, None)
-    return denial_answer(Deny(access.http_status, access.layer, access.reason, holder=holder, session=session))
+            answer = room_granted_answer(access, holder, Room(name=room_name), session)
+        else:
+            answer = event_success_answer(db, access, holder, None)
+    else:
+        answer = denial_answer(Deny(access.http_status, access.layer, access.reason, holder=holder,
+                                    session=session))
+    answer.replayed = True
+    return answer
 
 
 def event_success_answer(db, access, holder: Holder, event: Event | None, first_check_in=None) -> Answer:
@@ -609,11 +830,31 @@ def _session_param(body):
         raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id")
 
 
-def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
-    """``verify_access`` at a room door; the room must be in the caller's event."""
-    ident = request.identity
-    db = request.dbsession
-    now = utcnow()
+def scan_direction(body) -> str | None:
+    """The body's ``direction`` (``None`` when absent); 400 when not entry/exit."""
+    raw = body.get("direction")
+    if raw in (None, ""):
+        return None
+    if raw not in DIRECTIONS:
+        raise errors.Invalid(MESSAGES["invalid_direction"], field="direction")
+    return raw
+
+
+def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None = None, now=None) -> Answer:
+    """``verify_access`` at a room door; the room must be in the caller's event.
+
+    ``now`` is the time of the scan (an offline scan synced later), default the clock. The
+    direction is the body's ``direction``, else the room's ``door_direction`` (entry/exit);
+    exits and rooms that track exits (:mod:`.presence`) are decided in Python.
+
+    With ``claims`` (:func:`foldable_claims`: an access token not yet checked against the
+    database) the door's statement also reads the caller's identity, and on PostgreSQL,
+    without an idempotency key nor a plugin's access hook, inserts the granted journal row
+    itself: a granted scan is one statement (:func:`load_door`). Without them, the
+    request's identity is read first (``request.identity``).
+    """
+    now = now or utcnow()
+    asked_direction = scan_direction(body)
     # Parsed before the door's query (it names the holder to read), answered in the
     # documented order: a scanner who may not scan here learns nothing about badges.
     badge = early_deny = session_id = None
@@ -623,47 +864,119 @@ def scan_room(request, room_id, body: dict, key: str | None) -> Answer:
                          accept_plain_ids(request.registry.settings))
     except Deny as deny:
         early_deny = deny
-    row = load_door(db, room_id, ident.user_id, now, badge.user_id if badge else None, session_id)
-    if row is None or (row.Room.event_id != ident.event_id and not ident.is_admin):
+    fast = None
+    if claims is not None:
+        scanner_id = claims["user_id"]
+        if (early_deny is None and key is None and request.registry["db_engine"].dialect.name == "postgresql"
+                and asked_direction != "exit" and _sql_safe(badge.badge_id) and not _any_access_hook(request)):
+            fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id}
+    else:
+        scanner_id = request.identity.user_id
+    holder_id = badge.user_id if badge else None
+    if fast is not None:
+        # One statement that decides and records: run on its own (autocommit), so a granted
+        # scan costs one round trip, no BEGIN/COMMIT, no ORM session. Under READ COMMITTED
+        # each statement reads its own snapshot anyway: when it did not grant, what follows
+        # runs in the request's transaction exactly as if the door had been read there.
+        with request.registry["db_autocommit"].connect() as conn:
+            door = load_door(conn, room_id, scanner_id, now, holder_id, session_id, identity=claims,
+                             fast_insert=fast)
+    else:
+        door = load_door(request.dbsession, room_id, scanner_id, now, holder_id, session_id, identity=claims)
+    ident = identity_from_door(request, claims, door) if claims is not None else request.identity
+    if ident is None:
+        raise errors.NotAuthenticated("Authentication credentials were not provided or are invalid")
+    if door is None or (door.room.event_id != ident.event_id and not ident.is_admin):
         raise errors.NotFound("Room not found", field="room_id")
-    room = row.Room
+    if door.recorded_id is not None:  # granted and recorded (scan_room_checks agrees, or it is a bug)
+        return _granted_by_door(ident, door, badge, now)
+    db = request.dbsession
+    remember(db, door.room.event_id, door.row.event_settings)  # the event's modules, for the plugin hooks
+    room, row = door.room, door.row
+    direction = asked_direction or room.door_direction or "entry"
     role = ident.role if room.event_id == ident.event_id else None
-    holder = session = seat = None
+    holder = session = seat = attempt = None
+    entered = None  # the event day when this scan put the holder inside a room that tracks exits
     try:
         check_scanner(ident, role, row.has_any, row.here_now)
         if early_deny is not None:
             raise early_deny
-        if row.User is None:
+        if door.holder_user is None:
             raise Deny(404, "badge", "unknown_user")
-        holder = check_holder(badge, row.User, row.role, row.active, row.Participant, row.room_ok)
-        session = row.Session
-        if session_id is not None and session is None:
-            raise Deny(404, "session", "session_not_found")
-        check_payment(session, row.has_access, row.payment_status, holder)
-        seat = take_seat(db, room, session, holder, row.admitted, now)
-        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
-        ask_plugins(request, attempt)
+        session = door.session
+        if direction == "exit":
+            # an exit never needs payment nor a seat, and is allowed from any room
+            holder = check_holder(badge, door.holder_user, row.role, row.active, door.participant, True)
+        else:
+            holder = check_holder(badge, door.holder_user, row.role, row.active, door.participant, row.room_ok)
+            if session_id is not None and session is None:
+                raise Deny(404, "session", "session_not_found")
+            check_payment(session, row.has_access, row.payment_status, holder)
+            if room.tracks_exits:
+                day = presence.event_day_start(row.event_tz, now)
+                result = presence.enter(db, room.id, room.capacity, day, holder.user.id, now)
+                if result == "full":
+                    raise Deny(403, "capacity", "room_full", holder=holder, session=session)
+                if result == "entered":
+                    entered = day
+            else:
+                seat = take_seat(db, room, session, holder, row.admitted, now)
+            attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now)
+            ask_plugins(request, attempt)
     except Deny as deny:
         if seat is not None:
             admission.release(db, room.id, seat, holder.user.id)
+        if entered is not None:
+            presence.undo_enter(db, room.id, entered, holder.user.id)
         holder = deny.holder or holder
         session = deny.session or session
-        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now) if holder else None
+        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now,
+                                direction) if holder else None
         access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
                         status="denied", layer=deny.layer, reason=deny.reason, http_status=deny.http_status,
-                        holder=holder, session=session, scan_id=key, attempt=attempt)
+                        holder=holder, session=session, scan_id=key, attempt=attempt, direction=direction)
         if access is None:
             return answer_from_row(db, ident.user_id, key)
         deny.holder = holder
         return denial_answer(deny)
+    if direction == "exit":
+        attempt = AccessAttempt("room", room.event_id, ident.user, holder, room, session, now, "exit")
     access = record(request, event_id=room.event_id, room_id=room.id, scanner_id=ident.user_id, now=now,
-                    status="granted", layer="core", reason="granted", http_status=200, holder=holder,
-                    session=session, scan_id=key, attempt=attempt)
+                    status="granted", layer="core", reason="exit" if direction == "exit" else "granted",
+                    http_status=200, holder=holder, session=session, scan_id=key, attempt=attempt,
+                    direction=direction)
     if access is None:  # a concurrent retry of this scan id was recorded first
         if seat is not None:
             admission.release(db, room.id, seat, holder.user.id)
+        if entered is not None:
+            presence.undo_enter(db, room.id, entered, holder.user.id)
         return answer_from_row(db, ident.user_id, key)
-    return room_granted_answer(access, holder, room, session)
+    answer = room_granted_answer(access, holder, room, session)
+    if direction == "exit" and room.tracks_exits:  # after the journal row: a replay changes nothing
+        answer.body["was_inside"] = presence.leave(db, room.id, presence.event_day_start(row.event_tz, now),
+                                                   holder.user.id)
+    return answer
+
+
+def _granted_by_door(ident, door: Door, badge, now) -> Answer:
+    """The answer of a scan the door's statement granted and recorded. The pipeline's checks
+    run on the same row and must agree (they always do; a disagreement is a bug, answered
+    500, its journal row already written with the rest of the statement)."""
+    row = door.row
+    try:
+        check_scanner(ident, ident.role if door.room.event_id == ident.event_id else None, row.has_any,
+                      row.here_now)
+        holder = check_holder(badge, door.holder_user, row.role, row.active, door.participant, row.room_ok)
+        check_payment(door.session, row.has_access, row.payment_status, holder)
+        if door.room.capacity is not None and not row.admitted:
+            raise Deny(403, "capacity", "room_full")
+    except Deny as deny:
+        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})")
+    access = RoomAccess(**journal_values(
+        access_id=door.recorded_id, event_id=door.room.event_id, room_id=door.room.id, scanner_id=ident.user_id,
+        now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,
+        session=door.session, scan_id=None))
+    return room_granted_answer(access, holder, door.room, door.session)
 
 
 def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
@@ -711,4 +1024,5 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
         if first:  # reflect it without making the object dirty (no second UPDATE)
             set_committed_value(participant, "is_checked_in", True)
             set_committed_value(participant, "checked_in_at", now)
-    return event_success_answer(db, access, holder, None, first_check_in=first)
+    event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
+    return event_success_answer(db, access, holder, event, first_check_in=first)

@@ -14,7 +14,6 @@ from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from .models import RoomAccess
-from .occupancy import room_occupancy
 
 RECENT_LIMIT = 20
 
@@ -99,8 +98,58 @@ def room_brief(room) -> dict | None:
 def room_statistics(db, room) -> dict:
     where = [RoomAccess.room_id == room.id]
     stats = _counts(db, where, day_start())
-    stats["current_occupancy"] = room_occupancy(db, [room.id])[room.id]
-    return {"room": room_brief(room), "statistics": stats, "recent_scans": recent_scans(db, where)}
+    stats["current_occupancy"] = _occupancy(db, room)
+    stats["tracks_exits"] = bool(room.tracks_exits)
+    return {"room": room_brief(room), "statistics": stats, "recent_scans": recent_scans(db, where),
+            "occupancy_timeline": occupancy_timeline(db, room)}
+
+
+def _occupancy(db, room) -> int:
+    from ..rooms.services import room_occupancy
+
+    return room_occupancy(db, [room])[room.id]
+
+
+TIMELINE_STEP = dt.timedelta(minutes=15)
+
+
+def occupancy_timeline(db, room, now=None) -> list[dict]:
+    """Occupancy over today (15-minute points, for the statistics chart), from the journal.
+
+    Rooms that track exits: people inside at each point (entries minus exits per person,
+    from the event day's start in the event's timezone). Others: distinct holders admitted
+    since the day's start (today's rule). One query over today's granted scans of the room.
+    """
+    from ..events.models import Event
+    from .presence import event_day_start
+
+    now = now or utcnow()
+    tz = db.scalar(sa.select(Event.timezone).where(Event.id == room.event_id))
+    start = event_day_start(tz, now) if room.tracks_exits else day_start(now)
+    rows = db.execute(sa.select(RoomAccess.access_time, RoomAccess.user_id, RoomAccess.direction)
+                      .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted",
+                             RoomAccess.access_time >= start, RoomAccess.access_time <= now)
+                      .order_by(RoomAccess.access_time)).all()
+    inside: set = set()
+    points, i, t = [], 0, start
+    while t <= now + TIMELINE_STEP:
+        edge = min(t, now)
+        while i < len(rows) and _aware(rows[i][0]) <= edge:
+            _, user_id, direction = rows[i]
+            if direction == "exit" and room.tracks_exits:
+                inside.discard(user_id)
+            elif direction != "exit":
+                inside.add(user_id)
+            i += 1
+        points.append({"time": edge, "occupancy": len(inside)})
+        if edge == now:
+            break
+        t += TIMELINE_STEP
+    return points
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def room_participants_today(db, room) -> list[dict]:
@@ -129,7 +178,7 @@ def my_room_statistics(db, user_id: int, event_id) -> dict:
     if room is not None:
         where = [RoomAccess.room_id == room.id]
         stats = _counts(db, where, today)
-        stats["current_occupancy"] = room_occupancy(db, [room.id])[room.id]
+        stats["current_occupancy"] = _occupancy(db, room)
     else:
         where, stats = mine, dict(my_counts)
     return {
@@ -149,7 +198,11 @@ def user_in_event(db, user_id: int, event_id) -> User | None:
 def reissue_badge(db, user) -> User:
     """Revoke ``user``'s badge and give a new one: every old QR (JSON or signed)
     carries the old badge id and is refused from now on."""
+    from .models import RevokedBadge
+
     db.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    if user.badge_id:  # remembered for the offline scanners' manifest
+        db.merge(RevokedBadge(badge_id=user.badge_id, user_id=user.id, revoked_at=utcnow()))
     badges.issue_badge(user)
     db.flush()
     return user

@@ -11,6 +11,11 @@ class RoomSchema(colander.MappingSchema):
     description = colander.SchemaNode(colander.String(), missing="")
     location = colander.SchemaNode(colander.String(), validator=colander.Length(max=200), missing=None)
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
+    tracks_exits = colander.SchemaNode(colander.Boolean(), missing=colander.drop,
+                                       description="Exits are scanned: occupancy counts the people inside")
+    door_direction = colander.SchemaNode(colander.String(), missing=colander.drop,
+                                         validator=colander.OneOf(["entry", "exit"]),
+                                         description="Direction of a scan that names none (exit door)")
 
 
 class RoomQuery(colander.MappingSchema):

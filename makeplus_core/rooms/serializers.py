@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .services import room_occupancy
+from .services import occupancy_percentage, room_occupancy
 
 
 def serialize_rooms(request, rooms, include_sessions: bool = False) -> list[dict]:
     rooms = list(rooms)
     db = request.dbsession
-    occupancy = room_occupancy(db, [r.id for r in rooms])
+    occupancy = room_occupancy(db, rooms)
     out = [{
         "id": str(r.id),
         "event": str(r.event_id),
@@ -20,6 +20,11 @@ def serialize_rooms(request, rooms, include_sessions: bool = False) -> list[dict
         "location": r.location,
         "is_active": r.is_active,
         "current_participants": int(occupancy.get(r.id, 0)),
+        "occupancy": int(occupancy.get(r.id, 0)),
+        "occupancy_percentage": occupancy_percentage(occupancy.get(r.id, 0), r.capacity),
+        "tracks_exits": bool(r.tracks_exits),
+        "occupancy_rule": "inside" if r.tracks_exits else "admitted_in_window",
+        "door_direction": r.door_direction,
         "created_by": r.created_by_id,
         "created_at": r.created_at,
         "updated_at": r.updated_at,

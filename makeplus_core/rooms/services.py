@@ -8,18 +8,34 @@ from .. import errors
 from ..db import icontains
 from .models import Room
 
-FIELDS = ("name", "capacity", "description", "location", "is_active")
+FIELDS = ("name", "capacity", "description", "location", "is_active", "tracks_exits", "door_direction")
 
 
-def room_occupancy(db, room_ids) -> dict:
-    """``{room_id: current_participants}`` for the rooms given, in one query.
+def room_occupancy(db, rooms) -> dict:
+    """``{room_id: occupancy}`` for the rooms given (Room objects or ids), a few queries.
 
-    Scan-based: distinct holders granted in the room during the current window
-    (see ``makeplus_core.access.occupancy``).
+    Rooms that track exits: the people inside now (``makeplus_core.access.presence``,
+    O(1) counters). Others: today's rule, distinct holders granted in the room during the
+    current window (``makeplus_core.access.occupancy``); ``occupancy_rule`` in the room
+    JSON says which.
     """
     from ..access.occupancy import room_occupancy as scan_occupancy
+    from ..access.presence import inside_counts
+    from ..db import utcnow
 
-    return scan_occupancy(db, room_ids)
+    rooms = list(rooms)
+    if rooms and not isinstance(rooms[0], Room):  # ids
+        rooms = db.scalars(sa.select(Room).where(Room.id.in_(rooms))).all()
+    now = utcnow()
+    out = scan_occupancy(db, [r.id for r in rooms if not r.tracks_exits], now)
+    out.update(inside_counts(db, rooms, now))
+    return out
+
+
+def occupancy_percentage(occupancy, capacity):
+    if not capacity:
+        return None
+    return round(100.0 * (occupancy or 0) / capacity, 1)
 
 
 def list_query(event_id, is_active=None, search=None):
