@@ -7,7 +7,7 @@
 * ``revoked_badges``: badge ids replaced by a re-issue (the scanner manifest lists them).
 
 Revision ID: 0012_door_offline
-Revises: 0007_perf_prod
+Revises: 0010_drop_plan_file
 Create Date: 2026-11-29 23:00:00
 """
 from alembic import op
