@@ -7,4 +7,6 @@ def includeme(config):
     config.include(".session_access_views")  # /api/session-access/, /api/my-ateliers/
     # scan doors, statistics, badge re-issue, QR images
     config.include(".views")
+    config.include(".journal_views")
+    config.include(".aliases")  # seed paths: qr/verify, verify_qr, access_rooms, grant_room_access…  # /api/room-access/, access_history, current_participants, session people
     config.include("makeplus_core.qr")
