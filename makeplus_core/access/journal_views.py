@@ -7,6 +7,8 @@
 * ``GET /api/rooms/{id}/current_participants/`` — holders admitted in the room's current
   window (the figure of ``current_participants`` in the room JSON).
 * ``GET /api/sessions/{id}/participants/`` — registered / paid / admitted people of a session.
+* ``GET|POST|DELETE /api/sessions/{id}/register/``, ``POST /api/sessions/{id}/unregister/`` — a
+  participant's own registration for an atelier (:mod:`.registrations`).
 
 Readers: gestionnaires and platform admins see everything; a controller sees the rooms
 they may scan (``journal.scannable_rooms``); other roles get 403.
@@ -21,7 +23,7 @@ from ..participants.models import Participant
 from ..rooms.models import Room
 from ..schema import to_int
 from ..sessions.models import Session
-from . import journal
+from . import journal, registrations
 from .models import RoomAccess
 
 UUID = "[0-9a-fA-F-]{32,36}"
@@ -170,3 +172,68 @@ def session_participants(request):
 
 def includeme(config):
     config.scan(__name__)
+
+
+# --------------------------------------------------------------------------- self-registration
+
+
+register_svc = api.service("session-register", f"/api/sessions/{{id:{UUID}}}/register/",
+                           "Register myself for an atelier (free: confirmed within capacity; paid: pending)")
+unregister_svc = api.service("session-unregister", f"/api/sessions/{{id:{UUID}}}/unregister/",
+                             "Cancel my registration before the session starts")
+
+
+def _me_as_participant(request):
+    from ..roles import BADGE_ROLES
+    import sqlalchemy as sa
+
+    ident = api.identity(request)
+    event_id = api.require_event(request)
+    role = api.role_in_event(request, event_id)
+    if role not in BADGE_ROLES:
+        raise errors.Forbidden("Only the event's participants register for its ateliers")
+    participant = request.dbsession.scalar(sa.select(Participant).where(
+        Participant.user_id == ident.user_id, Participant.event_id == event_id))
+    if participant is None:
+        raise errors.NotFound("You have no participant profile in this event")
+    return participant
+
+
+def _registration_answer(request, participant, session_id):
+    import sqlalchemy as sa
+
+    from .models import SessionAccess
+
+    db = request.dbsession
+    session = api.get_or_404(db, Session, session_id, participant.event_id, label="Session")
+    row = db.scalar(sa.select(SessionAccess).where(SessionAccess.participant_id == participant.id,
+                                                   SessionAccess.session_id == session.id))
+    return registrations.registration_json(db, session, row)
+
+
+@register_svc.get()
+def my_registration(request):
+    participant = _me_as_participant(request)
+    return _registration_answer(request, participant, request.matchdict["id"])
+
+
+@register_svc.post()
+def register_view(request):
+    participant = _me_as_participant(request)
+    session_id = api.get_or_404(request.dbsession, Session, request.matchdict["id"], participant.event_id,
+                                label="Session").id
+    _, created = registrations.register(request.dbsession, participant, session_id)
+    request.response.status = 201 if created else 200
+    return _registration_answer(request, participant, session_id)
+
+
+@register_svc.delete()
+@unregister_svc.post()
+def unregister_view(request):
+    participant = _me_as_participant(request)
+    session_id = api.get_or_404(request.dbsession, Session, request.matchdict["id"], participant.event_id,
+                                label="Session").id
+    registrations.cancel(request.dbsession, participant, session_id)
+    answer = _registration_answer(request, participant, session_id)
+    answer["message"] = "Registration cancelled"
+    return answer

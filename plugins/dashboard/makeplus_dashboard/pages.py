@@ -11,7 +11,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from makeplus_core.plugin_api import (
-    access_services, api, auth_services, badges, errors, Event, event_schemas, event_services,
+    access_services, api, auth_services, badge_policy, badges, errors, Event, event_schemas, event_services,
     EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
     staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
@@ -112,8 +112,8 @@ def events_list(request):
                                              "statuses": EVENT_STATUSES, "status": status})
 
 
-EVENT_FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "timezone",
-                "organizer_name", "organizer_email", "organizer_phone", "primary_color")
+EVENT_FIELDS = ("name", "description", "location", "location_details", "start_date", "end_date", "status",
+                "timezone", "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
 def _event_input(request) -> dict:
@@ -122,23 +122,28 @@ def _event_input(request) -> dict:
     data.setdefault("description", "")
     data.setdefault("location", "")
     data["is_active"] = checkbox(request, "is_active")
+    # plain user-id badges: the organiser's explicit choice, shown with its risk on the form
+    data["accept_plain_user_id"] = checkbox(request, "accept_plain_user_id")
     data = api.validate(event_schemas.EventSchema(), data)
     # logo, banner (PNG/JPEG), programme, guide (PDF): checked by content by the core's upload helpers
     data["_files"] = event_services.read_files(request)
     return data
 
 
-def _event_form(event) -> dict:
+def _event_form(request, event) -> dict:
     form = {k: getattr(event, k) or "" for k in EVENT_FIELDS}
     form["start_date"], form["end_date"] = local(event.start_date), local(event.end_date)
     form["is_active"] = event.is_active
+    form["accept_plain_user_id"] = badge_policy.plain_ids_allowed(request.registry.settings, event.settings)
     return form
 
 
 @view_config(route_name="dashboard.event_new", **GET)
 def wizard_details(request):
     current_identity(request)
-    return render(request, "wizard_details.jinja2", {"form": {"is_active": True, "status": "active"},
+    plain = badge_policy.platform_default(request.registry.settings)
+    return render(request, "wizard_details.jinja2", {"form": {"is_active": True, "status": "active",
+                                                              "accept_plain_user_id": plain},
                                                      "statuses": EVENT_STATUSES, "step": 1})
 
 
@@ -233,7 +238,7 @@ def event_detail(request):
 @view_config(route_name="dashboard.event_edit", **GET)
 def event_edit(request):
     event = event_for(request)
-    return render(request, "event_edit.jinja2", {"form": _event_form(event), "statuses": EVENT_STATUSES},
+    return render(request, "event_edit.jinja2", {"form": _event_form(request, event), "statuses": EVENT_STATUSES},
                   event=event)
 
 

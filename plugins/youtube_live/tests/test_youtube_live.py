@@ -1,4 +1,5 @@
 """The youtube_live plugin: URL validation, the live endpoints, the session JSON and hooks."""
+import datetime
 import json
 import uuid
 
@@ -138,8 +139,10 @@ def test_channel_live_link_is_stored_as_given_through_the_api(app, w, url, store
 
 def test_seed_session_body_with_its_youtube_link_is_accepted(app, w):
     """Seed 000's session example carries ``"youtube_live_url": "https://youtube.com/live/abc123"``."""
+    start = w.event.start_date + datetime.timedelta(hours=30)
     body = {"event": str(w.event.id), "room": str(w.room.id), "title": "Seed",
-            "start_time": "2026-09-20T14:00:00.000", "end_time": "2026-09-20T15:00:00.000",
+            "start_time": start.strftime("%Y-%m-%dT%H:%M:%S.000"),
+            "end_time": (start + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000"),
             "youtube_live_url": "https://youtube.com/live/abc123"}
     r = app.post_json("/api/sessions/", body, headers=w.h(w.gest)).json
     assert r["youtube_live_url"] == "https://youtube.com/live/abc123"
@@ -304,7 +307,7 @@ def test_session_changed_hook_reads_the_validated_field(app, w, f):
     changed({"title": "no url key"})
     assert w.streams() == {w.later.id: (WATCH, VID)}
     with pytest.raises(errors.Invalid) as exc:
-        changed({"youtube_live_url": "https://youtube.com/live/abc"})
+        changed({"youtube_live_url": "https://youtube.com/live/ab$c"})  # (issue 17: /live/abc is a live link)
     db.rollback()
     assert exc.value.field == "youtube_live_url"
     assert w.streams() == {w.later.id: (WATCH, VID)}
