@@ -89,3 +89,23 @@ def test_item_room_validation(app, f):
     r = app.post_json("/api/caisse/items/", {"item_type": "dinner", "name": "Gala", "price": "1.00",
                                              "room": str(w.room.id)}, headers=w.gh, status=201).json
     assert r["room"] == str(w.room.id)
+
+
+def test_a_pending_self_registration_is_paid_at_the_desk(app, f):
+    import datetime as dt
+
+    from makeplus_core.plugin_api import utcnow
+
+    w = make_world(app, f)
+    later = f.session(w.event, w.room, title="Atelier demain", session_type="atelier", is_paid=True,
+                      price="2500.00", start=utcnow() + dt.timedelta(hours=5), capacity=3)
+    ph = f.auth(w.buyer_user, w.event)
+    r = app.post_json(f"/api/sessions/{later.id}/register/", {}, headers=ph, status=201).json
+    assert r["status"] == "pending"
+    item = next(i for i in app.get("/api/caisse/items/", headers=w.gh).json["results"]
+                if i["session"] == str(later.id))
+    sell(app, w, [item["id"]])
+    mine = app.get(f"/api/sessions/{later.id}/register/", headers=ph).json
+    assert mine["status"] == "confirmed" and mine["registration"]["payment_status"] == "paid"
+    assert mine["registration"]["id"] == r["registration"]["id"]  # the same registration, now paid
+    app.delete(f"/api/sessions/{later.id}/register/", headers=ph, status=409)  # refunded at the desk only
