@@ -109,3 +109,19 @@ def test_a_pending_self_registration_is_paid_at_the_desk(app, f):
     assert mine["status"] == "confirmed" and mine["registration"]["payment_status"] == "paid"
     assert mine["registration"]["id"] == r["registration"]["id"]  # the same registration, now paid
     app.delete(f"/api/sessions/{later.id}/register/", headers=ph, status=409)  # refunded at the desk only
+
+
+def test_the_door_ticket_check_costs_one_statement(app, make_app, f, count_queries):
+    """The caisse's makeplus_check_access adds one SELECT to a room scan (the core's path is 3)."""
+    w = make_world(app, f)
+    ctrl = f.member(w.event, CONTROLLEUR)
+    hall = f.room(w.event, name="Hall libre", capacity=None)
+    core = make_app(**{"makeplus.plugins": ""})
+    caisse_only = make_app(**{"makeplus.plugins": "caisse"})
+    h = f.auth(ctrl, w.event)
+    url = f"/api/rooms/{hall.id}/verify_access/"
+    with count_queries() as bare:
+        core.post_json(url, {"qr_data": qr(w.buyer_user)}, headers=h, status=200)
+    with count_queries() as with_caisse:
+        caisse_only.post_json(url, {"qr_data": qr(w.buyer_user)}, headers=h, status=200)
+    assert with_caisse.count == bare.count + 1, with_caisse.statements
