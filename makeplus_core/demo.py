@@ -34,6 +34,17 @@ ACCOUNTS = [
     ("participant2@makeplus.demo", "Sara", "Meziane", False),
 ]
 
+# Staff and people of the second and third events, like the first one's (each account holds one
+# role in one event, so it logs in without choosing an event). e-mail prefix -> role
+OTHER_EVENT_PEOPLE = [
+    ("gestionnaire", "Gestionnaire", GESTIONNAIRE),
+    ("controller", "Controleur", CONTROLLEUR),
+    ("participant", "Participant", PARTICIPANT),
+    ("participant2", "Participante", PARTICIPANT),
+    ("exposant", "Exposant", EXPOSANT),
+]
+OTHER_EVENT_CITIES = {1: ("oran", "Omar"), 2: ("constantine", "Chahra")}
+
 EVENTS = [
     ("Tech Summit Algeria 2025", "Alger Centre des Congrès", 0, "Annual technology conference", "#1E88E5"),
     ("Startup Week Algeria 2025", "Oran Convention Center", 30, "A week for founders and investors", "#43A047"),
@@ -77,11 +88,15 @@ def _event(db, index, name, location, offset_days, description, color, admin):
     if event is None:
         today = utcnow().replace(hour=8, minute=0, second=0, microsecond=0)
         start = today - dt.timedelta(days=1) + dt.timedelta(days=offset_days)
+        from .access.badge_policy import SETTING as PLAIN_IDS
+
         event = Event(name=name, location=location, description=description, start_date=start,
                       end_date=start + dt.timedelta(days=3, hours=10), primary_color=color,
                       status="active" if offset_days == 0 else "upcoming", themes=["IA", "Design", "Financement"],
                       organizer_name="MakePlus Events", organizer_email="contact@makeplus.demo",
-                      created_by_id=admin.id)
+                      location_details=f"{location} — accueil et badges à l'entrée principale",
+                      # the field app shows plain user-id badges: the demo events accept them
+                      settings={PLAIN_IDS: True}, created_by_id=admin.id)
         db.add(event)
         db.flush()
     return event
@@ -131,7 +146,10 @@ def load(db, pm=None, settings: dict | None = None) -> DemoData:
     assign_role(db, users["multi@makeplus.demo"].id, first, PARTICIPANT)
     assign_role(db, users["multi@makeplus.demo"].id, second, EXPOSANT)
     assign_role(db, users["multi@makeplus.demo"].id, third, CONTROLLEUR)
-    _paid_ateliers(db, first, sessions[first.id], users)
+    _paid_ateliers(db, first, sessions[first.id], users["participant@makeplus.demo"])
+    _room_assignment(db, users["gestionnaire@makeplus.demo"], first, rooms[first.id][0], GESTIONNAIRE)
+    for index, event in ((1, second), (2, third)):
+        _other_event_people(db, index, event, rooms[event.id], sessions[event.id], users)
     demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions, settings=dict(settings or {}))
     if pm is not None:
         pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
@@ -139,13 +157,42 @@ def load(db, pm=None, settings: dict | None = None) -> DemoData:
     return demo
 
 
-def _paid_ateliers(db, event, sessions, users):
-    """participant@ has paid the UX atelier and is pending for the pitch atelier."""
+def _room_assignment(db, user, event, room, role):
+    """``user`` staffs ``room`` for the whole event (the app's room-manager screen reads
+    ``user-assignments[0].room_assignment.room_id``)."""
+    from .staff.models import RoomAssignment
+
+    exists = db.scalar(sa.select(RoomAssignment.id).where(RoomAssignment.user_id == user.id,
+                                                          RoomAssignment.event_id == event.id))
+    if exists is None:
+        db.add(RoomAssignment(user_id=user.id, room_id=room.id, event_id=event.id, role=role,
+                              start_time=event.start_date, end_time=event.end_date))
+        db.flush()
+
+
+def _other_event_people(db, index, event, rooms, sessions, users):
+    """Events 2 and 3 get a gestionnaire (staffing the first room), a controller, two
+    participants (the first with a paid and a pending atelier) and an exposant."""
+    city, first_name = OTHER_EVENT_CITIES[index]
+    people = {}
+    for prefix, last_name, role in OTHER_EVENT_PEOPLE:
+        email = f"{prefix}.{city}@makeplus.demo"
+        user = _user(db, email, first_name, f"{last_name} {city.title()}", False)
+        users[email] = user
+        assign_role(db, user.id, event, role)
+        people[prefix] = user
+    _room_assignment(db, people["gestionnaire"], event, rooms[0], GESTIONNAIRE)
+    _paid_ateliers(db, event, sessions, people["participant"])
+
+
+def _paid_ateliers(db, event, sessions, user):
+    """``user`` (participant@ in the first event) has paid the UX atelier and is pending for the
+    pitch atelier."""
     from .access.models import SessionAccess
     from .participants.models import Participant
 
     participant = db.scalar(sa.select(Participant).where(
-        Participant.event_id == event.id, Participant.user_id == users["participant@makeplus.demo"].id))
+        Participant.event_id == event.id, Participant.user_id == user.id))
     paid = [s for s in sessions if s.is_paid]
     for session, status in zip(paid, ("paid", "pending")):
         exists = db.scalar(sa.select(SessionAccess.id).where(SessionAccess.participant_id == participant.id,

@@ -226,6 +226,30 @@ def makeplus_check_access(dbsession, request, attempt):
 
 
 @hookspec
+def makeplus_paid_items(dbsession, user_id, event_id):
+    """Contribute what a badge holder has paid for in an event (the app's ``paid_items``).
+
+    Called by ``makeplus_core.access.paid_items.paid_items`` wherever the app reads
+    ``paid_items``: the event scanner's answer (``POST /api/participants/scan/`` and its
+    aliases), the badge (``qr_code.paid_items``) of the login answer and of
+    ``GET /api/auth/me/``. The core contributes the holder's paid-atelier rights
+    (``SessionAccess``) itself; a plugin adds what it sold (e.g. ``caisse``: a dinner,
+    goodies). Plugins switched off for the event are not called.
+
+    :param dbsession: the SQLAlchemy session.
+    :param user_id: the holder's user id (int).
+    :param event_id: the event's UUID.
+    :return: ``None`` or a list of dicts shaped like the app's PaidItem:
+        ``{"type": "dinner" | "access" | "other" | "session", "id": str, "session_id":
+        str (``""`` when not a session), "title": str, "payment_status": "paid" |
+        "pending" | "free" | "refunded", "amount_paid": number (a JSON number, not a
+        string), "has_access": bool}``; extra keys (``"source"``, ``"quantity"``…) are
+        kept. Don't list paid ateliers again: the core already does. One query, please:
+        it runs on every event scan.
+    """
+
+
+@hookspec
 def makeplus_access_recorded(dbsession, request, access, attempt):
     """React to a recorded scan decision (granted or denied).
 

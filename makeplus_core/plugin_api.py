@@ -52,6 +52,7 @@ from .staff.models import RoomAssignment
 from .access import pipeline as access_pipeline
 from .access import services as access_services
 from .audit.services import recent as recent_audit_entries
+from .access import badge_policy
 from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
 from .auth.services import event_json
@@ -104,7 +105,7 @@ __all__ = [
     "roles", "BADGE_ROLES", "CONTROLLEUR", "EXPOSANT", "GESTIONNAIRE", "PARTICIPANT", "ROLES", "STAFF_ROLES",
     "RoomAccess", "SessionAccess", "User", "EVENT_STATUSES", "Event", "UserEventAssignment", "Participant",
     "Room", "SESSION_STATUSES", "SESSION_TYPES", "Session", "RoomAssignment",
-    "access_pipeline", "access_services", "recent_audit_entries", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
+    "access_pipeline", "access_services", "badge_policy", "recent_audit_entries", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
     "event_archive", "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "event_modules", "participant_importer", "participants_sheet",

@@ -42,3 +42,37 @@ def test_demo_data_is_idempotent_and_accounts_log_in(app, db):
         ("Startup Week Algeria 2025", "exposant"),
         ("Innovation Festival 2025", "controlleur_des_badges"),
     ]
+
+
+def test_demo_gestionnaire_has_a_room_assignment_and_other_events_have_people(app, db):
+    """Issue 17: the app's room-manager screen reads user-assignments[0].room_assignment.room_id;
+    events 2 and 3 have staff and participants like event 1 (each account: one event)."""
+    load(app, db)
+    d = app.post_json("/api/auth/token/", {"email": "gestionnaire@makeplus.demo", "password": demo.PASSWORD}).json
+    h = {"Authorization": f"Bearer {d['access']}"}
+    items = app.get("/api/user-assignments/", params={"user": d["user"]["id"], "event": d["event"]["id"],
+                                                      "is_active": "true"}, headers=h).json["results"]
+    ra = items[0]["room_assignment"]
+    assert items[0]["role"] == "gestionnaire_des_salles" and ra and ra["room_id"]
+    rooms = {r["id"]: r["name"] for r in app.get("/api/rooms/", headers=h).json["results"]}
+    assert rooms[ra["room_id"]] == "Amphithéâtre A"
+    for city, event_name in (("oran", "Startup Week Algeria 2025"), ("constantine", "Innovation Festival 2025")):
+        for prefix, role in (("gestionnaire", "gestionnaire_des_salles"), ("controller", "controlleur_des_badges"),
+                             ("participant", "participant"), ("participant2", "participant"),
+                             ("exposant", "exposant")):
+            r = app.post_json("/api/auth/token/", {"email": f"{prefix}.{city}@makeplus.demo",
+                                                   "password": demo.PASSWORD}).json
+            assert r["role"] == role and r["event"]["name"] == event_name, (city, prefix)
+            if prefix == "participant":
+                items = r["qr_code"]["paid_items"]
+                assert sorted(i["payment_status"] for i in items if i["type"] == "session") == ["paid", "pending"]
+        g = app.post_json("/api/auth/token/", {"email": f"gestionnaire.{city}@makeplus.demo",
+                                               "password": demo.PASSWORD}).json
+        gh = {"Authorization": f"Bearer {g['access']}"}
+        people = app.get("/api/participants/", headers=gh).json
+        assert people["count"] >= 3
+        mine = app.get("/api/user-assignments/", params={"user": g["user"]["id"]}, headers=gh).json["results"]
+        assert mine[0]["room_assignment"]["room_id"]
+    events = {e["name"]: e for e in app.get("/api/events/", headers=h).json["results"]}
+    assert events["Tech Summit Algeria 2025"]["location_details"]
+    assert events["Tech Summit Algeria 2025"]["accept_plain_user_id"] is True

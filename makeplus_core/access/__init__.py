@@ -8,4 +8,6 @@ def includeme(config):
     # scan doors, statistics, badge re-issue, QR images
     config.include(".views")
     config.include(".scanner_views")  # /api/scanner/manifest/, /api/scanner/sync/ (offline scanners)
+    config.include(".journal_views")  # /api/room-access/, access_history, current_participants, session people
+    config.include(".aliases")  # seed paths: qr/verify, verify_qr, access_rooms, grant_room_access…
     config.include("makeplus_core.qr")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Money, UTCDateTime, new_uuid, utcnow
 
-PAYMENT_STATUSES = ("pending", "paid", "refunded")
+# "free": a confirmed registration for a free atelier (self-registration, docs/api-people.md)
+PAYMENT_STATUSES = ("pending", "paid", "free", "refunded")
 
 
 class SessionAccess(Base):

@@ -1,4 +1,10 @@
-"""What a badge holder has paid for in an event (the app's ``paid_items``)."""
+"""What a badge holder has paid for in an event (the app's ``paid_items``).
+
+The core lists the holder's paid-atelier rights (``SessionAccess``); every enabled
+plugin adds its own through the ``makeplus_paid_items`` hook (``caisse``: dinners,
+goodies and other extras sold at a desk). Amounts are JSON numbers (the app parses them
+as numbers).
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -8,11 +14,8 @@ from ..sessions.models import Session
 from .models import SessionAccess
 
 
-def paid_items(db, user_id: int, event_id) -> list[dict]:
-    """The holder's paid-atelier rights in one event, one query.
-
-    Amounts are JSON numbers here (the app parses them as numbers).
-    """
+def core_paid_items(db, user_id: int, event_id) -> list[dict]:
+    """The holder's paid-atelier rights in one event, one query."""
     rows = db.execute(
         sa.select(SessionAccess, Session.title, Session.id)
         .join(Participant, Participant.id == SessionAccess.participant_id)
@@ -30,5 +33,37 @@ def paid_items(db, user_id: int, event_id) -> list[dict]:
             "payment_status": access.payment_status,
             "amount_paid": float(access.amount_paid),
             "has_access": bool(access.has_access),
+            "source": "core",
         })
+    return items
+
+
+def _plugin_manager(db):
+    request = db.info.get("request") if hasattr(db, "info") else None
+    registry = getattr(request, "registry", None)
+    try:
+        return registry["plugin_manager"] if registry is not None else None
+    except KeyError:
+        return None
+
+
+def paid_items(db, user_id: int, event_id, pm=None) -> list[dict]:
+    """The core's paid ateliers, then every enabled plugin's ``makeplus_paid_items``.
+
+    ``pm``: the plugin manager (default: the one of the request the session serves;
+    without one, only the core's items)."""
+    items = core_paid_items(db, user_id, event_id)
+    pm = pm or _plugin_manager(db)
+    if pm is None or not pm.hook.makeplus_paid_items.get_hookimpls():
+        return items
+    from ..modules import event_hook
+
+    hook = event_hook(pm, "makeplus_paid_items", db, event_id)
+    for contributed in hook(dbsession=db, user_id=user_id, event_id=event_id):
+        for item in contributed or []:
+            item = dict(item)
+            item["amount_paid"] = float(item.get("amount_paid") or 0)
+            item.setdefault("session_id", "")
+            item["has_access"] = bool(item.get("has_access"))
+            items.append(item)
     return items

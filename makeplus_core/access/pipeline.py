@@ -18,8 +18,9 @@ The steps, in order (each denial names its ``layer`` and a ``reason`` code):
    someone who may not scan learns nothing about badges.
 2. ``parse``    – the QR text: legacy JSON ``{"user_id": 15, "badge_id":
    "USER-15-…", …}`` (extra keys ignored), a signed token ``MP2.<kid>.<payload>.<sig>`` (Ed25519) or legacy ``MP1.…`` (HMAC)
-   (:mod:`makeplus_core.qr.signing`), or a plain user id ``"15"`` only when
-   ``makeplus.badges.accept_plain_user_id`` is true. Anything else: 400.
+   (:mod:`makeplus_core.qr.signing`), or a plain user id ``"15"`` only where the
+   event allows it (:mod:`.badge_policy`: the event's ``accept_plain_user_id``, else
+   ``makeplus.badges.accept_plain_user_id``). Anything else: 400.
 3. ``badge``    – the holder exists and the badge id equals the stored one
    (``secrets.compare_digest``); a re-issued badge makes the old one unknown: 404.
 4. ``event``    – the holder has an active assignment in the event: else 403.
@@ -81,8 +82,8 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission, presence
-from ..modules import event_hook, remember
+from . import admission, badge_policy, presence
+from ..modules import _event_settings, event_hook, remember
 from .models import RoomAccess, SessionAccess
 
 MAX_QR_LENGTH = 2048
@@ -290,7 +291,9 @@ def identify_badge(db, registry_or_settings, qr_data, event_id) -> Holder:
         if hasattr(registry_or_settings, "settings") else None
     keyring = keyring or Keyring.from_settings(settings)
     try:
-        badge = parse_qr(qr_data, keyring, accept_plain_ids(settings))
+        badge = parse_qr(qr_data, keyring, True)
+        if badge.format == "plain":
+            refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
         return load_holder(db, badge, event_id)
     except Deny as deny:
         cls = {400: errors.Invalid, 404: errors.NotFound}.get(deny.http_status, errors.Forbidden)
@@ -298,7 +301,14 @@ def identify_badge(db, registry_or_settings, qr_data, event_id) -> Holder:
 
 
 def accept_plain_ids(settings) -> bool:
-    return str(settings.get("makeplus.badges.accept_plain_user_id", "false")).lower() in ("true", "1", "yes")
+    """The platform default for plain user-id badges (an event may choose otherwise)."""
+    return badge_policy.platform_default(settings)
+
+
+def refuse_plain_id_unless_allowed(settings, event_settings) -> None:
+    """A plain user-id badge is accepted only where the event (else the platform) allows it."""
+    if not badge_policy.plain_ids_allowed(settings, event_settings):
+        raise Deny(400, "parse", "plain_id_refused")
 
 
 # --------------------------------------------------------------------------- 1. scanner
@@ -860,15 +870,15 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     badge = early_deny = session_id = None
     try:
         session_id = _session_param(body)
-        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"],
-                         accept_plain_ids(request.registry.settings))
+        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], True)
     except Deny as deny:
         early_deny = deny
     fast = None
     if claims is not None:
         scanner_id = claims["user_id"]
         if (early_deny is None and key is None and request.registry["db_engine"].dialect.name == "postgresql"
-                and asked_direction != "exit" and _sql_safe(badge.badge_id) and not _any_access_hook(request)):
+                and asked_direction != "exit" and badge.format != "plain"  # plain ids: the event's choice, below
+                and _sql_safe(badge.badge_id) and not _any_access_hook(request)):
             fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id}
     else:
         scanner_id = request.identity.user_id
@@ -894,6 +904,11 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     remember(db, door.room.event_id, door.row.event_settings)  # the event's modules, for the plugin hooks
     room, row = door.room, door.row
     direction = asked_direction or room.door_direction or "entry"
+    if badge is not None and badge.format == "plain":  # the event's choice (read by the door's query)
+        try:
+            refuse_plain_id_unless_allowed(request.registry.settings, row.event_settings)
+        except Deny as deny:
+            early_deny, badge = deny, None
     role = ident.role if room.event_id == ident.event_id else None
     holder = session = seat = attempt = None
     entered = None  # the event day when this scan put the holder inside a room that tracks exits
@@ -989,7 +1004,9 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
 
     def decide():
         check_scanner(ident, ident.role)
-        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], accept_plain_ids(settings))
+        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], True)
+        if badge.format == "plain":
+            refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
         holder = state["holder"] = load_holder(db, badge, event_id)
         attempt = AccessAttempt("event", event_id, ident.user, holder, None, None, now)
         ask_plugins(request, attempt)

@@ -75,9 +75,14 @@ def recent_scans(db, where, limit=RECENT_LIMIT) -> list[dict]:
         .where(*where).order_by(RoomAccess.access_time.desc()).limit(limit)
     ).all()
     out = []
+    from .pipeline import PRE_MEMBERSHIP_LAYERS
+
     for access, user, pid, title, room_name, verified_by in rows:
         participant = None
-        if user is not None:
+        # a denial decided before the holder was found in the event never names them
+        # (an unknown/revoked badge, a plain id of someone outside the event…)
+        named = access.status == "granted" or access.layer not in PRE_MEMBERSHIP_LAYERS
+        if user is not None and named:
             participant = {"id": str(pid) if pid else None, "user_id": user.id, "name": user.full_name,
                            "email": user.email, "badge_id": user.badge_id}
         out.append({

@@ -30,17 +30,21 @@ def amount_as_text(value):
     return value
 
 
+# "free" is set only by a participant's own registration for a free atelier (registrations.py)
+MANAGED_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != "free")
+
+
 class SessionAccessSchema(colander.MappingSchema):
     participant = colander.SchemaNode(colander.String())
     session = colander.SchemaNode(colander.String())
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES),
+    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES),
                                          missing="pending")
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
     amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
 
 
 class SessionAccessUpdateSchema(colander.MappingSchema):
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_STATUSES))
+    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES))
     has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
     amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
 
@@ -98,7 +102,7 @@ def _apply_status(obj: SessionAccess, session: Session, data: dict, granted_by_i
     elif "has_access" in data:
         has_access = data["has_access"]
     elif "payment_status" in data:
-        has_access = status == "paid"
+        has_access = status in ("paid", "free")
     else:
         has_access = bool(obj.has_access)
     if has_access and not obj.has_access:

@@ -105,7 +105,9 @@ def room_statistics_view(request):
 
 @room_people.get()
 def room_participants_view(request):
-    room = _room(request)
+    from .journal_views import readable_room
+
+    room = readable_room(request)  # gestionnaires, admins and the controllers who scan this room
     results = services.room_participants_today(request.dbsession, room)
     return {"room": services.room_brief(room), "count": len(results), "next": None, "previous": None,
             "results": results}

@@ -90,6 +90,7 @@ def badge_json(user, participant) -> dict:
 
 
 def event_json(request, event, role=None) -> dict:
+    from ..access.badge_policy import plain_ids_allowed
     from ..events.serializers import file_url
     from ..modules import event_modules
 
@@ -98,6 +99,7 @@ def event_json(request, event, role=None) -> dict:
         "name": event.name,
         "description": event.description,
         "location": event.location,
+        "location_details": event.location_details,
         "start_date": event.start_date,
         "end_date": event.end_date,
         "status": event.status,
@@ -111,6 +113,8 @@ def event_json(request, event, role=None) -> dict:
         "programme_file": file_url(request, event.programme_file),
         "guide_file": file_url(request, event.guide_file),
         "modules": event_modules(request.registry, event) if request is not None else [],
+        "accept_plain_user_id": plain_ids_allowed(request.registry.settings if request is not None else {},
+                                                  event.settings),
     }
 
 

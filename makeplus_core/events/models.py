@@ -20,6 +20,8 @@ class Event(Base):
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     location: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    # Directions, access, parking… (seed 001 Event.location_details)
+    location_details: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     start_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     end_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="upcoming")

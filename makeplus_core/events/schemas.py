@@ -32,6 +32,11 @@ class EventSchema(colander.MappingSchema):
     name = colander.SchemaNode(colander.String(), validator=colander.Length(min=1, max=200))
     description = _text(missing="")
     location = _text(500, missing="")
+    location_details = _text(5000, missing=colander.drop)
+    # Plain user-id badges ("15") at this event's doors: anyone who knows or guesses an id can
+    # print one, so organisers choose it knowingly (docs/access.md); absent: the platform default
+    accept_plain_user_id = colander.SchemaNode(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")),
+                                               missing=colander.drop)
     start_date = when()
     end_date = when()
     status = colander.SchemaNode(colander.String(), validator=colander.OneOf(EVENT_STATUSES),

@@ -93,7 +93,7 @@ def list_query(user_id: int, is_admin: bool, status=None, is_active=None, search
 
 # --------------------------------------------------------------------------- writes
 
-FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "is_active", "timezone",
+FIELDS = ("name", "description", "location", "location_details", "start_date", "end_date", "status", "is_active", "timezone",
           "themes", "settings", "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
@@ -137,6 +137,16 @@ def apply(db, event: Event, data: dict) -> dict:
             settings = modules.merged(settings, data["modules"])
         put("settings", settings)
         if event.id is not None:
+            modules.forget(db, event.id)
+    if "accept_plain_user_id" in data:
+        from ..access.badge_policy import SETTING as PLAIN_IDS
+
+        settings = dict(event.settings or {})
+        settings[PLAIN_IDS] = bool(data["accept_plain_user_id"])
+        put("settings", settings)
+        if event.id is not None:
+            from .. import modules
+
             modules.forget(db, event.id)
     if "metadata" in data:
         put("meta", data["metadata"])

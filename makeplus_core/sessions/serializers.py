@@ -33,6 +33,8 @@ def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dic
             "speaker_photo_url": file_url(request, s.speaker_photo_url),
             "start_time": s.start_time,
             "end_time": s.end_time,
+            "duration_minutes": int((s.end_time - s.start_time).total_seconds() // 60)
+            if s.start_time and s.end_time else None,
             "theme": s.theme,
             "status": s.status,
             "is_live": s.status == "en_cours",

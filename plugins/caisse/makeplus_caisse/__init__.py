@@ -4,8 +4,10 @@ Hooks implemented: ``makeplus_includeme`` (REST services and the point-of-sale
 page ``/caisse/``), ``makeplus_migrations``
 (its Alembic branch), ``makeplus_demo_data``, ``makeplus_session_changed`` (one
 payable item per paid atelier, kept in step), ``makeplus_event_statistics``,
-``makeplus_user_export``, ``makeplus_dashboard_pages`` and ``makeplus_search`` (sales by
-buyer name/e-mail or id, gestionnaires and admins only). See docs/caisse.md.
+``makeplus_user_export``, ``makeplus_dashboard_pages``, ``makeplus_search`` (sales by
+buyer name/e-mail or id, gestionnaires and admins only), ``makeplus_paid_items`` (extras
+bought at a desk in the scanner's ``paid_items``) and ``makeplus_check_access`` (a room
+linked to a ticket item admits only its buyers). See docs/caisse.md.
 """
 from __future__ import annotations
 
@@ -87,3 +89,27 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
     from .services import search
 
     return search(dbsession, event_id, query, role, limit)
+
+
+@hookimpl
+def makeplus_paid_items(dbsession, user_id, event_id):
+    """Extras bought at a desk (dinner, goodies…) in the scanner's ``paid_items``."""
+    from .services import paid_extras
+
+    return paid_extras(dbsession, user_id, event_id)
+
+
+@hookimpl
+def makeplus_check_access(dbsession, request, attempt):
+    """A room with an active ticket item (``room`` of a caisse item, e.g. the dinner hall)
+    admits only holders who bought one: else 402 ``ticket_required``."""
+    if attempt.kind != "room" or attempt.room is None:
+        return None
+    from .services import door_ticket_check
+
+    participant = attempt.participant
+    missing = door_ticket_check(dbsession, attempt.room.id, participant.id if participant else None)
+    if missing is None:
+        return None
+    return {"status": 402, "reason": "ticket_required", "layer": "caisse",
+            "message": f"A ticket is required here: {', '.join(missing)}"}

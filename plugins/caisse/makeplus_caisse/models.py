@@ -57,6 +57,9 @@ class Item(Base):
     session_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("sessions.id", ondelete="SET NULL"))
     # Stock for non-session items (None: unlimited); sessions use their own capacity.
     capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    # A ticket for a room's door (a dinner hall…): while a room has an active item, only
+    # holders who bought one are admitted there (the plugin's makeplus_check_access).
+    room_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("rooms.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -26,6 +26,8 @@ class ItemSchema(colander.MappingSchema):
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
     session = colander.SchemaNode(colander.String(allow_empty=True), missing=None)
     capacity = colander.SchemaNode(schema.Int(minimum=0), missing=None)
+    room = colander.SchemaNode(colander.String(allow_empty=True), missing=None,
+                               description="A room whose door this item is the ticket of (e.g. the dinner hall)")
 
 
 class SaleSchema(colander.MappingSchema):

@@ -130,8 +130,21 @@ def _check_session(db, event_id, value):
     return session
 
 
+def _check_room(db, event_id, value, session=None):
+    if value in (None, ""):
+        return None
+    rid = _uuid(value, "room")
+    room = db.get(Room, rid)
+    if room is None or room.event_id != event_id:
+        raise errors.Invalid("room: not a room of this event", field="room")
+    if session is not None:
+        raise errors.Invalid("room: an atelier's item is checked at the door through its session", field="room")
+    return room
+
+
 def create_item(db, event_id, data: dict) -> Item:
     session = _check_session(db, event_id, data.get("session"))
+    room = _check_room(db, event_id, data.get("room") or data.get("room_id"), session)
     if data.get("item_type") == "session" and session is None:
         raise errors.Invalid("session: required for an item of type session", field="session")
     if session is not None:
@@ -141,7 +154,8 @@ def create_item(db, event_id, data: dict) -> Item:
                 name=data["name"].strip(), description=data.get("description", ""),
                 price=decimal.Decimal(str(data["price"])), is_active=data.get("is_active", True),
                 session_id=session.id if session else None,
-                capacity=None if session is not None else data.get("capacity"))
+                capacity=None if session is not None else data.get("capacity"),
+                room_id=room.id if room else None)
     db.add(item)
     db.flush()
     return item
@@ -171,6 +185,11 @@ def update_item(db, item: Item, changes: dict) -> Item:
         item.price = decimal.Decimal(str(changes["price"]))
     if "capacity" in changes and item.session_id is None:
         item.capacity = changes["capacity"]
+    if "room" in changes:
+        room = _check_room(db, item.event_id, changes["room"])
+        item.room_id = room.id if room else None
+    if item.session_id is not None and item.room_id is not None:
+        raise errors.Invalid("room: an atelier's item is checked at the door through its session", field="room")
     db.flush()
     return item
 
@@ -226,6 +245,8 @@ def serialize_items(db, items: list[Item]) -> list[dict]:
                                       .where(Session.id.in_(sids))):
             sessions[s.id] = (s, room_cap)
     sold = _sold_counts(db, [i.id for i in items])
+    rids = {i.room_id for i in items if i.room_id}
+    room_names = dict(db.execute(sa.select(Room.id, Room.name).where(Room.id.in_(rids))).all()) if rids else {}
     out = []
     for i in items:
         cap = i.capacity
@@ -239,6 +260,8 @@ def serialize_items(db, items: list[Item]) -> list[dict]:
             "session": str(i.session_id) if i.session_id else None,
             "session_title": s[0].title if s else None,
             "session_start": s[0].start_time if s else None,
+            "room": str(i.room_id) if i.room_id else None,
+            "room_name": room_names.get(i.room_id),
             "capacity": cap, "sold": taken,
             "remaining": None if cap is None else max(cap - taken, 0),
             "created_at": i.created_at, "updated_at": i.updated_at,
@@ -791,3 +814,55 @@ def search(db, event_id, query: str, role: str | None, limit: int) -> list[dict]
              "extra": {"total": money(r.total), "status": r.status, "payment_method": r.payment_method,
                        "caisse_name": r.desk, "participant_email": r.participant_email,
                        "created_at": r.created_at}} for r in rows]
+
+
+# --------------------------------------------------------------------------- at the door
+
+
+def paid_extras(db, user_id: int, event_id) -> list[dict]:
+    """The holder's extras bought at a desk (completed sales, atelier lines excluded:
+    the core lists paid ateliers), one PaidItem per item with the amount paid. One query."""
+    rows = db.execute(
+        sa.select(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name,
+                  sa.func.count(), sa.func.sum(TransactionItem.price), Item.room_id)
+        .join(Transaction, Transaction.id == TransactionItem.transaction_id)
+        .join(Participant, Participant.id == Transaction.participant_id)
+        .outerjoin(Item, Item.id == TransactionItem.item_id)
+        .where(Participant.user_id == user_id, Participant.event_id == event_id,
+               Transaction.event_id == event_id, Transaction.status == "completed",
+               TransactionItem.session_id.is_(None), TransactionItem.item_type != "session")
+        .group_by(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name, Item.room_id)
+        .order_by(TransactionItem.name)
+    ).all()
+    return [{
+        "type": item_type if item_type in ("dinner", "access", "other") else "other",
+        "id": str(item_id) if item_id else "",
+        "session_id": "",
+        "title": name,
+        "payment_status": "paid",
+        "amount_paid": float(total or 0),
+        "has_access": True,
+        "quantity": int(n),
+        "room_id": str(room_id) if room_id else None,
+        "source": "caisse",
+    } for item_id, item_type, name, n, total, room_id in rows]
+
+
+def door_ticket_check(db, room_id, participant_id):
+    """``None`` when ``room_id`` needs no ticket or the participant bought one; else the
+    names of the tickets that admit there. One query."""
+    ticket_items = sa.select(Item.id).where(Item.room_id == room_id, Item.is_active.is_(True),
+                                            Item.session_id.is_(None))
+    bought = (sa.select(TransactionItem.id)
+              .join(Transaction, Transaction.id == TransactionItem.transaction_id)
+              .where(TransactionItem.item_id.in_(ticket_items), Transaction.status == "completed",
+                     Transaction.participant_id == participant_id)
+              .limit(1))
+    rows = db.execute(
+        sa.select(Item.name, sa.exists(bought).label("bought"))
+        .where(Item.room_id == room_id, Item.is_active.is_(True), Item.session_id.is_(None))
+        .order_by(Item.name)
+    ).all()
+    if not rows or (participant_id is not None and rows[0].bought):
+        return None
+    return [name for name, _ in rows]

@@ -168,6 +168,8 @@ def update_item(request):
     data = api.validate(schemas.ItemSchema(), raw, partial=request.method == "PATCH")
     if request.method == "PATCH":
         data = {k: v for k, v in data.items() if k in raw}
+    if "room" in raw and raw["room"] in (None, ""):  # null unlinks the item from its room
+        data["room"] = None
     services.update_item(request.dbsession, obj, data)
     return services.serialize_items(request.dbsession, [obj])[0]
 

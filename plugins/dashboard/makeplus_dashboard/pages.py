@@ -11,7 +11,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from makeplus_core.plugin_api import (
-    access_services, api, auth_services, badges, errors, Event, event_archive, event_schemas, event_services,
+    access_services, api, auth_services, badge_policy, badges, errors, Event, event_archive, event_schemas, event_services,
     EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
     staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
@@ -116,8 +116,8 @@ def events_list(request):
                                              "archived": archived})
 
 
-EVENT_FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "timezone",
-                "organizer_name", "organizer_email", "organizer_phone", "primary_color")
+EVENT_FIELDS = ("name", "description", "location", "location_details", "start_date", "end_date", "status",
+                "timezone", "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
 # Location details: stored in the event's metadata under "location" (the API's `metadata`).
@@ -133,6 +133,8 @@ def _event_input(request) -> dict:
     data.setdefault("description", "")
     data.setdefault("location", "")
     data["is_active"] = checkbox(request, "is_active")
+    # plain user-id badges: the organiser's explicit choice, shown with its risk on the form
+    data["accept_plain_user_id"] = checkbox(request, "accept_plain_user_id")
     # Themes: one per line or comma separated (the API's `themes` list).
     themes = [t.strip() for t in re.split(r"[,\n]", request.POST.get("themes", "")) if t.strip()]
     for theme in themes:
@@ -161,7 +163,7 @@ def _event_input(request) -> dict:
     return data
 
 
-def _event_form(event) -> dict:
+def _event_form(request, event) -> dict:
     import json
 
     form = {k: getattr(event, k) or "" for k in EVENT_FIELDS}
@@ -173,13 +175,16 @@ def _event_form(event) -> dict:
     form["metadata"] = json.dumps(meta, ensure_ascii=False, indent=1) if meta else ""
     for key in LOCATION_FIELDS:
         form[f"location_{key}"] = location.get(key, "") if isinstance(location, dict) else ""
+    form["accept_plain_user_id"] = badge_policy.plain_ids_allowed(request.registry.settings, event.settings)
     return form
 
 
 @view_config(route_name="dashboard.event_new", **GET)
 def wizard_details(request):
     current_identity(request)
-    return render(request, "wizard_details.jinja2", {"form": {"is_active": True, "status": "active"},
+    plain = badge_policy.platform_default(request.registry.settings)
+    return render(request, "wizard_details.jinja2", {"form": {"is_active": True, "status": "active",
+                                                              "accept_plain_user_id": plain},
                                                      "statuses": EVENT_STATUSES, "step": 1})
 
 
@@ -277,7 +282,7 @@ def event_detail(request):
 @view_config(route_name="dashboard.event_edit", **GET)
 def event_edit(request):
     event = event_for(request)
-    return render(request, "event_edit.jinja2", {"form": _event_form(event), "statuses": EVENT_STATUSES},
+    return render(request, "event_edit.jinja2", {"form": _event_form(request, event), "statuses": EVENT_STATUSES},
                   event=event)
 
 

@@ -442,3 +442,28 @@ def test_every_page_renders_for_gestionnaire(dash, f):
         assert r.status_int == 200 and "<main>" in r.text, path
     r = dash.get("/dashboard/nothing-here/", status=404)
     assert "Page not found" in r.text
+
+
+def test_event_form_plain_id_badges_and_location_details(dash, f, db):
+    """Issue 17: organisers choose plain user-id badges knowingly on the event form."""
+    event = f.event(name="Badges", start=START)
+    admin_in(dash, f)
+    page = dash.get(f"/dashboard/events/{event.id}/edit/")
+    assert "Anyone who knows or guesses an id can print one" in page.text
+    form = form_with(page, "name")
+    assert form["accept_plain_user_id"].checked is True  # the test platform default (as development.ini)
+    form["accept_plain_user_id"] = False
+    form["location_details"] = "Entrée B, parking P3"
+    form.submit(status=302)
+    db.expire_all()
+    saved = db.get(Event, event.id)
+    assert saved.settings["accept_plain_user_id"] is False and saved.location_details == "Entrée B, parking P3"
+    db.commit()
+    page = dash.get(f"/dashboard/events/{event.id}/edit/")
+    form = form_with(page, "name")
+    assert form["accept_plain_user_id"].checked is False
+    form["accept_plain_user_id"] = True
+    form.submit(status=302)
+    db.expire_all()
+    assert db.get(Event, event.id).settings["accept_plain_user_id"] is True
+    db.commit()

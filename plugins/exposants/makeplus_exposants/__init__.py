@@ -4,7 +4,8 @@ Hooks implemented: ``makeplus_includeme`` (REST services, the booth-plan upload
 included), ``makeplus_migrations`` (its Alembic branch), ``makeplus_extend_json``
 (``plan_file`` in participant JSON), ``makeplus_demo_data``, ``makeplus_user_export``,
 ``makeplus_event_statistics``, ``makeplus_search``, ``makeplus_dashboard_pages``
-(leads page with export). See docs/exposants.md.
+(leads page with export), ``makeplus_extend_json`` (``total_exhibitors`` in the event
+JSON). See docs/exposants.md.
 """
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ def makeplus_extend_json(kind, objects, payloads, request):
 @hookimpl
 def makeplus_permissions():
     return {"exposant": ["scan_visitors"]}
+
+
+@hookimpl
+def makeplus_extend_json(kind, objects, payloads, request):
+    """``total_exhibitors`` in the event JSON (seed 001 Event), one query per response."""
+    if kind != "event" or not objects or request is None:
+        return
+    from .services import exhibitor_totals
+
+    totals = exhibitor_totals(request.dbsession, [getattr(o, "id", None) for o in objects])
+    for obj, payload in zip(objects, payloads):
+        payload["total_exhibitors"] = totals.get(getattr(obj, "id", None), 0)
 
 
 @hookimpl

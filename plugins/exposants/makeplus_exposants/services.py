@@ -408,3 +408,17 @@ def export_for_user(db, user) -> dict | None:
                                      "scanned_at": r.scanned_at, "last_scanned_at": r.last_scanned_at,
                                      "visit_count": r.visit_count} for r in scanned],
     }
+
+
+def exhibitor_totals(db, event_ids) -> dict:
+    """``{event_id: number of active exposants}`` (one grouped query): the event JSON's
+    ``total_exhibitors`` (seed 001 Event)."""
+    ids = [i for i in event_ids if i is not None]
+    out = {i: 0 for i in ids}
+    if ids:
+        rows = db.execute(sa.select(UserEventAssignment.event_id, sa.func.count())
+                          .where(UserEventAssignment.event_id.in_(ids), UserEventAssignment.role == EXPOSANT,
+                                 UserEventAssignment.is_active.is_(True))
+                          .group_by(UserEventAssignment.event_id)).all()
+        out.update({eid: int(n) for eid, n in rows})
+    return out

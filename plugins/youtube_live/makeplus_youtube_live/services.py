@@ -18,16 +18,31 @@ SHORT_HOSTS = {"youtu.be", "www.youtu.be"}
 MAX_URL_LENGTH = 500
 
 
-def _invalid(msg="must be a YouTube video URL: https://www.youtube.com/watch?v=ID, "
-                 "https://youtu.be/ID or https://www.youtube.com/live/ID"):
+CHANNEL_PATH = re.compile(r"/(?:@[A-Za-z0-9_.-]{1,100}|channel/[A-Za-z0-9_-]{1,64}|c/[A-Za-z0-9_.-]{1,100}"
+                          r"|user/[A-Za-z0-9_.-]{1,100})/live/?")
+LIVE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _invalid(msg="must be a YouTube URL: https://www.youtube.com/watch?v=ID, https://youtu.be/ID, "
+                 "https://www.youtube.com/live/ID, https://www.youtube.com/embed/ID or "
+                 "https://www.youtube.com/@channel/live"):
     return errors.Invalid(f"{FIELD}: {msg}", field=FIELD)
 
 
-def parse_youtube_url(value) -> str:
-    """The 11-character video id of a YouTube watch/live/short URL; anything else is a 400.
+def parse_youtube_link(value) -> tuple[str | None, str]:
+    """``(video_id, url to store)`` of a YouTube link; anything else is a 400.
 
-    Accepted (http or https, scheme optional, with or without www./m.):
-    ``youtube.com/watch?v=ID``, ``youtu.be/ID``, ``youtube.com/live/ID``.
+    Video links (http or https, scheme optional, with or without ``www.``/``m.``, extra
+    query parameters such as ``t``, ``si``, ``feature`` ignored): ``youtube.com/watch?v=ID``,
+    ``youtu.be/ID``, ``youtube.com/live/ID``, ``youtube.com/embed/ID``,
+    ``youtube.com/shorts/ID`` give the 11-character id and the canonical
+    ``https://www.youtube.com/watch?v=ID``.
+
+    Live links without a video id are stored as given (scheme added when missing) with
+    ``video_id`` ``None``: a channel's live page (``youtube.com/@channel/live``,
+    ``/channel/UC…/live``, ``/c/name/live``, ``/user/name/live``) and a ``/live/…``
+    link whose last part is not an 11-character video id (the seed's own example,
+    ``https://youtube.com/live/abc123``).
     """
     if not isinstance(value, str):
         raise _invalid("must be a text URL or null")
@@ -50,31 +65,44 @@ def parse_youtube_url(value) -> str:
         if path in ("/watch", "/watch/"):
             values = parse_qs(parts.query).get("v", [])
             candidate = values[0] if len(values) == 1 else None
+        elif CHANNEL_PATH.fullmatch(path):
+            return None, text
         else:
-            m = re.fullmatch(r"/live/([^/]+)/?", path)
-            candidate = m.group(1) if m else None
+            m = re.fullmatch(r"/(live|embed|shorts)/([^/]+)/?", path)
+            if m:
+                candidate = m.group(2)
+                if m.group(1) == "live" and not VIDEO_ID.fullmatch(candidate) and LIVE_SEGMENT.fullmatch(candidate):
+                    return None, text
     elif host in SHORT_HOSTS:
         m = re.fullmatch(r"/([^/]+)/?", path)
         candidate = m.group(1) if m else None
     if candidate is None or not VIDEO_ID.fullmatch(candidate):
         raise _invalid()
-    return candidate
+    return candidate, watch_url(candidate)
+
+
+def parse_youtube_url(value) -> str | None:
+    """The 11-character video id of a YouTube link (``None`` for a channel/live link
+    stored as is); anything else is a 400. See :func:`parse_youtube_link`."""
+    return parse_youtube_link(value)[0]
 
 
 def describe(stream: LiveStream | None) -> dict:
     if stream is None:
         return {FIELD: None, "youtube_video_id": None, "youtube_embed_url": None}
-    return {FIELD: stream.url, "youtube_video_id": stream.video_id, "youtube_embed_url": embed_url(stream.video_id)}
+    return {FIELD: stream.url, "youtube_video_id": stream.video_id,
+            "youtube_embed_url": embed_url(stream.video_id) if stream.video_id else None}
 
 
 class _UrlType(colander.SchemaType):
-    """``youtube_live_url`` as a colander type: the canonical watch URL of the video."""
+    """``youtube_live_url`` as a colander type: the canonical watch URL of the video (a
+    channel/live link without a video id: the link as given)."""
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
             return colander.null
         try:
-            return watch_url(parse_youtube_url(cstruct))
+            return parse_youtube_link(cstruct)[1]
         except errors.Invalid as exc:
             raise colander.Invalid(node, exc.message.split(": ", 1)[-1])
 
@@ -94,13 +122,13 @@ def set_url(db, session: Session, value, user_id=None) -> LiveStream | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         clear(db, session)
         return None
-    video_id = parse_youtube_url(value)
+    video_id, url = parse_youtube_link(value)
     stream = get_stream(db, session.id)
     if stream is None:
-        stream = LiveStream(session_id=session.id, created_by_id=user_id, url=watch_url(video_id), video_id=video_id)
+        stream = LiveStream(session_id=session.id, created_by_id=user_id, url=url, video_id=video_id)
         db.add(stream)
     else:
-        stream.url = watch_url(video_id)
+        stream.url = url
         stream.video_id = video_id
     db.flush()
     return stream

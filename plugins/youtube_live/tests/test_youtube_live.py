@@ -1,4 +1,5 @@
 """The youtube_live plugin: URL validation, the live endpoints, the session JSON and hooks."""
+import datetime
 import json
 import uuid
 
@@ -8,7 +9,7 @@ from pyramid.request import Request
 
 from makeplus_core.plugin_api import errors
 from makeplus_youtube_live.models import LiveStream
-from makeplus_youtube_live.services import parse_youtube_url
+from makeplus_youtube_live.services import parse_youtube_link, parse_youtube_url
 
 VID = "dQw4w9WgXcQ"
 WATCH = f"https://www.youtube.com/watch?v={VID}"
@@ -27,9 +28,26 @@ VALID = [
     f"https://youtube.com/live/{VID}?feature=share",
     f"https://m.youtube.com/live/{VID}/",
     f"  https://youtu.be/{VID}  ",
+    # issue 17: the forms the seed and the app show
+    f"https://youtube.com/live/{VID}",
+    f"youtube.com/embed/{VID}",
+    f"https://www.youtube.com/embed/{VID}?autoplay=1",
+    f"https://youtu.be/{VID}?si=Xy12_abCD-ef",
+    f"https://m.youtube.com/watch?v={VID}",
+    f"https://www.youtube.com/watch?v={VID}&t=125s",
+    f"https://www.youtube.com/shorts/{VID}",
+]
+# Live links without a video id: stored as given (https added), video id null (issue 17)
+AS_IS = [
+    ("https://youtube.com/live/abc123", "https://youtube.com/live/abc123"),  # seed 000's example
+    ("https://www.youtube.com/@makeplus/live", "https://www.youtube.com/@makeplus/live"),
+    ("youtube.com/@Tech.Summit-DZ/live", "https://youtube.com/@Tech.Summit-DZ/live"),
+    ("https://m.youtube.com/channel/UCabcdefghijklmnopqrstuv/live",
+     "https://m.youtube.com/channel/UCabcdefghijklmnopqrstuv/live"),
 ]
 INVALID = [
-    "https://youtube.com/live/abc123",  # id too short
+    "https://youtube.com/live/abc$123",
+    "https://www.youtube.com/@makeplus",  # a channel page, not its live page
     f"https://vimeo.com/{VID}",
     f"https://www.youtube.com.evil.org/watch?v={VID}",
     f"https://evil.org/?u=https://youtu.be/{VID}",
@@ -38,7 +56,7 @@ INVALID = [
     "https://www.youtube.com/watch?v=",
     f"https://www.youtube.com/watch?v={VID}x",
     f"https://www.youtube.com/watch?v={VID}&v=aaaaaaaaaaa",
-    f"https://www.youtube.com/embed/{VID}",
+    f"https://www.youtube.com/embed/{VID}x",
     f"https://www.youtube.com/channel/{VID}",
     "https://www.youtube.com/watch?v=dQw4w9WgX$Q",
     f"https://user@youtube.com/watch?v={VID}",
@@ -53,6 +71,11 @@ INVALID = [
 @pytest.mark.parametrize("url", VALID)
 def test_valid_urls_give_the_video_id(url):
     assert parse_youtube_url(url) == VID
+
+
+@pytest.mark.parametrize("url,stored", AS_IS)
+def test_live_links_without_a_video_id_are_kept_as_given(url, stored):
+    assert parse_youtube_link(url) == (None, stored)
 
 
 @pytest.mark.parametrize("url", INVALID)
@@ -96,12 +119,33 @@ def w(f):
     return World(f)
 
 
-@pytest.mark.parametrize("given", VALID[:4] + VALID[5:8])
+@pytest.mark.parametrize("given", VALID[:4] + VALID[5:8] + VALID[11:])
 def test_gestionnaire_sets_a_normalised_url(app, w, given):
     r = app.put_json(w.url(w.live), {"youtube_live_url": given}, headers=w.h(w.gest)).json
     assert r == {"session": str(w.live.id), "session_id": str(w.live.id), "youtube_live_url": WATCH,
                  "youtube_video_id": VID, "youtube_embed_url": EMBED}
     assert w.streams() == {w.live.id: (WATCH, VID)}
+
+
+@pytest.mark.parametrize("url,stored", AS_IS)
+def test_channel_live_link_is_stored_as_given_through_the_api(app, w, url, stored):
+    r = app.put_json(w.url(w.live), {"youtube_live_url": url}, headers=w.h(w.gest)).json
+    assert r["youtube_live_url"] == stored
+    assert r["youtube_video_id"] is None and r["youtube_embed_url"] is None
+    assert w.streams() == {w.live.id: (stored, None)}
+    got = app.get(f"/api/sessions/{w.live.id}/", headers=w.h(w.part)).json
+    assert got["youtube_live_url"] == stored and got["youtube_embed_url"] is None
+
+
+def test_seed_session_body_with_its_youtube_link_is_accepted(app, w):
+    """Seed 000's session example carries ``"youtube_live_url": "https://youtube.com/live/abc123"``."""
+    start = w.event.start_date + datetime.timedelta(hours=30)
+    body = {"event": str(w.event.id), "room": str(w.room.id), "title": "Seed",
+            "start_time": start.strftime("%Y-%m-%dT%H:%M:%S.000"),
+            "end_time": (start + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000"),
+            "youtube_live_url": "https://youtube.com/live/abc123"}
+    r = app.post_json("/api/sessions/", body, headers=w.h(w.gest)).json
+    assert r["youtube_live_url"] == "https://youtube.com/live/abc123"
 
 
 @pytest.mark.parametrize("given", INVALID[:6] + [42, "   x"])
@@ -263,7 +307,7 @@ def test_session_changed_hook_reads_the_validated_field(app, w, f):
     changed({"title": "no url key"})
     assert w.streams() == {w.later.id: (WATCH, VID)}
     with pytest.raises(errors.Invalid) as exc:
-        changed({"youtube_live_url": "https://youtube.com/live/abc"})
+        changed({"youtube_live_url": "https://youtube.com/live/ab$c"})  # (issue 17: /live/abc is a live link)
     db.rollback()
     assert exc.value.field == "youtube_live_url"
     assert w.streams() == {w.later.id: (WATCH, VID)}
