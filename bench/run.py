@@ -5,6 +5,9 @@
                                   [--connections 16] [--duration 5] [--repeat 1]
                                   [--code DIR]   # "before": makeplus_core from an exported commit
                                   [--reuse-data] # keep the previous run's database
+                                  [--database-url URL] [--redis-url URL] [--port P]  # a shared machine:
+                                                 # your own database, Redis db and ports (hello on P+1)
+                                  [--only REGEX] [--no-figures] [--profile FILE]     # a subset; py-spy
 
 What it does (PostgreSQL at 127.0.0.1:5432, Redis at 127.0.0.1:6379 db 15, loopback only,
 ports 7611/7612; about 3 minutes with the defaults):
