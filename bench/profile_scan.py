@@ -2,7 +2,7 @@
 the HTTP server and without wrk, on the dataset of ``bench/run.py`` (run it once first).
 
     .venv/bin/python bench/profile_scan.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/mp_bench \\
-        [--what scan|scan-capped|checkin|health|root|sessions|me] [-n 2000] [--cprofile 25]
+        [--what scan|scan-capped|checkin|health|root|sessions|me|hello] [-n 2000] [--cprofile 25]
 
 Prints the wall and CPU (process) time per request of ``n`` sequential requests through the
 production app (``production.ini``, rate limits off), then, with ``--cprofile N``, the N
@@ -62,6 +62,9 @@ def main() -> None:
 
     ctrl = {"Authorization": f"Bearer {token(data['ctrl'])}"}
     gest = {"Authorization": f"Bearer {token(data['gest'])}"}
+    import hello as hello_module
+
+    hello = TestApp(hello_module.application)
     qrs = data["qrs"]
     rooms = data["rooms"]
 
@@ -73,6 +76,8 @@ def main() -> None:
                                          headers=ctrl)
         if what == "checkin":
             return lambda: app.post_json("/api/participants/scan/", {"qr_data": qrs[i % len(qrs)]}, headers=ctrl)
+        if what == "hello":
+            return lambda: hello.get("/")
         path, headers = {"health": ("/api/health/", {}), "root": ("/api/", {}),
                          "sessions": ("/api/sessions/", gest), "me": ("/api/auth/me/", ctrl)}[what]
         return lambda: app.get(path, headers=headers)

@@ -419,7 +419,8 @@ def notfound_view(request):
 def _no_shared_cache(event):
     """API answers are per caller: no proxy or browser cache may serve them to anyone else."""
     request, response = event.request, event.response
-    if request.path.startswith("/api/") and not request.path.startswith("/api/docs/static/"):
+    path = request.environ.get("PATH_INFO", "")  # the raw path: no decoding, no quoting per request
+    if path.startswith("/api/") and not path.startswith("/api/docs/static/"):
         response.headers.setdefault("Cache-Control", "private, no-store")
         vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
         response.headers["Vary"] = ", ".join(sorted(vary | {"Authorization"}))

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from .. import __version__, api
+from .. import api
 from ..plugins import enabled_names, plugin_version
-from . import openapi
+from . import fast, openapi
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -32,15 +31,8 @@ def compute_capabilities(registry) -> dict:
 
 @root.get(permission=PUBLIC)
 def root_view(request):
-    return {
-        "project_name": "MakePlus",
-        "project_version": __version__,
-        "url": request.route_url("root"),
-        "documentation": request.application_url + "/api/docs/",
-        "openapi": request.route_url("openapi"),
-        "capabilities": capabilities(request),
-        **event_modules(request),
-    }
+    # Anonymous GETs are answered by makeplus_core.meta.fast (same body, precomputed).
+    return {**fast.root_body(request), "capabilities": capabilities(request), **event_modules(request)}
 
 
 def event_modules(request) -> dict:
@@ -59,16 +51,12 @@ def event_modules(request) -> dict:
 
 @health.get(permission=PUBLIC)
 def health_view(request):
-    try:
-        request.dbsession.execute(sa.text("SELECT 1"))
-        db_ok = True
-    except sa.exc.SQLAlchemyError:
-        db_ok = False
-    body = {"status": "ok" if db_ok else "error", "database": "ok" if db_ok else "unreachable",
-            "version": __version__, "plugins": list(request.registry["makeplus.capabilities"])}
-    if not db_ok:
+    # GETs are answered by makeplus_core.meta.fast (this view serves HEAD): liveness, the
+    # database as last probed (at most every makeplus.health.db_check_interval seconds).
+    ok = fast.probe(request.registry).state()
+    if not ok:
         request.response.status = 503
-    return body
+    return fast.health_body(request.registry, ok)
 
 
 @spec.get(permission=PUBLIC)
