@@ -17,6 +17,8 @@ Collected by :func:`setup` (called by ``makeplus_core.main`` after every plugin'
   ``permissions`` list in the login/event JSON.
 * ``makeplus_capabilities`` — what ``GET /api/`` advertises for the plugin beside its
   version.
+* ``makeplus_access_gates`` — where (in SQL) a plugin's access check may deny a room
+  scan, so the one-statement door path stays on elsewhere (:func:`access_gates`).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class Extensions:
     rate_limits: dict = dataclasses.field(default_factory=dict)   # bucket -> "count/seconds"
     permissions: dict = dataclasses.field(default_factory=dict)   # role -> [permission]
     capabilities: dict = dataclasses.field(default_factory=dict)  # plugin -> {key: value}
+    access_gates: dict = dataclasses.field(default_factory=dict)  # plugin -> gate(room) -> SQL boolean
 
 
 def _results(pm, hook: str, **kwargs):
@@ -79,7 +82,28 @@ def collect(pm) -> Extensions:
             current.extend(p for p in names if p not in current)
     for name, caps in _results(pm, "makeplus_capabilities"):
         ext.capabilities[name] = dict(caps)
+    for name, gate in _results(pm, "makeplus_access_gates"):
+        if not callable(gate):
+            raise RuntimeError(f"plugin {name}: makeplus_access_gates must return a callable gate(room)")
+        ext.access_gates[name] = gate
     return ext
+
+
+def access_gates(registry, pm) -> tuple | None:
+    """The gates of the plugins that check room scans, as a tuple (hashable: the door's
+    statement is built once per tuple); ``None`` when a plugin checks scans without a gate
+    or records them (``makeplus_access_recorded``): then every scan takes the Python path."""
+    hook = pm.hook
+    if hook.makeplus_access_recorded.get_hookimpls():
+        return None
+    gates = of(registry).access_gates
+    out = []
+    for impl in hook.makeplus_check_access.get_hookimpls():
+        gate = gates.get(impl.plugin_name)
+        if gate is None:
+            return None
+        out.append(gate)
+    return tuple(out)
 
 
 def setup(config, pm) -> Extensions:

@@ -370,6 +370,24 @@ def makeplus_permissions():
 
 
 @hookspec
+def makeplus_access_gates():
+    """Say in SQL where the plugin's ``makeplus_check_access`` may deny a room scan.
+
+    Called once at start-up. A granted room scan is one statement on PostgreSQL
+    (``access/pipeline.py``): the database decides and records it without calling
+    Python. A plugin that implements ``makeplus_check_access`` without a gate turns that
+    path off for every scan (its hook must then be asked each time); with a gate, only
+    the rooms where the gate is true take the Python path, where the hook is called as
+    usual. A gate never changes a decision, only which path makes it.
+
+    :return: ``None`` or a callable ``gate(room)`` taking the door's ``Room`` entity and
+        returning a SQLAlchemy boolean expression, true where the plugin may deny (e.g.
+        ``sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True))``: "a
+        ticket item is linked to this room"). It must be cheap (an indexed EXISTS).
+    """
+
+
+@hookspec
 def makeplus_capabilities():
     """Describe what the plugin offers to clients, in ``GET /api/`` ``capabilities``.
 

@@ -386,7 +386,8 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
         params.update(sid=identity["sid"], token_event=identity["event_id"], tv=identity["tv"])
     if fast_insert is not None:
         params.update(access_id=fast_insert["access_id"], badge_id=fast_insert["badge_id"])
-    stmt = _door_statement(session_id is not None, identity is not None, fast_insert is not None)
+    stmt = _door_statement(session_id is not None, identity is not None, fast_insert is not None,
+                           fast_insert["gates"] if fast_insert is not None else ())
     row = db.execute(stmt, params).first()
     if row is None:
         return None
@@ -396,7 +397,8 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
 
 
 @functools.cache
-def _door_statement(session_given: bool, with_identity: bool = False, fast_insert: bool = False):
+def _door_statement(session_given: bool, with_identity: bool = False, fast_insert: bool = False,
+                    gates: tuple = ()):
     now = sa.bindparam("now", type_=UTCDateTime)
     scanner_id = sa.bindparam("scanner_id", type_=sa.Integer)
     ra = RoomAssignment
@@ -465,6 +467,8 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
     # Everything steps 1 and 3-7 check, in SQL, on the door's row: the scan is granted without a
     # word from Python (check_scanner, check_holder, check_payment, take_seat agree, and
     # _granted_by_door checks it again on the same row).
+    # a plugin's gate (makeplus_access_gates) true here: its access hook decides, in Python
+    stmt = stmt.add_columns(*[gate(Room).label(f"gate_{i}") for i, gate in enumerate(gates)])
     door = stmt.cte("door")
     d = door.c
     const = sa.literal_column
@@ -483,6 +487,7 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
         sa.or_(d.room_capacity.is_(None), d.admitted.is_(True)),
         # exits and rooms that track them (presence counters) are decided in Python
         d.room_tracks_exits.is_(False), d.room_door_direction == const("'entry'"),
+        *[sa.not_(getattr(d, f"gate_{i}")) for i in range(len(gates))],
     )
     journal = RoomAccess.__table__
     ins = (journal.insert()
@@ -637,10 +642,21 @@ def _sql_safe(text: str | None) -> bool:
     return "\x00" not in text
 
 
-def _any_access_hook(request) -> bool:
-    """An enabled plugin implements ``makeplus_check_access`` or ``makeplus_access_recorded``."""
-    hook = request.registry["plugin_manager"].hook
-    return bool(hook.makeplus_check_access.get_hookimpls() or hook.makeplus_access_recorded.get_hookimpls())
+_GATES = "makeplus.access_gates"
+
+
+def _access_gates(request):
+    """The plugins' access gates (``makeplus_access_gates``), computed once per app: a tuple
+    of ``gate(room)`` callables, ``()`` when no plugin checks room scans, ``None`` when one
+    checks them without a gate or records them (no one-statement path then)."""
+    registry = request.registry
+    try:
+        return registry[_GATES]
+    except KeyError:
+        from ..extensions import access_gates
+
+        gates = registry[_GATES] = access_gates(registry, registry["plugin_manager"])
+        return gates
 
 
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
@@ -878,8 +894,8 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
         scanner_id = claims["user_id"]
         if (early_deny is None and key is None and request.registry["db_engine"].dialect.name == "postgresql"
                 and asked_direction != "exit" and badge.format != "plain"  # plain ids: the event's choice, below
-                and _sql_safe(badge.badge_id) and not _any_access_hook(request)):
-            fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id}
+                and _sql_safe(badge.badge_id) and _access_gates(request) is not None):
+            fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id, "gates": _access_gates(request)}
     else:
         scanner_id = request.identity.user_id
     holder_id = badge.user_id if badge else None

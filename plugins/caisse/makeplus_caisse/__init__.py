@@ -113,3 +113,17 @@ def makeplus_check_access(dbsession, request, attempt):
         return None
     return {"status": 402, "reason": "ticket_required", "layer": "caisse",
             "message": f"A ticket is required here: {', '.join(missing)}"}
+
+
+@hookimpl
+def makeplus_access_gates():
+    """Only rooms with an active ticket item need :func:`makeplus_check_access`: elsewhere
+    the core's one-statement door path stays on."""
+    import sqlalchemy as sa
+
+    from .models import Item
+
+    def linked_ticket_item(room):
+        return sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True), Item.session_id.is_(None))
+
+    return linked_ticket_item
