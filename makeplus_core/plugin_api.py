@@ -72,6 +72,11 @@ from . import modules as event_modules
 # Bulk import of participants and their export sheet (docs/api-people.md)
 from .participants import importer as participant_importer
 from .participants.export import participants_sheet
+# Selling admission (the billetterie plugin): enrol by e-mail, grant/revoke a paid atelier
+from .participants import enrolment
+
+# Background jobs (mails with attachments, PDFs): register with ``jobs.job``, run after commit with ``jobs.enqueue``
+from . import jobs
 
 # Start-up extension points: token kinds, schema fields (see makeplus_core.extensions)
 from .extensions import issue_token, plugin_fields, token_principal
@@ -102,7 +107,7 @@ __all__ = [
     "access_pipeline", "access_services", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
     "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
-    "event_modules", "participant_importer", "participants_sheet",
+    "event_modules", "participant_importer", "participants_sheet", "enrolment", "jobs",
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "demo", "migrate", "make_plugin_manager",
