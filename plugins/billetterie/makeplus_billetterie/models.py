@@ -80,7 +80,7 @@ class Order(Base):
     provider_ref: Mapped[str | None] = mapped_column(sa.String(255))
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     total: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
-    refunded_amount: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0"))
+    refunded_amount: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0.00"))
     # An upgrade order: the ticket and the type it moves to.
     upgrade_ticket_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)  # no FK: tickets reference orders
     upgrade_type_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -126,7 +126,7 @@ class Ticket(Base):
     attendee_email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="reserved")
     price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
-    refunded_amount: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0"))
+    refunded_amount: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0.00"))
     status_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
