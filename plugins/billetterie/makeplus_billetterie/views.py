@@ -334,11 +334,11 @@ def _record_event(db, event: dict, order) -> bool:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(PaymentEvent).values(id=event["id"], provider="stripe", type=event["type"],
                                        order_id=order.id if order else None, outcome="", received_at=utcnow())
-    result = db.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+    inserted = db.execute(stmt.on_conflict_do_nothing(index_elements=["id"]).returning(PaymentEvent.id)).first()
     from zope.sqlalchemy import mark_changed
 
     mark_changed(db)
-    return result.rowcount == 1
+    return inserted is not None
 
 
 @s_webhook.post(permission=PUBLIC)
