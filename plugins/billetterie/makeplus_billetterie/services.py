@@ -388,15 +388,15 @@ def create_order(db, settings, event: Event, *, items, provider: str, buyer_user
 
 
 def next_invoice_number(db, settings, event_id) -> str:
-    """The event's next invoice number (gap-free, one counter row locked)."""
-    row = _lock(db, sa.select(Counter).where(Counter.event_id == event_id)).scalar_one_or_none()
-    if row is None:
-        row = Counter(event_id=event_id, last_invoice=0)
-        db.add(row)
-        try:
-            db.flush()
-        except sa.exc.IntegrityError:
-            raise Conflict("Another payment of this event is being numbered; try again")
+    """The event's next invoice number (gap-free: one counter row per event, created with
+    ``INSERT … ON CONFLICT DO NOTHING`` then locked, so concurrent payments queue on it)."""
+    if db.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.execute(insert(Counter).values(event_id=event_id, last_invoice=0)
+               .on_conflict_do_nothing(index_elements=["event_id"]))
+    row = _lock(db, sa.select(Counter).where(Counter.event_id == event_id)).scalar_one()
     row.last_invoice += 1
     db.flush()
     year = utcnow().year
