@@ -68,6 +68,13 @@ def makeplus_event_statistics(dbsession, event_id, role):
 
 
 @hookimpl
+def makeplus_dashboard_pages(dashboard):
+    from .dashboard import register
+
+    register(dashboard)
+
+
+@hookimpl
 def makeplus_event_records(dbsession, event_id):
     """Orders are never deleted: an event with orders is archived instead."""
     from .services import order_count
