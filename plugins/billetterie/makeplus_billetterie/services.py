@@ -446,11 +446,6 @@ def complete_order(db, settings, order_id, *, provider_ref=None, by_user_id=None
     if provider_ref:
         order.provider_ref = provider_ref
     order.invoice_number = next_invoice_number(db, settings, order.event_id)
-    if order.buyer_user_id is None:
-        user, code, _ = _account_for(db, event, order.buyer_email, order.buyer_name)
-        order.buyer_user_id = user.id
-        if code:
-            result.invitations.append((user.id, code))
     if order.kind == "upgrade":
         _apply_upgrade(db, order, by_user_id)
     else:
@@ -461,6 +456,13 @@ def complete_order(db, settings, order_id, *, provider_ref=None, by_user_id=None
             if code:
                 result.invitations.append((ticket.holder_user_id, code))
             result.tickets.append(ticket)
+            if ticket.attendee_email == order.buyer_email and order.buyer_user_id is None:
+                order.buyer_user_id = ticket.holder_user_id  # the buyer is an attendee: one account, one mail
+    if order.buyer_user_id is None:  # a guest buying for others: the account by the enrolment rule
+        user, code, _ = _account_for(db, event, order.buyer_email, order.buyer_name)
+        order.buyer_user_id = user.id
+        if code:
+            result.invitations.append((user.id, code))
     db.flush()
     result.done = True
     return result
