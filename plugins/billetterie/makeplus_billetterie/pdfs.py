@@ -247,7 +247,9 @@ def taxes_from_settings(settings) -> list[dict]:
 
 
 def prices_include_tax(settings) -> bool:
-    return str(settings.get("billetterie.invoice.prices_include_tax") or "").strip().lower() in ("1", "true", "yes", "on")
+    """``invoice["prices_include_tax"]`` from ``billetterie.invoice.prices_include_tax``."""
+    value = str(settings.get("billetterie.invoice.prices_include_tax") or "").strip().lower()
+    return value in ("1", "true", "yes", "on")
 
 
 # --------------------------------------------------------------------------- PDFs

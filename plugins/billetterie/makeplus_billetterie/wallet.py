@@ -17,8 +17,10 @@ Signatures (for the views and services of the plugin)::
     google_config_from_settings(settings) -> dict | None    # google_save_link's keyword arguments
     WalletNotConfigured(Exception)                           # str(exc) is the message to show
 
-Typical use in a view: ``cfg = apple_config_from_settings(request.registry.settings)``;
-``None`` means the wallet is not configured (answer 501 with a message, never a 500);
+Typical use: read ``cfg = apple_config_from_settings(settings)`` once at start-up (the
+plugin's includeme, kept in the registry: it reads files; a ``WalletNotConfigured`` there
+may stop start-up or be kept to answer with); ``None`` means the wallet is not configured
+(the endpoint answers 501 with a message, never a 500);
 ``build_pkpass(data, **cfg)``; ``WalletNotConfigured`` raised by either (half a
 configuration, unreadable file, key not matching the certificate, expired certificate)
 is answered the same way with ``str(exc)`` (it names the setting).
