@@ -23,6 +23,9 @@ from . import models  # noqa: F401  (its tables on the core's Base)
 
 @hookimpl
 def makeplus_includeme(config):
+    from .views import load_wallets
+
+    load_wallets(config.registry)  # wallet certificates and keys read once, at start-up
     config.scan("makeplus_billetterie.views")
 
 

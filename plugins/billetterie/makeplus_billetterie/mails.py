@@ -9,6 +9,7 @@ its key (``order:<id>``, ``ticket:<id>:<n>``) makes it run once.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from makeplus_core.plugin_api import Event, User, invitations, jobs
 
 from .models import Order, Ticket, TicketType
+
+log = logging.getLogger(__name__)
 
 
 def _base(settings) -> str:
@@ -36,13 +39,20 @@ def _sender(settings):
 
 
 def order_attachments(db, settings, order, event, tickets):
-    """Files attached to the confirmation (the invoice PDF once ``pdfs`` is available)."""
-    return []
+    """The invoice PDF (when the seller is configured: ``makeplus.billetterie.seller.name``)."""
+    from . import documents
+
+    if not documents.plugin_settings(settings).get("billetterie.seller.name") or not order.invoice_number:
+        log.warning("order %s: no invoice attached (makeplus.billetterie.seller.name is not set)", order.id)
+        return []
+    return [(f"facture-{order.invoice_number}.pdf", "application/pdf", documents.invoice_pdf(db, settings, order))]
 
 
 def ticket_attachments(db, settings, ticket, event, ttype, holder):
-    """Files attached to a ticket mail (the ticket PDF once ``pdfs`` is available)."""
-    return []
+    """The ticket PDF with the holder's badge QR."""
+    from . import documents
+
+    return [(f"billet-{documents.ticket_number(ticket)}.pdf", "application/pdf", documents.ticket_pdf(db, ticket))]
 
 
 @jobs.job("billetterie.order_mail")

@@ -35,11 +35,6 @@ DEFAULTS = {
     "reservation_minutes": 15,
     "onsite_hold_hours": 72,
     "providers": "test onsite",
-    "seller_name": "",
-    "seller_address": "",
-    "seller_tax_id": "",
-    "tax_rate": "0",
-    "tax_label": "VAT",
     "invoice_prefix": "INV",
 }
 LIVE_TICKET = ("valid",)

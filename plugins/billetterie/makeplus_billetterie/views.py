@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User,
+from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User, errors,
                                       UserEventAssignment, access_pipeline, api, badges, event_modules, qr_images,
                                       send_mail, utcnow, xlsx_response)
 
@@ -86,6 +86,16 @@ s_staff_resend_invoice = api.service("billetterie-staff-resend-invoice", "/api/t
                                      "Mail an order's confirmation and invoice again (gestionnaire)")
 s_staff_export = api.service("billetterie-staff-export", "/api/tickets/staff/export/",
                              "Orders and attendees of my event as an Excel file (gestionnaire)")
+s_invoice = api.service("billetterie-order-invoice", f"/api/orders/{{id:{UUID}}}/invoice/",
+                        "The invoice PDF of my paid order (or a guest's, ?token=)")
+s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments/orders/{{id:{UUID}}}/invoice/",
+                              "The invoice PDF of my paid order (seed 004 path)")
+s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{{id:{UUID}}}/pdf/",
+                           "The ticket as PDF with the holder's badge QR")
+s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{{id:{UUID}}}/wallet/apple/",
+                             "Apple Wallet pass (.pkpass) of my ticket (501 when not configured)")
+s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{{id:{UUID}}}/wallet/google/",
+                              "Save to Google Wallet link of my ticket (501 when not configured)")
 s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
                               "Decide on a badge without recording (alias of the core scan pipeline)")
 s_scan_commit = api.service("billetterie-scan-commit", "/api/scan/commit/",
@@ -726,3 +736,114 @@ def scan_validate(request):
 @s_scan_commit.post(schema=api.doc(schemas.ScanSchema))
 def scan_commit(request):
     return _scan(request, record=True)
+
+
+# --------------------------------------------------------------------------- documents and wallets
+
+
+class NotConfigured(errors.DomainError):
+    status = 501
+    code = "not_configured"
+
+
+def load_wallets(registry) -> None:
+    """Read the wallet settings once: a config, ``None`` (not configured) or the
+    ``WalletNotConfigured`` to answer with."""
+    from . import documents, wallet
+
+    plugin = documents.plugin_settings(registry.settings)
+    for name, reader in (("apple", wallet.apple_config_from_settings), ("google", wallet.google_config_from_settings)):
+        try:
+            registry[f"billetterie.wallet.{name}"] = reader(plugin)
+        except wallet.WalletNotConfigured as exc:
+            registry[f"billetterie.wallet.{name}"] = exc
+
+
+def _wallet_config(request, name, label):
+    from . import wallet
+
+    cfg = request.registry.get(f"billetterie.wallet.{name}")
+    if cfg is None:
+        raise NotConfigured(f"{label} is not configured on this server (makeplus.billetterie.{name}.* settings)")
+    if isinstance(cfg, wallet.WalletNotConfigured):
+        raise NotConfigured(f"{label} is not usable: {cfg}")
+    return cfg
+
+
+def _valid_ticket(request) -> Ticket:
+    ticket = _my_ticket(request)
+    if ticket.status != "valid" or ticket.holder_user_id is None:
+        raise Conflict(f"This ticket is {ticket.status}", field="id")
+    return ticket
+
+
+@s_wallet_apple.get()
+def wallet_apple(request):
+    from . import documents, wallet
+
+    ticket = _valid_ticket(request)
+    cfg = _wallet_config(request, "apple", "Apple Wallet")
+    try:
+        data = wallet.build_pkpass(documents.ticket_data(request.dbsession, ticket), **cfg)
+    except wallet.WalletNotConfigured as exc:
+        raise NotConfigured(f"Apple Wallet is not usable: {exc}")
+    resp = Response(body=data, content_type="application/vnd.apple.pkpass")
+    resp.content_disposition = f'attachment; filename="{documents.ticket_number(ticket)}.pkpass"'
+    return resp
+
+
+@s_wallet_google.get()
+def wallet_google(request):
+    from . import documents, wallet
+
+    ticket = _valid_ticket(request)
+    cfg = _wallet_config(request, "google", "Google Wallet")
+    try:
+        link = wallet.google_save_link(documents.ticket_data(request.dbsession, ticket), **cfg)
+    except wallet.WalletNotConfigured as exc:
+        raise NotConfigured(f"Google Wallet is not usable: {exc}")
+    return {"save_url": link}
+
+
+@s_ticket_pdf.get()
+def ticket_pdf(request):
+    from . import documents
+
+    ticket = _valid_ticket(request)
+    resp = Response(body=documents.ticket_pdf(request.dbsession, ticket), content_type="application/pdf")
+    resp.content_disposition = f'attachment; filename="billet-{documents.ticket_number(ticket)}.pdf"'
+    return resp
+
+
+def _invoice(request):
+    from . import documents
+
+    token = api.param(request, "token")
+    order = None
+    ident = request.identity
+    if token is None and ident is not None and ident.is_gestionnaire:
+        order = request.dbsession.get(Order, api.parse_uuid(request.matchdict["id"], "id"))
+        if order is None or order.event_id != api.require_event(request):
+            order = None
+    if order is None:
+        if token is None:
+            _caller_event(request)
+        order = _order_for_caller(request, request.matchdict["id"], token)
+    if order.status not in ("paid", "partially_refunded", "refunded") or not order.invoice_number:
+        raise Conflict(f"This order is {order.status}: it has no invoice", field="id")
+    if not documents.plugin_settings(request.registry.settings).get("billetterie.seller.name"):
+        raise NotConfigured("Invoices need the seller's details (makeplus.billetterie.seller.name)")
+    resp = Response(body=documents.invoice_pdf(request.dbsession, request.registry.settings, order),
+                    content_type="application/pdf")
+    resp.content_disposition = f'attachment; filename="facture-{order.invoice_number}.pdf"'
+    return resp
+
+
+@s_invoice.get(permission=PUBLIC)
+def invoice(request):
+    return _invoice(request)
+
+
+@s_invoice_alias.get(permission=PUBLIC)
+def invoice_alias(request):
+    return _invoice(request)
