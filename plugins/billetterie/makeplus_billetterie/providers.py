@@ -33,8 +33,15 @@ ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "
 
 
 class ProviderUnavailable(DomainError):
-    status = 503
+    """The payment provider refused or could not be reached (502)."""
+
+    status = 502
     code = "payment_provider_unavailable"
+
+
+class WebhookNotConfigured(DomainError):
+    status = 404
+    code = "not_configured"
 
 
 def minor_units(amount, currency: str) -> int:
@@ -84,9 +91,9 @@ class StripeProvider:
         import stripe
 
         key = setting(request.registry.settings, "stripe.secret_key")
-        if not key:
-            raise ProviderUnavailable("Stripe is not configured (makeplus.billetterie.stripe.secret_key)",
-                                      field="provider")
+        if not key:  # enabled_providers() leaves Stripe out without a key: not reached
+            raise Invalid("provider: Stripe is not configured (makeplus.billetterie.stripe.secret_key)",
+                          field="provider")
         http_client = request.registry.get("billetterie.stripe_http_client")  # tests: recorded responses
         return stripe.StripeClient(key, http_client=http_client, max_network_retries=2)
 
@@ -147,7 +154,8 @@ def verify_stripe_webhook(settings, payload: bytes, header: str | None) -> dict:
 
     secret = setting(settings, "stripe.webhook_secret")
     if not secret:
-        raise ProviderUnavailable("Stripe webhooks are not configured (makeplus.billetterie.stripe.webhook_secret)")
+        raise WebhookNotConfigured("Stripe webhooks are not configured on this server "
+                                   "(makeplus.billetterie.stripe.webhook_secret)")
     if not header:
         raise Invalid("Stripe-Signature: header required", field="Stripe-Signature")
     try:

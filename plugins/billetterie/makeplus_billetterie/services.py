@@ -45,7 +45,9 @@ def setting(settings, name):
 
 
 def enabled_providers(settings) -> list[str]:
-    return str(setting(settings, "providers") or "").split()
+    """The providers listed in ``makeplus.billetterie.providers``; Stripe only with its secret key."""
+    names = str(setting(settings, "providers") or "").split()
+    return [n for n in names if n in ("test", "onsite", "stripe") and (n != "stripe" or setting(settings, "stripe.secret_key"))]
 
 
 def hash_code(code: str) -> str:

@@ -93,9 +93,9 @@ s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments
 s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{{id:{UUID}}}/pdf/",
                            "The ticket as PDF with the holder's badge QR")
 s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{{id:{UUID}}}/wallet/apple/",
-                             "Apple Wallet pass (.pkpass) of my ticket (501 when not configured)")
+                             "Apple Wallet pass (.pkpass) of my ticket (404 not_configured when not set up)")
 s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{{id:{UUID}}}/wallet/google/",
-                              "Save to Google Wallet link of my ticket (501 when not configured)")
+                              "Save to Google Wallet link of my ticket (404 not_configured when not set up)")
 s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
                               "Decide on a badge without recording (alias of the core scan pipeline)")
 s_scan_commit = api.service("billetterie-scan-commit", "/api/scan/commit/",
@@ -742,7 +742,9 @@ def scan_commit(request):
 
 
 class NotConfigured(errors.DomainError):
-    status = 501
+    """A feature this server is not set up for: 404 with a message naming the settings."""
+
+    status = 404
     code = "not_configured"
 
 

@@ -207,7 +207,7 @@ def test_stripe_not_configured_is_a_clear_error(app, f):
                       status=400)
     assert r.json["field"] == "provider"
     body, headers = signed(event("payment_intent.succeeded", {"id": "pi_1"}))
-    r = app.post("/api/payments/webhook/stripe/", body, headers=headers, status=503)
+    r = app.post("/api/payments/webhook/stripe/", body, headers=headers, status=404)
     assert "not configured" in r.json["message"]
 
 
