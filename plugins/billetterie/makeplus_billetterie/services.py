@@ -436,6 +436,13 @@ def complete_order(db, settings, order_id, *, provider_ref=None, by_user_id=None
         order.released = False
         db.execute(sa.update(Ticket).where(Ticket.order_id == order.id).values(status="reserved")
                    .execution_options(synchronize_session=False))
+    elif order.released and order.kind == "upgrade":
+        if not reserve(db, order.upgrade_type_id, 1):
+            order.status = "cancelled"
+            order.reason = "paid after its reservation expired and the new type was sold out: refund due"
+            db.flush()
+            return result
+        order.released = False
     now = utcnow()
     event = db.get(Event, order.event_id)
     order.status = "paid"
@@ -556,13 +563,16 @@ def refund(db, order: Order, *, amount=None, ticket_id=None, reason: str, by_use
     else:
         default = left
     amount = default if amount is None else decimal.Decimal(str(amount)).quantize(CENT)
-    if amount <= 0 or amount > left or (target is not None and amount > target.price - target.refunded_amount):
+    free = order.total == 0 and amount == 0  # a comp (free) order: the refund revokes its tickets
+    if (amount <= 0 and not free) or amount > left or (target is not None and amount > target.price - target.refunded_amount):
         raise Invalid(f"amount: between 0.01 and {default}", field="amount")
     row = Refund(order_id=order.id, ticket_id=target.id if target else None, amount=amount, reason=reason,
                  provider_ref=provider_ref, created_by_id=by_user_id)
     db.add(row)
     order.refunded_amount = (order.refunded_amount + amount).quantize(CENT)
-    order.status = "refunded" if order.refunded_amount >= order.total else "partially_refunded"
+    others_valid = any(t.status == "valid" and t is not target for t in tickets)
+    order.status = ("refunded" if order.refunded_amount >= order.total and (target is None or not others_valid)
+                    else "partially_refunded")
     affected = []
     if target is not None:
         target.refunded_amount = (target.refunded_amount + amount).quantize(CENT)

@@ -237,3 +237,20 @@ def test_cancel_my_pending_order(app, f):
     left = {t["name"]: t["remaining"] for t in app.get(f"/api/tickets/types/?event={w.event.id}").json["results"]}
     assert left["Standard"] == 1
     app.post_json(f"/api/orders/{uuid.uuid4()}/cancel/", headers=h, status=404)
+
+
+def test_comp_ticket_can_be_revoked(app, f):
+    w = make_world(app, f)
+    r = app.post_json("/api/tickets/staff/comp/", {"ticket_type": w.standard["id"], "reason": "Press",
+                                                   "attendees": [{"name": "Journalist", "email": "j@example.org"},
+                                                                 {"name": "Camera", "email": "c@example.org"}]},
+                      headers=w.gh, status=201).json
+    first = r["tickets"][0]
+    out = app.post_json("/api/tickets/staff/refund/", {"order": r["id"], "ticket": first["id"], "amount": "0",
+                                                       "reason": "Not coming"}, headers=w.gh).json
+    statuses = {t["id"]: t["status"] for t in out["tickets"]}
+    assert statuses[first["id"]] == "refunded" and list(statuses.values()).count("valid") == 1
+    assert out["status"] == "partially_refunded"
+    out = app.post_json("/api/tickets/staff/refund/", {"order": r["id"], "reason": "Event press pass withdrawn"},
+                        headers=w.gh).json
+    assert out["status"] == "refunded" and {t["status"] for t in out["tickets"]} == {"refunded"}
