@@ -271,3 +271,22 @@ def test_scan_validate_records_nothing_commit_records(app, f, db):
     assert r.json["field"] == "qr_data"
     # A participant may not scan.
     app.post_json("/api/scan/validate/", {"qr_data": str(me.id)}, headers=f.auth(me, w.event), status=403)
+
+
+def test_the_ticket_rule_costs_one_statement_per_scan(make_app, f, count_queries):
+    """The billetterie's access hook adds exactly one statement to a scan (the holder's
+    tickets with their types), whether or not the holder has tickets."""
+    only = make_app(**{"makeplus.plugins": "billetterie"})
+    core = make_app(**{"makeplus.plugins": ""})
+    w = make_world(only, f)
+    me = f.member(w.event, "participant")
+    buy(only, w, ("Me", me.email), headers=f.auth(me, w.event))
+    nobody = f.member(w.event, "participant")
+    for holder in (me, nobody):
+        url = f"/api/rooms/{w.hall.id}/verify_access/"
+        core.post_json(url, {"qr_data": str(holder.id)}, headers=w.ch, status=200)  # first entry: admission
+        with count_queries() as base:
+            core.post_json(url, {"qr_data": str(holder.id)}, headers=w.ch, status=200)
+        with count_queries() as q:
+            only.post_json(url, {"qr_data": str(holder.id)}, headers=w.ch, status=200)
+        assert q.count == base.count + 1, q.statements
