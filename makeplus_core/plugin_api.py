@@ -79,6 +79,12 @@ from .participants.export import participants_sheet
 from .access.export import scan_journal_sheet
 from .reports.services import events_sheet as events_report_sheet, sessions_sheet as sessions_report_sheet
 
+# Selling admission (the billetterie plugin): enrol by e-mail, grant/revoke a paid atelier
+from .participants import enrolment
+
+# Background jobs (mails with attachments, PDFs): register with ``jobs.job``, run after commit with ``jobs.enqueue``
+from . import jobs
+
 # Start-up extension points: token kinds, schema fields (see makeplus_core.extensions)
 from .extensions import issue_token, plugin_fields, token_principal
 
@@ -110,6 +116,7 @@ __all__ = [
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "event_modules", "participant_importer", "participants_sheet",
     "scan_journal_sheet", "events_report_sheet", "sessions_report_sheet",
+    "enrolment", "jobs",
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "demo", "migrate", "make_plugin_manager",

@@ -1,0 +1,85 @@
+"""MakePlus plugin ``billetterie``: ticket sales online.
+
+Ticket types, the public shop, orders with named attendees and stock reservations,
+payment providers (test, Stripe, on-site), tickets (the holder's badge QR), transfers,
+upgrades, refunds, comp tickets, staff lists and exports, and the door's ticket rules.
+
+Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_check_access`` (a holder with tickets needs a valid
+one that includes the room), ``makeplus_rate_limits`` (contact form, checkout),
+``makeplus_demo_data``, ``makeplus_event_statistics``, ``makeplus_event_records``,
+``makeplus_dashboard_pages``, ``makeplus_capabilities``. See docs/billetterie.md.
+It imports the core only through ``makeplus_core.plugin_api``.
+"""
+from __future__ import annotations
+
+import pathlib
+
+from makeplus_core.plugin_api import hookimpl
+
+from . import mails  # noqa: F401  (registers its background jobs)
+from . import models  # noqa: F401  (its tables on the core's Base)
+
+
+@hookimpl
+def makeplus_includeme(config):
+    from .views import load_wallets
+
+    load_wallets(config.registry)  # wallet certificates and keys read once, at start-up
+    config.scan("makeplus_billetterie.views")
+
+
+@hookimpl
+def makeplus_migrations():
+    return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_check_access(dbsession, attempt):
+    from .services import door_denial
+
+    return door_denial(dbsession, attempt)
+
+
+@hookimpl
+def makeplus_rate_limits():
+    return {"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"}
+
+
+@hookimpl
+def makeplus_capabilities():
+    return {"providers": ["test", "stripe", "onsite"]}
+
+
+@hookimpl
+def makeplus_demo_data(dbsession, demo):
+    from .demo import load
+
+    load(dbsession, demo)
+
+
+@hookimpl
+def makeplus_event_statistics(dbsession, event_id, role):
+    """Tickets and revenue: gestionnaires and admins only."""
+    from makeplus_core.plugin_api import sees_finances
+
+    from .services import event_statistics
+
+    if not sees_finances(role):
+        return None
+    return {"billetterie": event_statistics(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    from .dashboard import register
+
+    register(dashboard)
+
+
+@hookimpl
+def makeplus_event_records(dbsession, event_id):
+    """Orders are never deleted: an event with orders is archived instead."""
+    from .services import order_count
+
+    return {"billetterie_orders": order_count(dbsession, event_id)}
