@@ -42,7 +42,7 @@ class Extensions:
     rate_limits: dict = dataclasses.field(default_factory=dict)   # bucket -> "count/seconds"
     permissions: dict = dataclasses.field(default_factory=dict)   # role -> [permission]
     capabilities: dict = dataclasses.field(default_factory=dict)  # plugin -> {key: value}
-    access_gates: dict = dataclasses.field(default_factory=dict)  # plugin -> gate(room) -> SQL boolean
+    access_gates: dict = dataclasses.field(default_factory=dict)  # plugin -> gate(room, holder) -> SQL boolean
 
 
 def _results(pm, hook: str, **kwargs):
@@ -84,7 +84,7 @@ def collect(pm) -> Extensions:
         ext.capabilities[name] = dict(caps)
     for name, gate in _results(pm, "makeplus_access_gates"):
         if not callable(gate):
-            raise RuntimeError(f"plugin {name}: makeplus_access_gates must return a callable gate(room)")
+            raise RuntimeError(f"plugin {name}: makeplus_access_gates must return a callable gate(room, holder)")
         ext.access_gates[name] = gate
     return ext
 

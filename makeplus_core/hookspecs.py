@@ -380,8 +380,9 @@ def makeplus_access_gates():
     the rooms where the gate is true take the Python path, where the hook is called as
     usual. A gate never changes a decision, only which path makes it.
 
-    :return: ``None`` or a callable ``gate(room)`` taking the door's ``Room`` entity and
-        returning a SQLAlchemy boolean expression, true where the plugin may deny (e.g.
+    :return: ``None`` or a callable ``gate(room, holder)`` taking the door's ``Room`` entity
+        and the badge holder's ``User`` entity (its columns are NULL for an unknown badge)
+        and returning a SQLAlchemy boolean expression, true where the plugin may deny (e.g.
         ``sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True))``: "a
         ticket item is linked to this room"). It must be cheap (an indexed EXISTS).
     """

@@ -468,7 +468,7 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
     # word from Python (check_scanner, check_holder, check_payment, take_seat agree, and
     # _granted_by_door checks it again on the same row).
     # a plugin's gate (makeplus_access_gates) true here: its access hook decides, in Python
-    stmt = stmt.add_columns(*[gate(Room).label(f"gate_{i}") for i, gate in enumerate(gates)])
+    stmt = stmt.add_columns(*[gate(Room, User).label(f"gate_{i}") for i, gate in enumerate(gates)])
     door = stmt.cte("door")
     d = door.c
     const = sa.literal_column
@@ -647,7 +647,7 @@ _GATES = "makeplus.access_gates"
 
 def _access_gates(request):
     """The plugins' access gates (``makeplus_access_gates``), computed once per app: a tuple
-    of ``gate(room)`` callables, ``()`` when no plugin checks room scans, ``None`` when one
+    of ``gate(room, holder)`` callables, ``()`` when no plugin checks room scans, ``None`` when one
     checks them without a gate or records them (no one-statement path then)."""
     registry = request.registry
     try:

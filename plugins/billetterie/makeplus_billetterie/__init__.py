@@ -42,6 +42,21 @@ def makeplus_check_access(dbsession, attempt):
 
 
 @hookimpl
+def makeplus_access_gates():
+    """Only holders with a ticket for the room's event need :func:`makeplus_check_access`
+    (:func:`.services.door_denial` lets everyone else through): elsewhere the core's
+    one-statement door path stays on."""
+    import sqlalchemy as sa
+
+    from .models import Ticket
+
+    def holds_a_ticket(room, holder):
+        return sa.exists().where(Ticket.holder_user_id == holder.id, Ticket.event_id == room.event_id)
+
+    return holds_a_ticket
+
+
+@hookimpl
 def makeplus_rate_limits():
     return {"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"}
 

@@ -290,3 +290,30 @@ def test_the_ticket_rule_costs_one_statement_per_scan(make_app, f, count_queries
         with count_queries() as q:
             only.post_json(url, {"qr_data": str(holder.id)}, headers=w.ch, status=200)
         assert q.count == base.count + 1, q.statements
+
+
+def test_holders_without_tickets_keep_the_one_statement_door(make_app, f, db, count_queries):
+    """billetterie's access gate (makeplus_access_gates): on PostgreSQL a holder without a
+    ticket for the event is granted by the core's one statement; a ticket holder's scan
+    asks the hook."""
+    only = make_app(**{"makeplus.plugins": "billetterie"})
+    w = make_world(only, f)
+    me = f.member(w.event, "participant")
+    buy(only, w, ("Me", me.email), headers=f.auth(me, w.event))
+    nobody = f.member(w.event, "participant")
+    url = f"/api/rooms/{w.hall.id}/verify_access/"
+
+    def badge(u):
+        return json.dumps({"user_id": u.id, "badge_id": u.badge_id})
+
+    only.post_json(url, {"qr_data": badge(nobody)}, headers=w.ch, status=200)  # first entry: admission
+    only.post_json(url, {"qr_data": badge(me)}, headers=w.ch, status=200)
+    with count_queries() as free:
+        only.post_json(url, {"qr_data": badge(nobody)}, headers=w.ch, status=200)
+    with count_queries() as holder:
+        only.post_json(url, {"qr_data": badge(me)}, headers=w.ch, status=200)
+    if db.get_bind().dialect.name == "postgresql":
+        assert free.count == 1, free.statements
+        assert holder.count > 1, holder.statements  # the Python path, with the hook's statement
+    else:
+        assert holder.count == free.count, (free.statements, holder.statements)

@@ -123,7 +123,7 @@ def makeplus_access_gates():
 
     from .models import Item
 
-    def linked_ticket_item(room):
+    def linked_ticket_item(room, holder):
         return sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True), Item.session_id.is_(None))
 
     return linked_ticket_item
