@@ -88,6 +88,7 @@ def main(global_config=None, **settings):
         config.include(".jobs")
         config.include(".readiness")
         config.include(".storage")
+        config.include(".i18n")  # French first, English too: catalogs, locale, Babel formats
         config.include(".web")
         config.include(".headers")
         config.include(".modules")  # plugins switched off per event answer 404 for it
