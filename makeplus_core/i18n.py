@@ -135,7 +135,7 @@ def negotiate(request) -> str:
     header = request.headers.get("Accept-Language")
     if header:
         try:
-            chosen = request.accept_language.lookup(available(registry), default=None)
+            chosen = request.accept_language.lookup(available(registry), default="")
         except Exception:  # a malformed header is ignored (the default applies)
             chosen = None
         if chosen:
