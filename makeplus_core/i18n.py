@@ -122,10 +122,17 @@ def is_api(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _lang_param(request) -> str | None:
+    try:
+        return request.GET.get("lang")
+    except UnicodeDecodeError:  # a query string that is not UTF-8: answered 400 elsewhere
+        return None
+
+
 def negotiate(request) -> str:
     """The request's locale (Pyramid's locale negotiator; see the module docstring)."""
     registry = request.registry
-    chosen = _pick(registry, request.GET.get("lang")) if request.method in ("GET", "HEAD") else None
+    chosen = _pick(registry, _lang_param(request)) if request.method in ("GET", "HEAD") else None
     if chosen:
         return chosen
     if not is_api(request):
@@ -153,7 +160,7 @@ def _remember_choice(event) -> None:
     response.headers.setdefault("Content-Language", request.locale_name)
     if is_api(request) or request.method not in ("GET", "HEAD"):
         return
-    chosen = _pick(request.registry, request.GET.get("lang"))
+    chosen = _pick(request.registry, _lang_param(request))
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
                             secure=request.registry.settings.get("makeplus.env") == "production")
@@ -246,7 +253,7 @@ def mail_locale(request, own: bool = False) -> str:
     (``Accept-Language`` or ``?lang=``). A mail an organiser's action sends to someone else
     (an invitation, a decision) is never in the organiser's language: the default one."""
     registry = request.registry
-    if own and (request.headers.get("Accept-Language") or request.GET.get("lang")):
+    if own and (request.headers.get("Accept-Language") or _lang_param(request)):
         return request.localizer.locale_name
     return registry["makeplus.i18n.default"]
 
@@ -355,7 +362,10 @@ def install_jinja2(config) -> None:
         request = get_current_request()
         from urllib.parse import urlencode
 
-        params = [(k, v) for k, v in request.GET.items() if k != "lang"] + [("lang", code)]
+        try:
+            params = [(k, v) for k, v in request.GET.items() if k != "lang"] + [("lang", code)]
+        except UnicodeDecodeError:
+            params = [("lang", code)]
         return f"{request.path_url}?{urlencode(params)}"
 
     env.globals.update(

@@ -6,7 +6,7 @@ domain, one catalog per distribution, see :mod:`makeplus_core.i18n`).
     python -m makeplus_core.i18n_catalogs check     # exit 1 when a string is missing or untranslated
 
 Strings are found by Babel in templates (``_()``, ``ngettext()``, ``{% trans %}``) and in
-Python: ``_``/``N_``, ``translate(request, "…")``, ``flash(request, "…")``, dashboard page
+Python: ``_``/``N_``, ``t("…")`` (a translate partial), ``translate(request, "…")``, ``flash(request, "…")``, dashboard page
 titles (``add_page``'s 5th argument) and the messages of the API's errors
 (``Invalid("…")``, ``NotFound("…")`` …).
 """
@@ -21,7 +21,7 @@ LOCALES = ("fr", "en")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ERRORS = ("DomainError", "Invalid", "NotAuthenticated", "PaymentRequired", "Forbidden", "NotFound", "Conflict",
           "TooLarge", "UnsupportedMediaType", "RateLimited")
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "translate": (2,), "flash": (2,),
+KEYWORDS = {"_": None, "N_": None, "t": None, "gettext": None, "ngettext": (1, 2), "translate": (2,), "flash": (2,),
             "add_page": (5,), **{name: None for name in ERRORS}}
 SKIP = ("scaffold_template", "migrations", "tests", "locale")
 
