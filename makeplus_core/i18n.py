@@ -285,15 +285,21 @@ def to_zone(value: dt.datetime, tz: str | None) -> dt.datetime:
     return value.astimezone(zone)
 
 
-def format_datetime(value, tz: str | None = None, fmt: str = "medium", locale: str | None = None) -> str:
-    """A date and time in the locale's format, in the time zone ``tz`` (the event's)."""
+def format_datetime(value, tz: str | None = None, fmt: str | None = None, locale: str | None = None) -> str:
+    """A date and time in the locale's format, in the time zone ``tz`` (the event's; by default
+    the page's, else UTC): ``10 mars 2026 10:00`` in French, ``Mar 10, 2026 10:00 AM`` in English
+    (the medium date and the short time), or Babel's ``fmt`` (``short``, ``long``, a pattern)."""
     from babel import dates
 
     if value is None:
         return "—"
+    locale = locale or _locale()
     if not isinstance(value, dt.datetime):
-        return format_date(value, fmt=fmt, locale=locale)
-    return dates.format_datetime(to_zone(value, tz), format=fmt, locale=locale or _locale())
+        return format_date(value, fmt=fmt or "medium", locale=locale)
+    value = to_zone(value, tz)
+    if fmt:
+        return dates.format_datetime(value, format=fmt, locale=locale)
+    return f"{dates.format_date(value, format='medium', locale=locale)} {dates.format_time(value, format='short', locale=locale)}"
 
 
 def format_date(value, fmt: str = "medium", tz: str | None = None, locale: str | None = None) -> str:
