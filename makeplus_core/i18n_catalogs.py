@@ -22,7 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 ERRORS = ("DomainError", "Invalid", "NotAuthenticated", "PaymentRequired", "Forbidden", "NotFound", "Conflict",
           "TooLarge", "UnsupportedMediaType", "RateLimited")
 KEYWORDS = {"_": None, "N_": None, "t": None, "gettext": None, "ngettext": (1, 2), "translate": (2,), "flash": (2,),
-            "add_page": (5,), **{name: None for name in ERRORS}}
+            "add_page": (5,), "add_activity": (2,), "add_export": (2,), "add_field": (3,), **{name: None for name in ERRORS}}
 SKIP = ("scaffold_template", "migrations", "tests", "locale")
 
 

@@ -51,9 +51,11 @@ from .staff.models import RoomAssignment
 # Domain functions plugins may call (validated, audited) ---------------------------
 from .access import pipeline as access_pipeline
 from .access import services as access_services
+from .audit.services import recent as recent_audit_entries
 from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
 from .auth.services import event_json
+from .events import archive as event_archive
 from .events import schemas as event_schemas
 from .events import services as event_services
 from .events.services import sees_finances
@@ -72,6 +74,9 @@ from . import modules as event_modules
 # Bulk import of participants and their export sheet (docs/api-people.md)
 from .participants import importer as participant_importer
 from .participants.export import participants_sheet
+# Sheets of the API's exports (scan journal, reports), for the dashboard's Exports page
+from .access.export import scan_journal_sheet
+from .reports.services import events_sheet as events_report_sheet, sessions_sheet as sessions_report_sheet
 
 # Start-up extension points: token kinds, schema fields (see makeplus_core.extensions)
 from .extensions import issue_token, plugin_fields, token_principal
@@ -103,10 +108,11 @@ __all__ = [
     "roles", "BADGE_ROLES", "CONTROLLEUR", "EXPOSANT", "GESTIONNAIRE", "PARTICIPANT", "ROLES", "STAFF_ROLES",
     "RoomAccess", "SessionAccess", "User", "EVENT_STATUSES", "Event", "UserEventAssignment", "Participant",
     "Room", "SESSION_STATUSES", "SESSION_TYPES", "Session", "RoomAssignment",
-    "access_pipeline", "access_services", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
-    "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
+    "access_pipeline", "access_services", "recent_audit_entries", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
+    "event_archive", "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
     "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
     "event_modules", "participant_importer", "participants_sheet",
+    "scan_journal_sheet", "events_report_sheet", "sessions_report_sheet",
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "i18n", "N_", "translate",

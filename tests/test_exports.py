@@ -110,3 +110,38 @@ def test_on_rq_the_export_waits_for_a_worker(make_app, f):
     finally:
         jobs.WORKER_CONTEXT = None
         redis_cleanup(client, tag)
+
+
+def test_scan_journal_export_holds_the_events_scans_only(app, f, db):
+    """``{"kind": "scans"}``: every granted and denied scan of the event (room doors and the
+    event-level scanner), never another event's."""
+    import datetime as dt
+
+    from makeplus_core.access.models import RoomAccess
+    from makeplus_core.db import utcnow
+
+    event, other = f.event(), f.event()
+    gest = f.member(event, GEST)
+    room, other_room = f.room(event, name="Amphi Nord"), f.room(other, name="Other Hall")
+    holder = f.member(event, "participant", email="holder@scan.example")
+    stranger = f.member(other, "participant", email="stranger@scan.example")
+    now = utcnow()
+    f.commit(RoomAccess(event_id=event.id, room_id=room.id, user_id=holder.id, verified_by_id=gest.id,
+                        access_time=now - dt.timedelta(minutes=5), status="granted", layer="core",
+                        reason="granted", http_status=200),
+             RoomAccess(event_id=event.id, room_id=None, user_id=holder.id, verified_by_id=gest.id,
+                        access_time=now - dt.timedelta(minutes=3), status="denied", layer="event",
+                        reason="not_assigned", http_status=403),
+             RoomAccess(event_id=other.id, room_id=other_room.id, user_id=stranger.id,
+                        access_time=now, status="granted", layer="core", reason="granted", http_status=200))
+    h = f.auth(gest, event)
+    exp = app.post_json("/api/exports/", {"kind": "scans"}, headers=h, status=202).json
+    done = app.get(exp["url"], headers=h).json
+    assert done["status"] == "done"
+    body = app.get(done["download_url"], headers=h).body
+    ws = load_workbook(io.BytesIO(body)).worksheets[0]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0][:3] == ["Time (UTC)", "Status", "HTTP status"]
+    assert [(r[1], r[3] or "", r[6]) for r in rows[1:]] == [("denied", "", "holder@scan.example"),
+                                                     ("granted", "Amphi Nord", "holder@scan.example")]
+    assert "stranger@scan.example" not in emails_in(body)

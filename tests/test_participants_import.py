@@ -179,3 +179,64 @@ def test_cli_dry_run_then_real_run(app, f, db, w, capsys):
         cli(False, xlsx(bad))
     assert "row 4: email" in capsys.readouterr().out
     assert participants(db, w.event) == 20
+
+
+def _people(prefix, n):
+    return [["email", "first name", "rooms", "ateliers"]] + [
+        [f"{prefix}{i}@example.org", f"P{i}", "Grand Hall" if i % 2 else "", "Atelier Python" if i % 3 == 0 else ""]
+        for i in range(n)]
+
+
+def test_the_real_run_is_batched_its_statements_do_not_grow_with_the_rows(app, f, db, w, count_queries):
+    """Accounts, invitation codes, assignments, participants, rooms, paid ateliers and audit
+    rows are inserted a batch at a time: 60 new people cost the statements of 6."""
+    counts = []
+    for prefix, n in (("small", 6), ("large", 60)):
+        data = csv_bytes(_people(prefix, n), ",")
+        with count_queries() as q:
+            r = post(app, w, data, name="p.csv", dry_run=False).json
+        assert r["created"] == n and r["errors"] == 0
+        counts.append(q.count)
+    assert counts[0] == counts[1], counts
+    assert counts[1] < 40  # one by one, it was ~17 per person
+    db.commit()
+    audit = db.execute(sa.text("SELECT object_type, count(*) FROM audit_log WHERE event_id = :e "
+                               "GROUP BY object_type"), {"e": w.event.id.hex if db.bind.dialect.name == "sqlite"
+                                                         else w.event.id}).all()
+    db.commit()
+    by_type = dict(audit)
+    assert by_type.get("participants") == 66 and by_type.get("user_event_assignments") == 66
+    assert by_type.get("session_access") == 2 + 20
+
+
+def test_bulk_enrolment_keeps_the_invitation_rules(app, f, db, w):
+    """New address: an account without password and an invitation; a known unverified
+    address: the account is reclaimed (its password no longer works) and invited; a verified
+    one: enrolled and told, no invitation (docs/security.md "Accounts and enrolment")."""
+    import datetime as dt
+
+    from makeplus_core.testing import PASSWORD
+
+    squatter = f.user(email="claimed@example.org", email_verified_at=None)
+    verified = f.user(email="known@example.org", email_verified_at=dt.datetime.now(dt.timezone.utc))
+    app.post_json("/api/auth/login/", {"email": squatter.email, "password": PASSWORD}, status=200)
+    outbox = app.app.registry["mailer"].outbox
+    before = len(outbox)
+    rows = [["email", "first name"], ["brand-new@example.org", "Neo"], [squatter.email, "X"],
+            [verified.email, "Y"]]
+    r = post(app, w, csv_bytes(rows), name="p.csv", dry_run=False).json
+    assert r["created"] == 3
+    mails = {m.recipients[0]: m for m in outbox[before:]}
+    assert set(mails) == {"brand-new@example.org", squatter.email, verified.email}
+    assert "invited" in mails["brand-new@example.org"].subject and "invited" in mails[squatter.email].subject
+    assert "added to" in mails[verified.email].subject and "token=" not in mails[verified.email].body
+    app.post_json("/api/auth/login/", {"email": squatter.email, "password": PASSWORD}, status=401)
+    app.post_json("/api/auth/login/", {"email": verified.email, "password": PASSWORD}, status=200)
+    # The new account's link sets its password (and only once).
+    code = mails["brand-new@example.org"].body.split("token=")[1].split()[0]
+    app.post_json("/api/auth/invitation/accept/", {"token": code, "password": "a-long-new-password-1"},
+                  status=200)
+    app.post_json("/api/auth/invitation/accept/", {"token": code, "password": "a-long-new-password-1"},
+                  status=400)
+    app.post_json("/api/auth/login/", {"email": "brand-new@example.org", "password": "a-long-new-password-1"},
+                  status=200)

@@ -4,7 +4,7 @@ import re
 import sys
 
 TOKEN = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<script.*?</script>|<style.*?</style>|<!--.*?-->|<[^>]*>)", re.S)
-ATTR = re.compile(r'''\b(placeholder|aria-label|title|alt|data-label)="([^"{}]*[A-Za-z][^"{}]*)"''')
+ATTR = re.compile(r'''\b(placeholder|aria-label|title|alt|data-label|data-confirm)="([^"{}]*[A-Za-z][^"{}]*)"''')
 MACRO = re.compile(r'''(m\.(?:field|select|upload)\(\s*"[^"]*",\s*)"([^"]+)"''')
 KW = re.compile(r'''\b(help|blank|label)="([^"]*[A-Za-z][^"]*)"''')
 SKIP = {"MakePlus", "UTC", "QR", "PDF", "PNG", "SVG", "XLSX", "CSV", "ID", "→", "←", "·", "—"}

@@ -132,6 +132,44 @@ def create(db, event_id, data: dict, granted_by_id=None) -> SessionAccess:
     return obj
 
 
+def create_many(db, event_id, pairs: list, payment_status: str = "paid", granted_by_id=None) -> list:
+    """:func:`create` for many ``(participant id, session id)`` pairs of the event at once (the
+    bulk import's paid ateliers): the sessions read in one query, the existing records checked
+    in one, the new ones inserted together. 400 naming ``session`` for a session of another
+    event, 409 when a pair already has a record."""
+    pairs = list(dict.fromkeys(pairs))
+    if not pairs:
+        return []
+    sessions = {s.id: s for s in db.scalars(sa.select(Session).where(
+        Session.event_id == event_id, Session.id.in_({sid for _, sid in pairs})))}
+    for _, sid in pairs:
+        if sid not in sessions:
+            raise errors.NotFound("Session not found", field="session")
+    participants = set(db.scalars(sa.select(Participant.id).where(
+        Participant.event_id == event_id, Participant.id.in_({pid for pid, _ in pairs}))))
+    if len(participants) != len({pid for pid, _ in pairs}):
+        raise errors.NotFound("Participant not found", field="participant")
+    already = db.execute(sa.select(SessionAccess.participant_id, SessionAccess.session_id).where(
+        SessionAccess.participant_id.in_(participants))).all()
+    if set(map(tuple, already)) & set(pairs):
+        raise errors.Conflict("session: this participant already has an access record for this session",
+                              field="session")
+    now = utcnow()
+    objs = []
+    for pid, sid in pairs:
+        obj = SessionAccess(participant_id=pid, session_id=sid, payment_status="pending", has_access=False,
+                            amount_paid=decimal.Decimal("0.00"), registered_at=now)
+        _apply_status(obj, sessions[sid], {"payment_status": payment_status}, granted_by_id)
+        objs.append(obj)
+    db.add_all(objs)
+    try:
+        db.flush()
+    except sa.exc.IntegrityError:  # concurrent duplicate (PostgreSQL)
+        raise errors.Conflict("session: this participant already has an access record for this session",
+                              field="session")
+    return objs
+
+
 def update(db, obj: SessionAccess, data: dict, granted_by_id=None) -> SessionAccess:
     session = db.get(Session, obj.session_id)
     _apply_status(obj, session, data, granted_by_id)

@@ -250,6 +250,27 @@ def list_query(event_id=None, object_type=None, object_id=None, user_id=None, ac
     return stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
 
 
+def recent(db, event_id, kinds: dict, limit: int = 10, scan: int = 500) -> list:
+    """The event's latest audit entries of the given kinds, newest first (the dashboard's
+    "recent activity"): ``kinds`` maps an object type (a table name) to ``(actions,
+    match)`` where ``match(entry)`` (or ``None``) keeps only some entries, e.g. the updates
+    of a participant that check them in. One query, reading at most ``scan`` entries."""
+    if not kinds:
+        return []
+    cond = sa.or_(*(sa.and_(AuditLog.object_type == t, AuditLog.action.in_(list(actions)))
+                    for t, (actions, _) in kinds.items()))
+    stmt = (sa.select(AuditLog).where(AuditLog.event_id == event_id, cond)
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(scan))
+    out = []
+    for entry in db.scalars(stmt):
+        match = kinds[entry.object_type][1]
+        if match is None or match(entry):
+            out.append(entry)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def serialize(entries) -> list[dict]:
     return [{
         "id": e.id, "at": e.at, "user": e.user_id, "user_id": e.user_id, "role": e.role,

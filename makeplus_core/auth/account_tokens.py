@@ -63,6 +63,30 @@ def issue(db, user, purpose: str, email: str, ttl: dt.timedelta, event_id=None, 
     return code
 
 
+def issue_many(db, users, purpose: str, ttl: dt.timedelta, event_id=None, created_by_id=None) -> dict:
+    """:func:`issue` for many users at once (to their current address): ``{user id: code}``;
+    one UPDATE uses up their earlier codes, one multi-row INSERT stores the new ones."""
+    users = list(users)
+    if not users:
+        return {}
+    now = utcnow()
+    db.execute(sa.update(AccountToken)
+               .where(AccountToken.user_id.in_([u.id for u in users]), AccountToken.purpose == purpose,
+                      AccountToken.used_at.is_(None))
+               .values(used_at=now))
+    codes = {}
+    rows = []
+    for user in users:
+        code = secrets.token_urlsafe(32)
+        codes[user.id] = code
+        rows.append(AccountToken(user_id=user.id, purpose=purpose, email=user.email, token_hash=hash_code(code),
+                                 event_id=event_id, created_by_id=created_by_id, created_at=now,
+                                 expires_at=now + ttl))
+    db.add_all(rows)
+    db.flush()
+    return codes
+
+
 def find_valid(db, code: str, purpose: str, lock: bool = False) -> AccountToken | None:
     """The unused, unexpired code of this purpose, or ``None``."""
     if not code or len(code) > 200:

@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from .. import errors
 from ..db import utcnow
 from ..jobs import enqueue, job
+from ..access.export import scan_journal_sheet
 from ..participants.export import participants_sheet
 from ..storage import storage_root
 from ..xlsx import write_workbook
 from .models import ExportJob
 
 # kind -> (sheet builder(db, event_id), file name prefix)
-KINDS = {"participants": (participants_sheet, "participants")}
+KINDS = {"participants": (participants_sheet, "participants"), "scans": (scan_journal_sheet, "scans")}
 
 
 def exports_root(settings) -> pathlib.Path:

@@ -9,10 +9,10 @@ CLI (``makeplus-import``) call both:
   what it would do (``created`` / ``updated`` / ``unchanged`` / ``error`` with the field and
   the reason), reading the database in a fixed number of batched queries and writing
   nothing. A dry run answers this report;
-* :func:`apply` writes exactly that plan through the core's enrolment functions
-  (:func:`makeplus_core.auth.invitations.enrol_by_email`, :func:`services.create`,
-  :func:`services.update`, :func:`makeplus_core.access.session_access.create`), in the
-  caller's one transaction. A plan with any error row is refused whole (nothing written).
+* :func:`apply` writes exactly that plan through the core's batched enrolment functions
+  (:func:`makeplus_core.auth.invitations.enrol_many`, :func:`services.create_many`,
+  :func:`makeplus_core.access.session_access.create_many`; :func:`services.update` for changed
+  rows), in the caller's one transaction. A plan with any error row is refused whole (nothing written).
 
 Row numbers are the spreadsheet's (the header is row 1).
 """
@@ -361,8 +361,13 @@ def _resolve_existing(db, event_id, items: list[Row], badge_owner: dict, allowed
 def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None) -> None:
     """Write ``the_plan`` (refused whole with 400 ``import_invalid`` when a row has an error).
 
-    ``enrol(email, profile)`` returns the account to register (the API's and the CLI's
-    enrolment with its invitation mail)."""
+    ``enrol(people)`` takes a list of ``(email, profile)`` and returns their accounts in the
+    same order: the API's and the CLI's batched enrolment
+    (:func:`makeplus_core.auth.invitations.enrol_many`, invitation mails queued after commit).
+    New people are written :data:`BATCH` at a time (accounts, invitation codes, assignments,
+    participants, allowed rooms, paid ateliers and their audit rows each in a few statements:
+    :func:`services.create_many`, :func:`session_access.create_many`); changed people through
+    :func:`services.update` one by one, as the API does."""
     from ..access import session_access
     from . import services
 
@@ -370,26 +375,31 @@ def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None
         first = next(r for r in the_plan.rows if r.action == "error")
         raise ImportInvalid(f"row {first.row}: {first.field}: {first.reason}", field=first.field,
                             row=first.row, report=the_plan.report(dry_run=False))
-    for item in the_plan.rows:
-        if item.action == "created":
-            user = enrol(item.email, item.data)
+    created = [item for item in the_plan.rows if item.action == "created"]
+    for start in range(0, len(created), BATCH):
+        batch = created[start:start + BATCH]
+        users = enrol([(item.email, item.data) for item in batch])
+        people = []
+        for item, user in zip(batch, users):
             data = {k: v for k, v in item.data.items() if k not in ("email", "first_name", "last_name")}
             data.setdefault("role", PARTICIPANT)
-            participant = services.create(db, event, data, user, assigned_by_id=granted_by_id)
-        elif item.action == "updated":
+            people.append((user, data))
+        participants = services.create_many(db, event, people, assigned_by_id=granted_by_id)
+        session_access.create_many(db, event.id, [(p.id, sid) for item, p in zip(batch, participants)
+                                                  for sid in item.ateliers], granted_by_id=granted_by_id)
+        if progress is not None:
+            progress(len(batch))
+    pairs = []
+    for item in the_plan.rows:
+        if item.action == "updated":
             participant = db.get(Participant, item.participant_id)
             data = {k: item.data[k] for k in item.changes if k in item.data}
             if data:
                 services.update(db, participant, data)
-        else:
-            participant = None
-        if participant is not None:
-            for session_id in item.ateliers:
-                session_access.create(db, event.id, {"participant": str(participant.id),
-                                                     "session": str(session_id), "payment_status": "paid"},
-                                      granted_by_id=granted_by_id)
-        if progress is not None:
+            pairs.extend((participant.id, sid) for sid in item.ateliers)
+        if item.action != "created" and progress is not None:
             progress(1)
+    session_access.create_many(db, event.id, pairs, granted_by_id=granted_by_id)
 
 
 class ImportInvalid(errors.Invalid):

@@ -188,6 +188,64 @@ def create(db, event, data: dict, user, assigned_by_id=None) -> Participant:
     return participant
 
 
+def create_many(db, event, items: list, assigned_by_id=None) -> list:
+    """:func:`create` for many people at once: ``items`` is a list of ``(user, data)`` whose
+    ``data`` holds the event-level fields (role, badge_number, phone, organization, notes,
+    allowed_rooms as room ids of the event). Their assignments and participant rows are
+    inserted together, their allowed rooms in one more statement; the answer is the
+    participants in the same order. 409 naming ``user`` when one of them already has a role
+    in the event, ``badge_number`` when a badge number is already used."""
+    from ..events.models import UserEventAssignment
+    from ..rooms.models import Room
+
+    if not items:
+        return []
+    user_ids = [user.id for user, _ in items]
+    taken = db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.role).where(
+        UserEventAssignment.event_id == event.id, UserEventAssignment.user_id.in_(user_ids))
+        .with_for_update()).first()
+    if taken is not None:
+        raise errors.Conflict(f"user: {taken.user_id} is already assigned to this event as {taken.role}",
+                              field="user")
+    valid_rooms = set(db.scalars(sa.select(Room.id).where(Room.event_id == event.id)))
+    badges = [data["badge_number"] for _, data in items if data.get("badge_number")]
+    if badges:
+        used = db.scalar(sa.select(Participant.badge_number).where(
+            Participant.event_id == event.id, Participant.badge_number.in_(badges)).limit(1))
+        if used is not None:
+            raise errors.Conflict(f"badge_number: {used} is already used in this event", field="badge_number")
+    now = utcnow()
+    assignments, participants, room_rows = [], [], []
+    for user, data in items:
+        role = data.get("role") or PARTICIPANT
+        if role not in BADGE_ROLES:
+            raise errors.Invalid(f"role: must be one of {', '.join(BADGE_ROLES)}", field="role")
+        assignments.append(UserEventAssignment(user_id=user.id, event_id=event.id, role=role,
+                                               assigned_by_id=assigned_by_id, is_active=True, assigned_at=now))
+        participant = Participant(id=uuid.uuid4(), user_id=user.id, event_id=event.id,
+                                  badge_number=data.get("badge_number") or badge_number_for(event, user.id),
+                                  registration_date=now, notes=data.get("notes", ""),
+                                  phone=data.get("phone"), organization=data.get("organization"))
+        if data.get("is_checked_in"):
+            participant.is_checked_in, participant.checked_in_at = True, now
+        participants.append(participant)
+        for room_id in dict.fromkeys(data.get("allowed_rooms") or ()):
+            if room_id not in valid_rooms:
+                raise errors.Invalid(f"allowed_rooms: rooms not in this event: {room_id}", field="allowed_rooms")
+            room_rows.append({"participant_id": participant.id, "room_id": room_id})
+    db.add_all(assignments)
+    db.add_all(participants)
+    try:
+        db.flush()
+    except sa.exc.IntegrityError:  # a default badge number equal to a typed one, or a concurrent request
+        raise errors.Conflict("badge_number: a badge number is already used in this event; try again",
+                              field="badge_number")
+    if room_rows:
+        db.execute(participant_allowed_rooms.insert(), room_rows)
+        zope.sqlalchemy.mark_changed(db)
+    return participants
+
+
 def update(db, participant: Participant, data: dict, account_changes: dict | None = None) -> Participant:
     """Event-level update (badge number, rooms, check-in, role, notes, event contact details).
 

@@ -211,8 +211,8 @@ def import_participants(request):
     header, rows = importer.read_table(data)
     plan = importer.plan(request.dbsession, event, header, rows, mapping)
     if not dry_run:
-        def enrol(email, profile):
-            return invitations.enrol_and_notify(request, email, profile, event)[0]
+        def enrol(people):
+            return [user for user, _, _ in invitations.enrol_many_and_notify(request, people, event)]
 
         importer.apply(request.dbsession, event, plan, enrol=enrol, granted_by_id=ident.user_id)
     return plan.report(dry_run=dry_run)

@@ -130,3 +130,19 @@ EVENT_COLUMNS = ["name", "start_date", "end_date", "status", "sessions", "regist
 SESSION_COLUMNS = ["title", "room_name", "start_time", "end_time", "session_type", "is_paid", "status",
                    "attendance", "capacity", "seats_taken", "remaining_capacity", "paid_ateliers",
                    "pending_ateliers", "bookmarks", "revenue"]
+
+
+def events_sheet(db, events):
+    """The events report (``GET /api/reports/events/?format=xlsx``) as a sheet."""
+    from ..xlsx import Sheet
+
+    rows = event_rows(db, events)
+    return Sheet("Events", EVENT_COLUMNS, ([r[c] for c in EVENT_COLUMNS] for r in rows))
+
+
+def sessions_sheet(db, event_id):
+    """The sessions report of an event (``GET /api/reports/sessions/?format=xlsx``) as a sheet."""
+    from ..xlsx import Sheet
+
+    rows = session_rows(db, db.scalars(sessions_query(event_id)).all())
+    return Sheet("Sessions", SESSION_COLUMNS, ([r[c] for c in SESSION_COLUMNS] for r in rows))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import api, errors
 from . import services
-from ..xlsx import Sheet, xlsx_response
+from ..xlsx import xlsx_response
 
 event_reports = api.service("reports-events", "/api/reports/events/",
                             "Per event I manage: sessions, participants, scans, revenue")
@@ -33,9 +33,7 @@ def events_report(request):
     if not ident.is_admin and db.scalar(sa_exists(stmt)) is False:
         raise errors.Forbidden("You do not manage any event")
     if fmt == "xlsx":
-        rows = services.event_rows(db, db.scalars(stmt).all())
-        return xlsx_response("events-report.xlsx", [Sheet("Events", services.EVENT_COLUMNS,
-                                                          ([r[c] for c in services.EVENT_COLUMNS] for r in rows))])
+        return xlsx_response("events-report.xlsx", [services.events_sheet(db, db.scalars(stmt).all())])
     return api.paginate(request, stmt, lambda events: _api_money(services.event_rows(db, events)))
 
 
@@ -53,7 +51,5 @@ def sessions_report(request):
     db = request.dbsession
     stmt = services.sessions_query(event_id)
     if fmt == "xlsx":
-        rows = services.session_rows(db, db.scalars(stmt).all())
-        return xlsx_response("sessions-report.xlsx", [Sheet("Sessions", services.SESSION_COLUMNS,
-                                                            ([r[c] for c in services.SESSION_COLUMNS] for r in rows))])
+        return xlsx_response("sessions-report.xlsx", [services.sessions_sheet(db, event_id)])
     return api.paginate(request, stmt, lambda sessions: _api_money(services.session_rows(db, sessions)))

@@ -45,13 +45,15 @@ def run(request, event_ref: str, data: bytes, dry_run: bool, mapping: dict | Non
     with tqdm(desc="checking", unit=" rows", file=sys.stderr, disable=not progress) as bar:
         plan = importer.plan(db, event, header, rows, mapping, progress=bar.update)
     if not dry_run and plan.ok:
-        def enrol(email, profile):
-            user, code, _ = invitations.enrol_by_email(db, email, profile, event=event)
-            if code is not None:
-                invitations.send_invitation(request, user, code, event)
-            else:
-                invitations.send_enrolment_notice(request, user, event)
-            return user
+        def enrol(people):
+            users = []
+            for user, code, _ in invitations.enrol_many(db, people, event=event):
+                if code is not None:
+                    invitations.send_invitation(request, user, code, event)
+                else:
+                    invitations.send_enrolment_notice(request, user, event)
+                users.append(user)
+            return users
 
         with tqdm(total=len(plan.rows), desc="importing", unit=" rows", file=sys.stderr,
                   disable=not progress) as bar:

@@ -199,3 +199,36 @@ def swap_times(db, event_id, first_id, second_id, pm=None, request=None) -> list
     for s, old, new in ((a, slot_a, slot_b), (b, slot_b, slot_a)):
         notify(pm, db, s, "updated", {"start_time": (old[0], new[0]), "end_time": (old[1], new[1])}, request)
     return [a, b]
+
+
+# Uploaded images of a session: multipart field -> column (the JSON keeps its URL fields,
+# ``speaker_photo_url`` and ``cover_image``, which then hold the file's URL).
+IMAGE_FIELDS = {"speaker_photo": "speaker_photo_url", "cover_image": "cover_image"}
+IMAGE_FOLDER = "session_images"
+
+
+def read_images(request, required: bool = False) -> dict:
+    """The session images of a multipart request (PNG/JPEG checked by content, stored under a
+    random name): ``{column: stored path}``. ``required``: 400 naming ``speaker_photo`` when
+    neither file is there."""
+    from ..events.services import save_image_upload
+
+    if not (request.content_type or "").startswith("multipart/"):
+        files = {}
+    else:
+        files = {}
+        for field, column in IMAGE_FIELDS.items():
+            path = save_image_upload(request, field, IMAGE_FOLDER)
+            if path:
+                files[column] = path
+    if required and not files:
+        raise errors.Invalid("speaker_photo: send a speaker_photo or a cover_image file (PNG or JPEG)",
+                             field="speaker_photo")
+    return files
+
+
+def set_images(db, session, files: dict) -> None:
+    """Store the uploaded images' paths on the session (audited like any update)."""
+    for column, path in files.items():
+        setattr(session, column, path)
+    db.flush()

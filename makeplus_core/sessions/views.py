@@ -36,6 +36,10 @@ start = api.service("session-start", f"/api/sessions/{ID}/start/", "Start a sess
 mark_completed = api.service("session-mark_completed", f"/api/sessions/{ID}/mark_completed/",
                              "End a session (termine)")
 end = api.service("session-end", f"/api/sessions/{ID}/end/", "End a session (app alias of mark_completed)")
+images = api.service("session-images", f"/api/sessions/{ID}/images/",
+                     "Upload the speaker's photo and/or the cover image (multipart speaker_photo, cover_image: "
+                     "PNG or JPEG, checked by content); the session's speaker_photo_url / cover_image then "
+                     "hold the files' URLs")
 cancel = api.service("session-cancel", f"/api/sessions/{ID}/cancel/", "Reset a session to pas_encore")
 action_services = {"mark_live": mark_live, "start": start, "mark_completed": mark_completed, "end": end,
                    "cancel": cancel}
@@ -113,6 +117,13 @@ def update_session(request):
     data = api.validate(schemas.SessionSchema(), raw, partial=request.method == "PATCH")
     extensions.validate_fields(request, "session")
     services.update(request.dbsession, obj, data, pm=_pm(request), request=request)
+    return _one(request, obj)
+
+
+@images.post()
+def upload_images(request):
+    obj = _load(request, write=True)
+    services.set_images(request.dbsession, obj, services.read_images(request, required=True))
     return _one(request, obj)
 
 

@@ -101,7 +101,12 @@ def register(dashboard):
         except errors.Invalid as exc:
             conds, q["error"] = services.transaction_filters(event.id, {}), exc.message
         pg = dashboard.paginate(request, services.transaction_query(conds))
-        return {"view": "transactions", "pg": pg, "rows": services.serialize_transactions(db, pg["rows"]),
+        from urllib.parse import urlencode
+
+        clean = {k: v for k, v in q.items() if k != "error"}
+        export_url = dashboard.url(request, "caisse_transactions_export", event) + (
+            "?" + urlencode(clean) if clean and "error" not in q else "")
+        return {"view": "transactions", "pg": pg, "export_url": export_url, "rows": services.serialize_transactions(db, pg["rows"]),
                 "totals": services.totals(db, conds), "caisses": _caisses(db, event.id), "filters": q,
                 "statuses": TRANSACTION_STATUSES, "methods": PAYMENT_METHODS, "active": "caisse_transactions"}
 
@@ -130,3 +135,29 @@ def register(dashboard):
     dashboard.add_page("caisse_transactions", "caisse/transactions", transactions, TEMPLATE, "Transactions",
                        order=72, methods=both)
     dashboard.add_page("caisse_statistics", "caisse/statistics", statistics, TEMPLATE, "Sales", order=73)
+
+    def transactions_export(request, event):
+        """The transactions of the page's filters as .xlsx: the API's export
+        (``GET /api/caisse/transactions/export/``, :func:`export.transactions_sheet`)."""
+        from makeplus_core.plugin_api import xlsx_response
+
+        from .export import transactions_sheet
+
+        q = {k: request.GET.get(k) for k in ("caisse", "status", "payment_method", "date_from", "date_to")
+             if request.GET.get(k)}
+        conds = services.transaction_filters(event.id, q)  # a bad filter: 400 page naming it
+        resp = xlsx_response(f"caisse-transactions-{event.id}.xlsx", [transactions_sheet(request.dbsession, conds)])
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+
+    dashboard.add_page("caisse_transactions_export", "caisse/transactions/export", transactions_export, TEMPLATE,
+                       "Transactions export", nav=False)
+    dashboard.add_export("caisse-transactions", "Cash-desk transactions", "caisse_transactions_export")
+
+    def sale(entry):
+        total = (entry.changes or {}).get("total", [None, None])[1]
+        buyer = (entry.changes or {}).get("participant_name", [None, ""])[1]
+        return f"{total} DZD" + (f" · {buyer}" if buyer else "")
+
+    dashboard.add_activity("caisse_transactions", "Sale", describe=sale,
+                           link=lambda request, event, e: dashboard.url(request, "caisse_transactions", event))

@@ -27,6 +27,8 @@ def _routes(config):
     r("dashboard.event", f"{e}/")
     r("dashboard.event_edit", f"{e}/edit/")
     r("dashboard.event_delete", f"{e}/delete/")
+    r("dashboard.event_archive", f"{e}/archive/")
+    r("dashboard.event_restore", f"{e}/restore/")
     r("dashboard.wizard", f"{e}/wizard/{{step}}/")
     r("dashboard.rooms", f"{e}/rooms/")
     room = f"{e}/rooms/{{room:[0-9a-fA-F-]{{32,36}}}}"
@@ -45,11 +47,17 @@ def _routes(config):
     from .imports import routes as organiser_routes
 
     organiser_routes(config, e)
+    from .organiser import routes as activity_export_routes
+
+    activity_export_routes(config, e)
 
 
 def _plugin_pages(config, dashboard: Dashboard):
     from .plugin_pages import register
 
+    from .organiser import register_core
+
+    register_core(dashboard)
     pm = config.registry["plugin_manager"]
     for impl in pm.hook.makeplus_dashboard_pages.get_hookimpls():
         dashboard._plugin = impl.plugin_name
@@ -69,4 +77,5 @@ def makeplus_includeme(config):
     config.scan("makeplus_dashboard.pages")
     config.scan("makeplus_dashboard.errors")
     config.scan("makeplus_dashboard.imports")
+    config.scan("makeplus_dashboard.organiser")
     _plugin_pages(config, dashboard)

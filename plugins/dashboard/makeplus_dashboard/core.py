@@ -66,6 +66,25 @@ class Page:
 
 
 @dataclasses.dataclass
+class Export:
+    name: str
+    label: str
+    page: str
+    plugin: str | None = None
+
+
+@dataclasses.dataclass
+class Activity:
+    object_type: str
+    label: str
+    actions: tuple
+    describe: object
+    link: object
+    match: object
+    plugin: str | None = None
+
+
+@dataclasses.dataclass
 class Field:
     form: str
     name: str
@@ -91,12 +110,21 @@ class Dashboard:
       input to a core form (``form="session"``: the session create/edit form; the
       posted value reaches the plugin through ``makeplus_session_changed``).
       ``value(request, obj)`` gives the current value.
+    * ``add_export(name, label, page)`` lists a download on the event's Exports page:
+      ``page`` is the name of a page (registered with ``add_page``) whose view returns the
+      file (the plugin's own API writer, e.g. ``xlsx_response``).
+    * ``add_activity(object_type, label, actions=("create",), describe=None, link=None,
+      match=None)`` shows the audit entries of a table of the plugin in the event page's
+      "Recent activity" panel: ``describe(entry)`` a short text from the entry's ``changes``,
+      ``link(request, event, entry)`` a URL (or ``None``), ``match(entry)`` keeps only some.
     * ``url(request, name, event, **kw)``: the URL of a page.
     """
 
     def __init__(self):
         self.pages: dict[str, Page] = {}
         self.fields: list[Field] = []
+        self.exports: list[Export] = []
+        self.activities: dict[str, Activity] = {}
         self._plugin = None
         from . import charts
 
@@ -111,6 +139,15 @@ class Dashboard:
 
     def add_field(self, form, name, label, value=None, help="", input_type="text"):
         self.fields.append(Field(form, name, label, value, help, input_type))
+
+    def add_export(self, name, label, page):
+        self.exports.append(Export(name, label, page, self._plugin))
+
+    def add_activity(self, object_type, label, actions=("create",), describe=None, link=None, match=None):
+        if object_type in self.activities:
+            raise ValueError(f"dashboard activity {object_type!r} registered twice")
+        self.activities[object_type] = Activity(object_type, label, tuple(actions), describe, link, match,
+                                                self._plugin)
 
     def fields_for(self, form):
         return [f for f in self.fields if f.form == form]
@@ -216,7 +253,8 @@ def layout(request, event=None) -> dict:
                (N_("Sessions"), request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
                (N_("Users"), request.route_url("dashboard.users", event=str(event.id)), "users"),
                (N_("Import"), request.route_url("dashboard.import", event=str(event.id)), "import"),
-               (N_("Modules"), request.route_url("dashboard.modules", event=str(event.id)), "modules")]
+               (N_("Modules"), request.route_url("dashboard.modules", event=str(event.id)), "modules"),
+               (N_("Exports"), request.route_url("dashboard.exports", event=str(event.id)), "exports")]
         from makeplus_core.plugin_api import event_modules
 
         off = event_modules.off_in(event.settings)  # pages of plugins switched off for this event vanish

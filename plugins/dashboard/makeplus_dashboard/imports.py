@@ -85,8 +85,8 @@ def import_post(request):
         columns = importer.resolve_mapping(header, mapping)
         plan = importer.plan(db, event, header, rows, mapping)
         if request.POST.get("action") == "import":
-            def enrol(email, profile):
-                return invitations.enrol_and_notify(request, email, profile, event)[0]
+            def enrol(people):
+                return [user for user, _, _ in invitations.enrol_many_and_notify(request, people, event)]
 
             importer.apply(db, event, plan, enrol=enrol, granted_by_id=request.identity.user_id)
             (storage_root(request.registry) / _folder(request, event) / name).unlink(missing_ok=True)

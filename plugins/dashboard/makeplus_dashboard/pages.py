@@ -12,8 +12,8 @@ from pyramid.view import view_config
 
 from makeplus_core.plugin_api import translate
 from makeplus_core.plugin_api import (
-    access_services, api, auth_services, badges, errors, Event, event_schemas, event_services,
-    EVENT_STATUSES, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
+    access_services, api, auth_services, badges, errors, Event, event_archive, event_schemas, event_services,
+    EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
     staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
 )
@@ -98,7 +98,10 @@ def switch(request):
 def events_list(request):
     ident = current_identity(request)
     db = request.dbsession
-    stmt = listed_events_query(ident)
+    # ?archived=1: the archived events (hidden from the normal list), restorable by a platform admin.
+    archived = request.GET.get("archived", "") == "1"
+    stmt = (managed_events_query(ident).where(Event.archived_at.is_not(None)) if archived
+            else listed_events_query(ident))
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if q:
@@ -110,29 +113,67 @@ def events_list(request):
     totals = event_services.totals(db, ids)
     checked = event_services.checked_in_totals(db, ids)
     return render(request, "events.jinja2", {"pg": pg, "totals": totals, "checked": checked,
-                                             "statuses": EVENT_STATUSES, "status": status})
+                                             "statuses": EVENT_STATUSES, "status": status,
+                                             "archived": archived})
 
 
 EVENT_FIELDS = ("name", "description", "location", "start_date", "end_date", "status", "timezone",
                 "organizer_name", "organizer_email", "organizer_phone", "primary_color")
 
 
+# Location details: stored in the event's metadata under "location" (the API's `metadata`).
+LOCATION_FIELDS = {"venue": 200, "address": 300, "city": 100, "country": 100, "map_url": 500}
+
+
 def _event_input(request) -> dict:
+    import json
+    import re
+
     data = post_data(request)
     data = {k: v for k, v in data.items() if k in EVENT_FIELDS}
     data.setdefault("description", "")
     data.setdefault("location", "")
     data["is_active"] = checkbox(request, "is_active")
+    # Themes: one per line or comma separated (the API's `themes` list).
+    themes = [t.strip() for t in re.split(r"[,\n]", request.POST.get("themes", "")) if t.strip()]
+    for theme in themes:
+        if len(theme) > 100:
+            raise errors.Invalid("themes: a theme is at most 100 characters", field="themes")
+    data["themes"] = themes
+    # Metadata: a JSON object (validated by the API's schema), plus the location details.
+    data["metadata"] = request.POST.get("metadata", "").strip() or "{}"
     data = api.validate(event_schemas.EventSchema(), data)
+    location = {}
+    for key, limit in LOCATION_FIELDS.items():
+        value = request.POST.get(f"location_{key}", "").strip()
+        if len(value) > limit:
+            raise errors.Invalid(f"location_{key}: at most {limit} characters", field=f"location_{key}")
+        if value:
+            location[key] = value
+    if location.get("map_url") and not re.match(r"^https?://[^\s]+$", location["map_url"]):
+        raise errors.Invalid("location_map_url: an http(s) address", field="location_map_url")
+    meta = dict(data["metadata"])
+    meta.pop("location", None)
+    if location:
+        meta["location"] = location
+    data["metadata"] = meta
     # logo, banner (PNG/JPEG), programme, guide (PDF): checked by content by the core's upload helpers
     data["_files"] = event_services.read_files(request)
     return data
 
 
 def _event_form(event) -> dict:
+    import json
+
     form = {k: getattr(event, k) or "" for k in EVENT_FIELDS}
     form["start_date"], form["end_date"] = local(event.start_date), local(event.end_date)
     form["is_active"] = event.is_active
+    form["themes"] = ", ".join(str(t) for t in (event.themes or []))
+    meta = dict(event.meta or {})
+    location = meta.pop("location", None) or {}
+    form["metadata"] = json.dumps(meta, ensure_ascii=False, indent=1) if meta else ""
+    for key in LOCATION_FIELDS:
+        form[f"location_{key}"] = location.get(key, "") if isinstance(location, dict) else ""
     return form
 
 
@@ -228,7 +269,10 @@ def event_detail(request):
                                        title=translate(request, "Current room occupancy (people admitted)"),
                                        unit=" " + translate(request, "people"))
     plain = {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) and k != "event_id"}
+    from .organiser import recent_activity
+
     return render(request, "event.jinja2", {"stats": plain, "scans_chart": scans_chart,
+                                            "activity": recent_activity(request, event),
                                             "occupancy_chart": occupancy_chart, "rooms": rooms,
                                             "occupancy": occupancy}, event=event)
 
@@ -272,6 +316,28 @@ def event_delete_post(request):
     web.web_set_event(request, None)
     flash(request, "Event “${name}” deleted.", name=name)
     return redirect(request, "dashboard.home")
+
+
+@view_config(route_name="dashboard.event_archive", **POST)
+def event_archive_post(request):
+    """Archive the event (read-only, hidden from the lists); its records are kept."""
+    event = event_for(request)
+    event_archive.archive(request.dbsession, event, request.identity.user_id)
+    web.web_set_event(request, None)
+    flash(request, f"Event “{event.name}” archived. A platform admin can restore it from the archived events.")
+    return redirect(request, "dashboard.home", _query={"archived": "1"})
+
+
+@view_config(route_name="dashboard.event_restore", **POST)
+def event_restore_post(request):
+    """Restore an archived event (platform admins only, as ``POST /api/events/{id}/restore/``)."""
+    ident = current_identity(request)
+    event = event_for(request)
+    if not ident.is_admin:
+        raise errors.Forbidden("Only platform admins can restore an archived event")
+    event_archive.restore(request.dbsession, event)
+    flash(request, f"Event “{event.name}” restored.")
+    return redirect(request, "dashboard.event", event=event.id)
 
 
 # --------------------------------------------------------------------------- rooms
@@ -400,19 +466,33 @@ def room_delete(request):
 # --------------------------------------------------------------------------- sessions
 
 SESSION_FIELDS = ("room", "title", "description", "speaker_name", "speaker_title", "speaker_bio",
-                  "speaker_photo_url", "start_time", "end_time", "theme", "status", "session_type", "price",
-                  "capacity", "cover_image")
+                  "start_time", "end_time", "theme", "status", "session_type", "price", "capacity")
+# Uploaded, not typed: the speaker's photo and the cover image (session_services.read_images).
+IMAGE_COLUMNS = ("speaker_photo_url", "cover_image")
 
 
 def _session_input(request) -> dict:
     data = {k: v for k, v in post_data(request).items() if k in SESSION_FIELDS}
     data["is_paid"] = checkbox(request, "is_paid")
-    return api.validate(session_schemas.SessionSchema(), data)
+    data = api.validate(session_schemas.SessionSchema(), data)
+    for column in IMAGE_COLUMNS:  # never cleared by a form that does not carry them
+        data.pop(column, None)
+    data["_images"] = session_services.read_images(request)
+    return data
+
+
+def _save_images(request, session, data) -> None:
+    if data["_images"]:
+        session_services.set_images(request.dbsession, session, data["_images"])
 
 
 def _create_session(request, event):
-    return session_services.create(request.dbsession, event, _session_input(request), request.identity.user_id,
-                                   request.registry["plugin_manager"], request)
+    data = _session_input(request)
+    images = data.pop("_images")
+    session = session_services.create(request.dbsession, event, data, request.identity.user_id,
+                                      request.registry["plugin_manager"], request)
+    _save_images(request, session, {"_images": images})
+    return session
 
 
 def _extra_fields(request, form, obj):
@@ -450,6 +530,8 @@ def _session_page(request, event, session, form, errs=None, status=200):
     return render(request, "session_form.jinja2", {
         "session": session, "rooms": db.scalars(room_services.list_query(event.id)).all(), "form": form,
         "errors": errs or {}, "statuses": SESSION_STATUSES, "types": SESSION_TYPES,
+        "image_urls": {c: file_url(request, getattr(session, c)) for c in IMAGE_COLUMNS
+                       if session is not None and getattr(session, c)},
         "extra_fields": _extra_fields(request, "session", session)}, event=event, status=status)
 
 
@@ -493,8 +575,10 @@ def session_update(request):
     event = event_for(request)
     session = _session(request, event)
     try:
-        session_services.update(request.dbsession, session, _session_input(request),
-                                request.registry["plugin_manager"], request)
+        data = _session_input(request)
+        images = data.pop("_images")
+        session_services.update(request.dbsession, session, data, request.registry["plugin_manager"], request)
+        _save_images(request, session, {"_images": images})
     except errors.DomainError as exc:
         return _session_page(request, event, session, dict(request.POST), form_error(exc), exc.status)
     flash(request, "Session saved.")

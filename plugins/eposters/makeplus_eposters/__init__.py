@@ -2,6 +2,7 @@
 public submission, committee review, final poster by secret link, gallery, export.
 
 Hooks implemented: ``makeplus_includeme`` (REST services under ``/api/eposter/``),
+``makeplus_dashboard_pages`` (new submissions in the event page's recent activity),
 ``makeplus_migrations`` (its Alembic branch), ``makeplus_demo_data``,
 ``makeplus_user_export``, ``makeplus_search`` (accepted contributions for members;
 every submission for gestionnaires, admins and the committee). Settings: ``makeplus.eposters.abstract_max_chars``
@@ -25,6 +26,15 @@ def makeplus_includeme(config):
 @hookimpl
 def makeplus_migrations():
     return pathlib.Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def makeplus_dashboard_pages(dashboard):
+    """No page of its own yet: new submissions appear in the event page's recent activity."""
+    def submission(entry):
+        return (entry.changes or {}).get("title", [None, ""])[1] or ""
+
+    dashboard.add_activity("eposters_submissions", "Submission", describe=submission)
 
 
 @hookimpl

@@ -60,3 +60,4 @@ def register(dashboard):
     dashboard.add_page("exposants_leads", "exposants/leads", leads, TEMPLATE, "Exhibitor leads", order=80)
     dashboard.add_page("exposants_leads_export", "exposants/leads/export", leads_export, TEMPLATE,
                        "Exhibitor leads export", nav=False)
+    dashboard.add_export("exposants-leads", "Exhibitor leads (every booth)", "exposants_leads_export")

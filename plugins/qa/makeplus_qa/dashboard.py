@@ -35,3 +35,10 @@ def register(dashboard):
                 "session": chosen, "state": request.GET.get("state", ""), "active": "qa"}
 
     dashboard.add_page("qa", "questions", moderation, TEMPLATE, "Questions", order=60, methods=("GET", "POST"))
+
+    def question(entry):
+        text = (entry.changes or {}).get("question_text", [None, ""])[1] or ""
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    dashboard.add_activity("qa_questions", "Question", describe=question,
+                           link=lambda request, event, e: dashboard.url(request, "qa", event))
