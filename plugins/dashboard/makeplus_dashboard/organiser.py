@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import (event_modules, events_report_sheet, Participant, recent_audit_entries, Room,
+from makeplus_core.plugin_api import (errors, event_modules, events_report_sheet, Participant, recent_audit_entries, Room,
                                      RoomAccess, scan_journal_sheet, sessions_report_sheet, User, web,
                                      xlsx_response)
 
@@ -29,7 +29,7 @@ LIMIT = 10
 
 def routes(config, e: str) -> None:
     config.add_route("dashboard.exports", f"{e}/exports/")
-    config.add_route("dashboard.export_file", f"{e}/exports/{{kind:scans|sessions-report|event-report}}.xlsx")
+    config.add_route("dashboard.export_file", f"{e}/exports/{{kind:[a-z-]+}}.xlsx")
 
 
 def _new(entry, key):
@@ -149,6 +149,8 @@ def export_file(request):
     event = event_for(request)
     db = request.dbsession
     kind = request.matchdict["kind"]
+    if kind not in ("scans", "sessions-report", "event-report"):
+        raise errors.NotFound("No such export")
     if kind == "scans":
         sheet = scan_journal_sheet(db, event.id)
     elif kind == "sessions-report":
