@@ -268,7 +268,7 @@ def _page(request, title: str, body: str, status: int = 200) -> Response:
     doc = (f"<!doctype html><html lang={lang}><head><meta charset=utf-8><title>{html.escape(title)}</title>"
            "<meta name=viewport content='width=device-width, initial-scale=1'></head>"
            f"<body style='font-family:sans-serif;max-width:30em;margin:3em auto'>"
-           f"<nav class=langs style='text-align:right'>{switch}</nav><h1>{html.escape(title)}</h1>"
+           f"<nav class=langs>{switch}</nav><h1>{html.escape(title)}</h1>"
            f"{body}</body></html>")
     resp = Response(doc, status=status, content_type="text/html", charset="utf-8")
     resp.headers["Cache-Control"] = "no-store"
