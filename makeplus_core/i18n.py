@@ -171,7 +171,7 @@ def _remember_choice(event) -> None:
 
 def localizer_for(registry, locale: str | None = None) -> Localizer:
     """A localizer outside a request (mails sent by jobs, scripts)."""
-    locale = _pick(registry, locale) or registry["makeplus.i18n.default"]
+    locale = _pick(registry, locale) or registry.get("makeplus.i18n.default", "fr")
     cache = registry.setdefault("makeplus.i18n.localizers", {})
     if locale not in cache:
         dirs = registry.queryUtility(ITranslationDirectories) or []
