@@ -247,15 +247,22 @@ def localize_error_body(request, body: dict, colander_error=None) -> dict:
     return body
 
 
-def mail_locale(request, own: bool = False) -> str:
-    """The language of a mail: French (the default locale) unless the recipient is the caller
-    (``own``: a password reset, an address confirmation) and asked for a language
-    (``Accept-Language`` or ``?lang=``). A mail an organiser's action sends to someone else
-    (an invitation, a decision) is never in the organiser's language: the default one."""
+def mail_locale(request, own: bool = False, event=None) -> str:
+    """The language of a mail: French (the default locale) unless
+
+    * the recipient is the caller (``own``: a password reset, an address confirmation) and
+      asked for a language (``Accept-Language`` or ``?lang=``), or
+    * the mail is about ``event`` and the event names its language in its metadata
+      (``{"language": "en"}``, set with the event's metadata in the API or the dashboard).
+
+    A mail an organiser's action sends to someone else (an invitation, a decision) is never
+    in the organiser's own language."""
     registry = request.registry
     if own and (request.headers.get("Accept-Language") or _lang_param(request)):
         return request.localizer.locale_name
-    return registry["makeplus.i18n.default"]
+    meta = getattr(event, "meta", None) if event is not None else None
+    chosen = _pick(registry, meta.get("language")) if isinstance(meta, dict) else None
+    return chosen or registry["makeplus.i18n.default"]
 
 
 # --------------------------------------------------------------------------- formats (Babel)

@@ -240,6 +240,16 @@ def test_invitation_mail_is_french_whatever_the_organisers_language(app, f):
     assert "Pour choisir votre mot de passe" in mail.body
 
 
+def test_participant_mails_follow_the_events_language_when_it_names_one(app, f):
+    event = f.event(name="Tech Summit", meta={"language": "en"})
+    h = f.auth(f.member(event, "gestionnaire_des_salles"), event)
+    outbox = app.app.registry["mailer"].outbox
+    outbox.clear()
+    app.post_json("/api/participants/", {"email": "guest@i18n.test"}, headers=h, status=201)
+    mail = [m for m in outbox if "guest@i18n.test" in m.recipients][-1]
+    assert mail.subject == "MakePlus: you are invited to Tech Summit"
+
+
 # --------------------------------------------------------------------------- formats
 
 

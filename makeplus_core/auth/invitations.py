@@ -181,7 +181,7 @@ def _base(request) -> str:
 
 
 def send_invitation(request, user, code: str, event=None, inviter=None) -> None:
-    lang = mail_locale(request)  # the invitee's language is not known: the default (French)
+    lang = mail_locale(request, event=event)  # the event's language, else the default (French)
     t = functools.partial(translate, request, locale=lang)
     if event is not None:
         subject = t("MakePlus: you are invited to ${event}", event=event.name)
@@ -198,7 +198,7 @@ def send_invitation(request, user, code: str, event=None, inviter=None) -> None:
 
 
 def send_enrolment_notice(request, user, event, inviter=None) -> None:
-    t = functools.partial(translate, request, locale=mail_locale(request))
+    t = functools.partial(translate, request, locale=mail_locale(request, event=event))
     who = inviter.full_name if inviter is not None else t("An organiser")
     send_mail(request, to=user.email, subject=t("MakePlus: you were added to ${event}", event=event.name),
               body=t("Hello ${name},\n\n${who} added you to ${event} on MakePlus. It appears in your events when "

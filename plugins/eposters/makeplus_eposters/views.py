@@ -219,8 +219,9 @@ def post_review(request):
     sub = result["submission"]
     if result["outcome"] == "accepted":
         link = f"{_public_base(request)}/api/eposter/final/{result['token']}/"
-        t = functools.partial(translate, request, locale=i18n.mail_locale(request))  # French by default
-        deadline = i18n.format_datetime(sub.final_token_expires_at, tz=event.timezone, locale=i18n.mail_locale(request))
+        lang = i18n.mail_locale(request, event=event)  # the event's language if it names one, else French
+        t = functools.partial(translate, request, locale=lang)
+        deadline = i18n.format_datetime(sub.final_token_expires_at, tz=event.timezone, locale=lang)
         send_mail(request, to=sub.author_email,
                   subject=t("${event}: contribution accepted (${code})", event=event.name, code=sub.code),
                   body=t("Dear ${first_name} ${last_name},\n\nYour contribution \"${title}\" to ${event} has been "
@@ -230,7 +231,7 @@ def post_review(request):
                          first_name=sub.author_first_name, last_name=sub.author_last_name, title=sub.title,
                          event=event.name, code=sub.code, deadline=deadline, timezone=event.timezone, link=link))
     elif result["outcome"] == "rejected":
-        t = functools.partial(translate, request, locale=i18n.mail_locale(request))
+        t = functools.partial(translate, request, locale=i18n.mail_locale(request, event=event))
         send_mail(request, to=sub.author_email, subject=t("${event}: decision on your contribution", event=event.name),
                   body=t("Dear ${first_name} ${last_name},\n\nWe regret that your contribution \"${title}\" to "
                          "${event} was not accepted.\n\nReason given by the committee:\n${reason}\n",
