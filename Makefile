@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 PLUGINS = $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP = $(VENV)/.installed
 
-.PHONY: run test install migrate demo clean bench
+.PHONY: run test install migrate demo clean bench catalogs compile-catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,17 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(wildcard plugins/*/pyproject.
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/python -m makeplus_core.i18n_catalogs compile
+
+# Message catalogs (README "Languages"): `make catalogs` extracts the marked strings of the
+# core and every plugin and merges them into each locale/<lang>/LC_MESSAGES/makeplus.po
+# (new strings come empty: translate them; the test suite fails until they are).
+catalogs: $(STAMP)
+	$(BIN)/python -m makeplus_core.i18n_catalogs update
+	$(BIN)/python -m makeplus_core.i18n_catalogs check || true
+
+compile-catalogs: $(STAMP)
+	$(BIN)/python -m makeplus_core.i18n_catalogs compile
 
 migrate: install
 	mkdir -p var

@@ -70,6 +70,7 @@ def main(global_config=None, **settings):
     settings = apply_environment(dict(settings))
     check_settings(settings)
     settings.setdefault("handle_exceptions", "false")  # our JSON error views, not Cornice's
+    settings.setdefault("pyramid.default_locale_name", "fr")  # French first (Pyramid's own default is en)
     pm = make_plugin_manager(settings)
     with Configurator(settings=settings) as config:
         config.registry["plugin_manager"] = pm
@@ -88,6 +89,7 @@ def main(global_config=None, **settings):
         config.include(".jobs")
         config.include(".readiness")
         config.include(".storage")
+        config.include(".i18n")  # French first, English too: catalogs, locale, Babel formats
         config.include(".web")
         config.include(".headers")
         config.include(".modules")  # plugins switched off per event answer 404 for it

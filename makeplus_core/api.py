@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPException
 from pyramid.renderers import JSON
 from pyramid.response import Response
+from pyramid.threadlocal import get_current_request
 
 from . import errors, inputs
 from .roles import GESTIONNAIRE
@@ -67,7 +68,7 @@ def cornice_error_handler(request):
     msg = first.get("description") or "Invalid request"
     body = {"error": "validation_failed", "message": f"{field}: {msg}" if field else msg,
             "detail": msg, "field": field, "errors": errs}
-    resp = json_response(body, status=request.errors.status or 400)
+    resp = json_response(_localized(request, body), status=request.errors.status or 400)
     return resp
 
 
@@ -157,8 +158,9 @@ def validate(schema: colander.SchemaNode, data: dict, partial: bool = False) -> 
         flat = exc.asdict()
         errs = [{"location": "body", "name": k, "description": v} for k, v in flat.items()]
         first = errs[0]
-        raise errors.Invalid(f"{first['name']}: {first['description']}", field=first["name"],
-                             errors=errs)
+        err = errors.Invalid(f"{first['name']}: {first['description']}", field=first["name"], errors=errs)
+        err.colander_error = exc  # translated when rendered (Accept-Language)
+        raise err
 
 
 def param(request, *names, default=None):
@@ -333,18 +335,25 @@ def _page_url(request, page: int) -> str:
 # --------------------------------------------------------------------------- error views
 
 
-def error_response(exc: errors.DomainError) -> Response:
-    """The JSON answer of a domain error (also used by tweens, outside the exception views)."""
+def error_response(exc: errors.DomainError, request=None) -> Response:
+    """The JSON answer of a domain error (also used by tweens, outside the exception views).
+
+    ``message``/``detail``/``errors[].description`` follow the request's language when the
+    catalog knows them (:mod:`makeplus_core.i18n`); ``error`` and ``field`` never change."""
+    from .i18n import localize_error_body
+
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    return json_response(exc.as_json(), status=exc.status, headers=headers)
+    body = localize_error_body(request or get_current_request(), exc.as_json(),
+                               getattr(exc, "colander_error", None))
+    return json_response(body, status=exc.status, headers=headers)
 
 
 def _domain_error_view(exc, request):
-    return error_response(exc)
+    return error_response(exc, request)
 
 
 _CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
@@ -358,7 +367,7 @@ def _http_exception_view(exc, request):
         return exc
     message = exc.detail or exc.explanation or exc.title
     body = {"error": _CODES.get(status, "error"), "message": str(message), "detail": str(message)}
-    resp = json_response(body, status=status)
+    resp = json_response(_localized(request, body), status=status)
     for key in ("Allow", "WWW-Authenticate", "Retry-After", "Location"):
         if key in exc.headers:
             resp.headers[key] = exc.headers[key]
@@ -395,7 +404,7 @@ def _database_error_view(exc, request):
         return server_error_response(request, exc)
     log.warning("Database refused a write on %s %s (request %s): %s", request.method, request.path,
                 request_id(request), answer.message)
-    return error_response(answer)
+    return error_response(answer, request)
 
 
 def forbidden_view(request):
@@ -405,15 +414,21 @@ def forbidden_view(request):
         msg = "Authentication credentials were not provided or are invalid"
         if ident is not None:
             msg = "This token can only be used to select an event"
-        return json_response({"error": "not_authenticated", "message": msg, "detail": msg}, status=401,
-                             headers={"WWW-Authenticate": "Bearer"})
+        return json_response(_localized(request, {"error": "not_authenticated", "message": msg, "detail": msg}),
+                             status=401, headers={"WWW-Authenticate": "Bearer"})
     msg = "You do not have permission to perform this action"
-    return json_response({"error": "forbidden", "message": msg, "detail": msg}, status=403)
+    return json_response(_localized(request, {"error": "forbidden", "message": msg, "detail": msg}), status=403)
 
 
 def notfound_view(request):
     msg = f"Not found: {request.path}"
-    return json_response({"error": "not_found", "message": msg, "detail": msg}, status=404)
+    return json_response(_localized(request, {"error": "not_found", "message": msg, "detail": msg}), status=404)
+
+
+def _localized(request, body: dict) -> dict:
+    from .i18n import localize_error_body
+
+    return localize_error_body(request, body)
 
 
 def _no_shared_cache(event):

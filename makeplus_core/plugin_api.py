@@ -95,6 +95,10 @@ from .mail import send_mail
 from .qr import images as qr_images
 from .xlsx import Sheet, xlsx_response
 
+# Languages: catalogs are found in <package>/locale/ (domain "makeplus"); see makeplus_core.i18n
+from . import i18n
+from .i18n import N_, translate
+
 # Migrations and demo data -----------------------------------------------------------
 from . import demo, migrate
 from .plugins import make_plugin_manager
@@ -119,5 +123,6 @@ __all__ = [
     "enrolment", "jobs",
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
+    "i18n", "N_", "translate",
     "demo", "migrate", "make_plugin_manager",
 ]

@@ -45,6 +45,7 @@ def test_plugins() -> list[str]:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "plugin(name): the test needs that plugin enabled")
+    config.addinivalue_line("markers", "page_locale(tag): the browser fixture page speaks this language (default fr-FR)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -175,6 +176,16 @@ def make_app(settings, engine):
 def app(make_app, engine):
     yield make_app()
     clean_tables(engine)
+
+
+@pytest.fixture
+def english(app):
+    """The test's requests ask for English (``Accept-Language: en``): pages are French by
+    default since issue 18; tests written against the English wording use this fixture
+    (``pytestmark = pytest.mark.usefixtures("english")``)."""
+    app.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "en"
+    yield app
+    app.extra_environ.pop("HTTP_ACCEPT_LANGUAGE", None)
 
 
 @pytest.fixture(scope="session")
@@ -392,9 +403,13 @@ def browser():
 
 @pytest.fixture(params=[("desktop", 1280, 800), ("phone", 375, 740)], ids=["desktop", "phone"])
 def page(request, browser, live_server):
-    """A fresh page at desktop and at phone (375 px) width; ``page.shot(name)`` saves a screenshot."""
+    """A fresh page at desktop and at phone (375 px) width; ``page.shot(name)`` saves a screenshot.
+
+    The browser speaks French (``fr-FR``) unless the test is marked ``@pytest.mark.page_locale("en-US")``."""
     label, width, height = request.param
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server)
+    marker = request.node.get_closest_marker("page_locale")  # the browser's language (Accept-Language)
+    locale = marker.args[0] if marker else "fr-FR"
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server, locale=locale)
     pg = context.new_page()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 

@@ -74,3 +74,6 @@ def includeme(config):
     config.commit()
     env = config.get_jinja2_environment()
     env.autoescape = True
+    from .i18n import install_jinja2
+
+    install_jinja2(config)  # _(), ngettext, |datetime |money …, lang(), lang_url()

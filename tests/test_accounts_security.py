@@ -71,7 +71,7 @@ def test_takeover_chain_fails_at_enrolment_by_id(app, f, db, world, outbox):
     # the rest of the chain has nothing to work on: the reset goes to the admin's own address
     app.post_json("/api/auth/password-reset/", {"email": "gest@evil.example"})
     app.post_json("/api/auth/password-reset/", {"email": admin.email})
-    assert [m.recipients for m in outbox if "reset" in m.subject] == [["gest@evil.example"], [admin.email]]
+    assert [m.recipients for m in outbox if "réinitialisez" in m.subject] == [["gest@evil.example"], [admin.email]]  # mails are French by default
     login(app, admin.email)
 
 
@@ -88,7 +88,7 @@ def test_takeover_by_email_enrolment_fails_at_email_change(app, f, db, world, ou
     assert body["invitation_sent"] is False
     assert "+213 111" not in r.text and "Platform Inc" not in r.text and admin.badge_id not in r.text
     # the owner is told
-    assert [m.subject for m in mails_to(outbox, admin.email)] == ["MakePlus: you were added to Attacker Fest"]
+    assert [m.subject for m in mails_to(outbox, admin.email)] == ["MakePlus : vous avez été ajouté(e) à Attacker Fest"]
     pid = body["id"]
     # step 2 refused: the login e-mail is the account's
     r = app.patch_json(f"/api/participants/{pid}/", {"email": "gest+admin@evil.example"}, headers=g, status=403)
@@ -190,7 +190,7 @@ def test_unknown_email_gets_an_invitation(app, f, db, world, outbox):
     r = app.post("/account/invitation/", {"token": code, "password": "short"}, status=400)
     assert "at least" in r.text or "Shorter" in r.text
     r = app.post("/account/invitation/", {"token": code, "password": "my-own-pass-1"}, status=200)
-    assert "Your password is set" in r.text
+    assert "Votre mot de passe est enregistré" in r.text  # the page is French by default
     d = login(app, "nadia@new.example", "my-own-pass-1").json
     assert d["user"]["email_verified"] is True  # the link proved the address
     # single use
@@ -256,7 +256,7 @@ def test_registration_sends_a_single_use_verification(app, f, db, outbox):
     second = code_from(outbox, "new@reg.example", VERIFY)
     app.post_json("/api/auth/verify-email/", {"token": code}, status=400)
     r = app.post("/account/verify-email/", {"token": second}, status=200)
-    assert "is confirmed" in r.text
+    assert "est confirmée" in r.text  # the page is French by default
     assert app.get("/api/auth/me/", headers=h).json["email_verified"] is True
     r = app.post_json("/api/auth/verify-email/", {"token": second}, status=400)
     assert r.json["field"] == "token"
@@ -283,7 +283,7 @@ def test_email_change_by_the_user(app, f, db, outbox):
     assert r.json["email"] == "new@mail.example"
     login(app, "new@mail.example")
     login(app, "old@mail.example", status=401)
-    assert [m.subject for m in mails_to(outbox, "old@mail.example")] == ["MakePlus: your e-mail address was changed"]
+    assert [m.subject for m in mails_to(outbox, "old@mail.example")] == ["MakePlus : votre adresse e-mail a été changée"]
     # PATCH /auth/me/ still refuses the address (the change goes through verification)
     r = app.patch_json("/api/auth/me/", {"email": "x@mail.example"}, headers=h, status=400)
     assert r.json["field"] == "email"

@@ -223,7 +223,8 @@ def test_password_reset_by_mail(app, world):
         assert "If an account exists" in r.json["message"]  # never reveals existence
     assert len(mailer.outbox) == 1
     body = mailer.outbox[0].body
-    code = body.split("two hours:\n\n")[1].split("\n")[0].strip()
+    code = body.split("deux heures :\n\n")[1]  # the mail is French by default
+    code = code.split("\n")[0].strip()
     app.post_json("/api/auth/password-reset/confirm/", {"token": "bad", "new_password": "reset-pass-123"},
                   status=400)
     app.post_json("/api/auth/password-reset/confirm/", {"token": code, "new_password": "reset-pass-123"})

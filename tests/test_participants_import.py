@@ -228,8 +228,9 @@ def test_bulk_enrolment_keeps_the_invitation_rules(app, f, db, w):
     assert r["created"] == 3
     mails = {m.recipients[0]: m for m in outbox[before:]}
     assert set(mails) == {"brand-new@example.org", squatter.email, verified.email}
-    assert "invited" in mails["brand-new@example.org"].subject and "invited" in mails[squatter.email].subject
-    assert "added to" in mails[verified.email].subject and "token=" not in mails[verified.email].body
+    # the mails are French by default (issue 18)
+    assert "invité" in mails["brand-new@example.org"].subject and "invité" in mails[squatter.email].subject
+    assert "ajouté(e) à" in mails[verified.email].subject and "token=" not in mails[verified.email].body
     app.post_json("/api/auth/login/", {"email": squatter.email, "password": PASSWORD}, status=401)
     app.post_json("/api/auth/login/", {"email": verified.email, "password": PASSWORD}, status=200)
     # The new account's link sets its password (and only once).

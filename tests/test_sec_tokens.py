@@ -256,7 +256,8 @@ def reset_code(app, email):
     mailer.outbox.clear()
     app.post_json("/api/auth/password-reset/", {"email": email})
     body = mailer.outbox[-1].body
-    return body.split("two hours:\n\n")[1].split("\n")[0].strip()
+    code = body.split("deux heures :\n\n")[1]  # the mail is French by default
+    return code.split("\n")[0].strip()
 
 
 def test_using_one_reset_code_voids_the_others(app, f):
@@ -334,7 +335,8 @@ def test_reset_mail_links_to_a_working_page(app, f):
     assert "/account/password-reset/?token=" in link
     page = app.get(link[link.index("/account/"):])
     assert page.content_type == "text/html" and page.headers["Referrer-Policy"] == "no-referrer"
-    assert "Nouveau mot de passe" in page.text and "New password" in page.text
+    assert "Nouveau mot de passe" in page.text and '<html lang="fr">' in page.text  # French by default
+    assert "New password" in app.get(link[link.index("/account/"):] + "&lang=en").text  # English on request
     form = page.forms["reset-form"]
     assert form["token"].value == code
     # a mismatch and a short password re-show the form, naming the field; the code is not used up

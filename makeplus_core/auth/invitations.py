@@ -20,8 +20,10 @@ Nothing here ever writes an existing account's names, e-mail, phone or badge.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import secrets
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from pyramid.response import Response
@@ -29,6 +31,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
 from ..db import utcnow
+from ..i18n import mail_locale, translate, translate_message
 from ..mail import send_mail
 from . import account_tokens, passwords, schemas, tokens
 from .models import User
@@ -178,20 +181,29 @@ def _base(request) -> str:
 
 
 def send_invitation(request, user, code: str, event=None, inviter=None) -> None:
-    where = f" to {event.name}" if event is not None else ""
-    who = f"{inviter.full_name} invited you{where}" if inviter is not None else f"You are invited{where}"
-    send_mail(request, to=user.email, subject=f"MakePlus: you are invited{where}",
-              body=(f"Hello,\n\n{who} on MakePlus.\n\nTo choose your password and open your account, "
-                    f"follow this link within {INVITATION_TTL.days} days (it works once):\n\n"
-                    f"{_base(request)}{PAGE_PATH}?token={code}\n\n"
-                    "If you do not expect this, ignore this message: nothing happens without the link."))
+    lang = mail_locale(request, event=event)  # the event's language, else the default (French)
+    t = functools.partial(translate, request, locale=lang)
+    if event is not None:
+        subject = t("MakePlus: you are invited to ${event}", event=event.name)
+        who = (t("${name} invited you to ${event}", name=inviter.full_name, event=event.name) if inviter is not None
+               else t("You are invited to ${event}", event=event.name))
+    else:
+        subject = t("MakePlus: you are invited")
+        who = t("${name} invited you", name=inviter.full_name) if inviter is not None else t("You are invited")
+    send_mail(request, to=user.email, subject=subject,
+              body=t("Hello,\n\n${who} on MakePlus.\n\nTo choose your password and open your account, follow "
+                     "this link within ${days} days (it works once):\n\n${url}\n\nIf you do not expect this, "
+                     "ignore this message: nothing happens without the link.",
+                     who=who, days=INVITATION_TTL.days, url=f"{_base(request)}{PAGE_PATH}?token={code}"))
 
 
 def send_enrolment_notice(request, user, event, inviter=None) -> None:
-    who = inviter.full_name if inviter is not None else "An organiser"
-    send_mail(request, to=user.email, subject=f"MakePlus: you were added to {event.name}",
-              body=(f"Hello {user.full_name},\n\n{who} added you to {event.name} on MakePlus. "
-                    "It appears in your events when you log in.\n\nIf this is a mistake, tell the organiser."))
+    t = functools.partial(translate, request, locale=mail_locale(request, event=event))
+    who = inviter.full_name if inviter is not None else t("An organiser")
+    send_mail(request, to=user.email, subject=t("MakePlus: you were added to ${event}", event=event.name),
+              body=t("Hello ${name},\n\n${who} added you to ${event} on MakePlus. It appears in your events when "
+                     "you log in.\n\nIf this is a mistake, tell the organiser.",
+                     name=user.full_name, who=who, event=event.name))
 
 
 def enrol_and_notify(request, email: str, profile: dict | None, event) -> tuple:
@@ -245,10 +257,18 @@ def accept_view(request):
     return {"message": "Your password is set. Log in with your e-mail and this password.", "email": user.email}
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
-    doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+def _page(request, title: str, body: str, status: int = 200) -> Response:
+    """A small page reached from a mailed link, in the request's language, with the switch."""
+    from ..i18n import LANGUAGE_NAMES, available
+
+    lang = request.localizer.locale_name
+    switch = " · ".join(
+        f"<a href='?{html.escape(urlencode({**request.GET, 'lang': code}), quote=True)}' hreflang={code} lang={code}>"
+        f"{LANGUAGE_NAMES.get(code, code)}</a>" for code in available(request.registry) if code != lang)
+    doc = (f"<!doctype html><html lang={lang}><head><meta charset=utf-8><title>{html.escape(title)}</title>"
            "<meta name=viewport content='width=device-width, initial-scale=1'></head>"
-           f"<body style='font-family:sans-serif;max-width:30em;margin:3em auto'><h1>{html.escape(title)}</h1>"
+           f"<body style='font-family:sans-serif;max-width:30em;margin:3em auto'>"
+           f"<nav class=langs>{switch}</nav><h1>{html.escape(title)}</h1>"
            f"{body}</body></html>")
     resp = Response(doc, status=status, content_type="text/html", charset="utf-8")
     resp.headers["Cache-Control"] = "no-store"
@@ -256,22 +276,26 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return resp
 
 
-def _form(code: str, error: str = "") -> str:
+def _form(request, code: str, error: str = "") -> str:
     err = f"<p role=alert style='color:#b00'>{html.escape(error)}</p>" if error else ""
+    label = translate(request, "New password (at least ${num} characters)", num=passwords.MIN_LENGTH)
     return (f"{err}<form method=post action='{PAGE_PATH}'>"
             f"<input type=hidden name=token value='{html.escape(code, quote=True)}'>"
-            f"<p><label>New password (at least {passwords.MIN_LENGTH} characters)<br>"
+            f"<p><label>{html.escape(label)}<br>"
             "<input type=password name=password autocomplete=new-password required></label></p>"
-            "<p><button type=submit>Set my password</button></p></form>")
+            f"<p><button type=submit>{html.escape(translate(request, 'Set my password'))}</button></p></form>")
 
 
 def page_get(request):
     code = request.GET.get("token", "")
     row = account_tokens.find_valid(request.dbsession, code, account_tokens.INVITATION)
     if row is None:
-        return _page("Invitation", "<p>This link is invalid, already used or expired. Ask the organiser for a new "
-                                   "invitation, or use “forgot password” in the app.</p>", status=400)
-    return _page("Choose your password", f"<p>Account: {html.escape(row.email)}</p>" + _form(code))
+        return _page(request, translate(request, "Invitation"), "<p>" + html.escape(translate(
+            request, "This link is invalid, already used or expired. Ask the organiser for a new invitation, "
+                     "or use “forgot password” in the app.")) + "</p>", status=400)
+    return _page(request, translate(request, "Choose your password"),
+                 "<p>" + html.escape(translate(request, "Account: ${email}", email=row.email)) + "</p>"
+                 + _form(request, code))
 
 
 def page_post(request):
@@ -281,10 +305,13 @@ def page_post(request):
                             {"token": code, "password": request.POST.get("password", "")})
         user = accept(request.dbsession, data["token"], data["password"])
     except errors.DomainError as exc:
+        message = translate_message(request, exc.message)
         if exc.field == "password":
-            return _page("Choose your password", _form(code, exc.message), status=400)
-        return _page("Invitation", f"<p>{html.escape(exc.message)}</p>", status=exc.status)
-    return _page("Password set", f"<p>Your password is set. Log in to the app as {html.escape(user.email)}.</p>")
+            return _page(request, translate(request, "Choose your password"), _form(request, code, message),
+                         status=400)
+        return _page(request, translate(request, "Invitation"), f"<p>{html.escape(message)}</p>", status=exc.status)
+    return _page(request, translate(request, "Password set"), "<p>" + html.escape(translate(
+        request, "Your password is set. Log in to the app as ${email}.", email=user.email)) + "</p>")
 
 
 def add_page(config, name: str, path: str, get_view, post_view) -> None:

@@ -1,6 +1,6 @@
 """The password-reset page the reset e-mail links to (``/account/password-reset/``).
 
-GET shows a small form (French and English) holding the code from the link (or a field
+GET shows a small form (in the request's language: French by default) holding the code from the link (or a field
 to paste it); POST (form-encoded) sets the password through
 :func:`services.confirm_password_reset`, exactly like ``POST
 /api/auth/password-reset/confirm/``: one use, every other code of the user used up,
@@ -20,6 +20,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from .. import errors
+from ..i18n import translate, translate_message
 from . import schemas, services
 
 ROUTE = "auth.password_reset_page"
@@ -58,17 +59,19 @@ def reset_post(request):
     password = request.POST.get("new_password", "")
     if password != request.POST.get("new_password_confirm", password):
         return _render(request, 400, token=token[:200], field="new_password_confirm",
-                       error="Les deux mots de passe diffèrent. / The two passwords differ.")
+                       error=translate(request, "The two passwords differ."))
     try:
         data = schemas.ResetConfirmSchema().deserialize({"token": token, "new_password": password})
     except colander.Invalid as exc:
-        field, message = next(iter(exc.asdict().items()))
-        return _render(request, 400, token=token[:200], field=field, error=f"{field}: {message}")
+        field, message = next(iter(exc.asdict(translate=request.localizer.translate).items()))
+        return _render(request, 400, token=token[:200], field=field,
+                       error=f"{field}: {translate_message(request, message)}")
     try:
         services.confirm_password_reset(request.dbsession, data["token"], data["new_password"])
     except errors.Invalid as exc:
         return _render(request, 400, token="", field=exc.field,
-                       error="Ce lien est invalide ou a expiré. / " + exc.message + ".")
+                       error=translate(request, "This link is invalid or has expired.") + " "
+                       + translate_message(request, exc.message) + ".")
     return _render(request, token="", done=True)
 
 

@@ -23,6 +23,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
 from ..db import utcnow
+from ..i18n import mail_locale, translate, translate_message
 from ..mail import send_mail
 from . import account_tokens, passwords, schemas
 from .invitations import _base, _page, add_page, limit_codes
@@ -75,18 +76,22 @@ def request_change(db, user, new_email: str, password: str) -> str:
 
 def send_verification(request, user, code: str, email: str | None = None) -> None:
     to = email or user.email
-    send_mail(request, to=to, subject="MakePlus: confirm your e-mail address",
-              body=(f"Hello {user.full_name},\n\nTo confirm that {to} is your address on MakePlus, open this "
-                    f"link within {VERIFY_TTL.days} days (it works once):\n\n"
-                    f"{_base(request)}{PAGE_PATH}?token={code}\n\n"
-                    f"or enter this code in the app: {code}\n\n"
-                    "If you did not ask for it, ignore this message."))
+    lang = mail_locale(request, own=True)
+    send_mail(request, to=to, subject=translate(request, "MakePlus: confirm your e-mail address", lang),
+              body=translate(request, "Hello ${name},\n\nTo confirm that ${email} is your address on MakePlus, "
+                                      "open this link within ${days} days (it works once):\n\n${url}\n\n"
+                                      "or enter this code in the app: ${code}\n\n"
+                                      "If you did not ask for it, ignore this message.", lang,
+                             name=user.full_name, email=to, days=VERIFY_TTL.days, code=code,
+                             url=f"{_base(request)}{PAGE_PATH}?token={code}"))
 
 
 def send_changed_notice(request, user, previous: str) -> None:
-    send_mail(request, to=previous, subject="MakePlus: your e-mail address was changed",
-              body=(f"Hello {user.full_name},\n\nThe address of your MakePlus account is now {user.email}. "
-                    "If you did not do this, contact the platform's administrators."))
+    lang = mail_locale(request, own=True)
+    send_mail(request, to=previous, subject=translate(request, "MakePlus: your e-mail address was changed", lang),
+              body=translate(request, "Hello ${name},\n\nThe address of your MakePlus account is now ${email}. "
+                                      "If you did not do this, contact the platform's administrators.", lang,
+                             name=user.full_name, email=user.email))
 
 
 # --------------------------------------------------------------------------- REST
@@ -147,20 +152,26 @@ def page_get(request):
     code = request.GET.get("token", "")
     row = account_tokens.find_valid(request.dbsession, code, account_tokens.VERIFY_EMAIL)
     if row is None:
-        return _page("Confirm your address", "<p>This link is invalid, already used or expired. "
-                                             "Ask for a new one in the app.</p>", status=400)
-    return _page("Confirm your address",
-                 f"<form method=post action='{PAGE_PATH}'><p>Address: {html.escape(row.email)}</p>"
+        return _page(request, translate(request, "Confirm your address"),
+                     "<p>" + html.escape(translate(request, "This link is invalid, already used or expired. "
+                                                            "Ask for a new one in the app.")) + "</p>", status=400)
+    return _page(request, translate(request, "Confirm your address"),
+                 f"<form method=post action='{PAGE_PATH}'><p>"
+                 + html.escape(translate(request, "Address: ${email}", email=row.email)) + "</p>"
                  f"<input type=hidden name=token value='{html.escape(code, quote=True)}'>"
-                 "<p><button type=submit>Confirm this address</button></p></form>")
+                 "<p><button type=submit>" + html.escape(translate(request, "Confirm this address"))
+                 + "</button></p></form>")
 
 
 def page_post(request):
     try:
         user = _confirm_and_notify(request, request.POST.get("token", ""))
     except errors.DomainError as exc:
-        return _page("Confirm your address", f"<p>{html.escape(exc.message)}</p>", status=exc.status)
-    return _page("Address confirmed", f"<p>{html.escape(user.email)} is confirmed. You can close this page.</p>")
+        return _page(request, translate(request, "Confirm your address"),
+                     f"<p>{html.escape(translate_message(request, exc.message))}</p>", status=exc.status)
+    return _page(request, translate(request, "Address confirmed"),
+                 "<p>" + html.escape(translate(request, "${email} is confirmed. You can close this page.",
+                                               email=user.email)) + "</p>")
 
 
 def includeme(config):

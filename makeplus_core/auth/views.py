@@ -5,6 +5,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
+from ..i18n import mail_locale, translate
 from ..mail import send_mail
 from ..security import SELECT_EVENT
 from . import pages, schemas, services, throttle, tokens
@@ -153,10 +154,12 @@ def reset_view(request):
     found = services.request_password_reset(request.dbsession, data["email"])
     if found is not None:
         user, code = found
-        send_mail(request, to=user.email, subject="MakePlus: reset your password",
-                  body=(f"Hello {user.full_name},\n\nTo choose a new password, use this code within two hours:\n\n"
-                        f"{code}\n\nor open {pages.page_url(request, code)}\n\n"
-                        "If you did not ask for it, ignore this message."))
+        lang = mail_locale(request, own=True)
+        send_mail(request, to=user.email, subject=translate(request, "MakePlus: reset your password", lang),
+                  body=translate(request, "Hello ${name},\n\nTo choose a new password, use this code within two "
+                                          "hours:\n\n${code}\n\nor open ${url}\n\nIf you did not ask for it, "
+                                          "ignore this message.", lang,
+                                 name=user.full_name, code=code, url=pages.page_url(request, code)))
     return {"message": "If an account exists for this address, a reset e-mail has been sent."}
 
 

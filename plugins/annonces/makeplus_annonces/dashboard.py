@@ -14,7 +14,7 @@ def register(dashboard):
         if request.method == "POST":
             data = api.validate(schemas.AnnonceSchema(), dashboard.form(request))
             annonce = services.create(request.dbsession, event.id, request.identity.user_id, data)
-            dashboard.flash(request, f"Announcement “{annonce.title}” published.")
+            dashboard.flash(request, "Announcement “${title}” published.", title=annonce.title)
             return dashboard.redirect(request, "annonces", event)
         target = request.GET.get("target", "")
         pg = dashboard.paginate(request, services.list_query(

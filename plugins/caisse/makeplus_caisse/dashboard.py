@@ -5,7 +5,7 @@ from __future__ import annotations
 import colander
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import api, errors
+from makeplus_core.plugin_api import api, errors, N_
 
 from . import schemas, services
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES, Caisse, Item, Transaction
@@ -18,13 +18,18 @@ def _caisses(db, event_id):
     return db.scalars(sa.select(Caisse).where(Caisse.event_id == event_id).order_by(Caisse.name, Caisse.id)).all()
 
 
+# Values the pages show through label() (statuses, payment methods, item types)
+LABELS = (N_("completed"), N_("cancelled"), N_("cash"), N_("bank transfer"), N_("mixed"), N_("session"),
+          N_("dinner"), N_("access"), N_("other"))
+
+
 def register(dashboard):
     def caisses(request, event):
         db = request.dbsession
         if request.method == "POST":
             data = api.validate(schemas.CaisseSchema(), dashboard.form(request))
             caisse = services.create_caisse(db, event.id, data, created_by_id=request.identity.user_id)
-            dashboard.flash(request, f"Caisse “{caisse.name}” created.")
+            dashboard.flash(request, "Caisse “${name}” created.", name=caisse.name)
             return dashboard.redirect(request, "caisses", event)
         return {"view": "caisses", "rows": services.serialize_caisses(db, list(_caisses(db, event.id))),
                 "active": "caisses"}
@@ -54,7 +59,7 @@ def register(dashboard):
             data = dashboard.form(request)
             data["is_active"] = "true"
             item = services.create_item(db, event.id, api.validate(schemas.ItemSchema(), data))
-            dashboard.flash(request, f"Item “{item.name}” created.")
+            dashboard.flash(request, "Item “${name}” created.", name=item.name)
             return dashboard.redirect(request, "caisse_items", event)
         kind = request.GET.get("type", "")
         pg = dashboard.paginate(request, services.item_query(event.id, item_type=kind if kind in ITEM_TYPES else None,

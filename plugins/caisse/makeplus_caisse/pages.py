@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import zoneinfo
 
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import api, errors, Event
+from makeplus_core.plugin_api import api, errors, Event, i18n, N_, translate
 
 from . import auth, schemas, services
 from .badge import SIZES, participant_badge, pdf_response
@@ -41,8 +40,9 @@ LOGIN = "makeplus_caisse:templates/login.jinja2"
 ERROR = "makeplus_caisse:templates/error.jinja2"
 SEARCH_LIMIT = 30
 HISTORY_LIMIT = 20
-METHOD_LABELS = {"cash": "Cash", "bank_transfer": "Bank transfer", "mixed": "Mixed"}
-TYPE_LABELS = {"session": "Atelier", "dinner": "Dinner", "access": "Access", "other": "Other"}
+# English msgids, shown translated (``_()`` in the template, ``translate`` here)
+METHOD_LABELS = {"cash": N_("Cash"), "bank_transfer": N_("Bank transfer"), "mixed": N_("Mixed")}
+TYPE_LABELS = {"session": N_("Atelier"), "dinner": N_("Dinner"), "access": N_("Access"), "other": N_("Other")}
 PAGE_PATH = r"^/caisse(/|$)"
 
 
@@ -82,13 +82,6 @@ def _participant_url(request, pid):
     return request.route_url("caisse-page-participant", id=str(pid))
 
 
-def _local(event):
-    try:
-        return zoneinfo.ZoneInfo(event.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
-
-
 def _new_key() -> str:
     return secrets.token_urlsafe(24)
 
@@ -99,7 +92,7 @@ def _screen(request, caisse, *, q="", search=None, participant_id=None, sale=Non
     piece of data comes from the domain functions of :mod:`.services`."""
     db = request.dbsession
     event = db.get(Event, caisse.event_id)
-    tz = _local(event)
+    request.environ["makeplus.timezone"] = event.timezone  # times in the event's time zone
     detail = None
     if participant_id is not None:
         detail = services.participant_detail(db, participant_id, caisse.event_id)
@@ -117,7 +110,7 @@ def _screen(request, caisse, *, q="", search=None, participant_id=None, sale=Non
         "csrf_token": request.session.get_csrf_token(), "flash": request.session.pop_flash(),
         "methods": [(m, METHOD_LABELS.get(m, m)) for m in PAYMENT_METHODS], "method_labels": METHOD_LABELS,
         "type_labels": TYPE_LABELS, "badge_sizes": list(SIZES),
-        "local": lambda d: d.astimezone(tz).strftime("%d/%m %H:%M") if d else "",
+        "label": lambda value: translate(request, str(value).replace("_", " ")) if value else "",
     }
 
 
@@ -145,8 +138,8 @@ def login_submit(request):
         if isinstance(exc, errors.RateLimited):
             request.response.headers["Retry-After"] = str(exc.retry_after)
         _headers(request)
-        message = exc.message if not isinstance(exc, errors.NotAuthenticated) else \
-            "Wrong e-mail or password, or this caisse is deactivated."
+        message = i18n.translate_message(request, exc.message) if not isinstance(exc, errors.NotAuthenticated) \
+            else translate(request, "Wrong e-mail or password, or this caisse is deactivated.")
         return {"csrf_token": request.session.get_csrf_token(), "email": email, "error": message,
                 "field": exc.field, "flash": []}
     auth.session_login(request, caisse)
@@ -156,7 +149,7 @@ def login_submit(request):
 @view_config(route_name="caisse-page-logout", request_method="POST", permission=PUBLIC, require_csrf=True)
 def logout(request):
     auth.session_logout(request)
-    request.session.flash("Logged out.")
+    request.session.flash(translate(request, "Logged out."))
     return _login_redirect(request)
 
 
@@ -175,7 +168,8 @@ def home(request):
     try:
         stmt = services.participant_query(caisse.event_id, q)
     except errors.Invalid as exc:
-        return _screen(request, caisse, q=q, search={"error": exc.message, "results": []}, status=exc.status)
+        return _screen(request, caisse, q=q, search={"error": i18n.translate_message(request, exc.message),
+                                                     "results": []}, status=exc.status)
     rows = db.scalars(stmt.limit(SEARCH_LIMIT + 1)).all()
     if len(rows) == 1:  # one match (a scanned badge, a unique name): open it at once
         return _redirect(request, _participant_url(request, rows[0].id))
@@ -212,11 +206,17 @@ def sell(request):
             raise
         if exc.field == "Idempotency-Key":  # the form was reused for another sale: give it a fresh key
             sale["key"] = _new_key()
-        sale.update(error=exc.message, error_field=exc.field, error_item=exc.extra.get("item"))
+        sale.update(error=i18n.translate_message(request, exc.message), error_field=exc.field,
+                    error_item=exc.extra.get("item"))
         return _screen(request, caisse, participant_id=pid, sale=sale, status=exc.status)
-    word = "already recorded" if replayed else "recorded"
-    request.session.flash(f"Sale {word}: {api.money(txn.total)} DZD "
-                          f"({METHOD_LABELS.get(txn.payment_method, txn.payment_method)}).")
+    method = translate(request, METHOD_LABELS.get(txn.payment_method, txn.payment_method))
+    amount = i18n.format_money(txn.total)
+    if replayed:
+        request.session.flash(translate(request, "Sale already recorded: ${amount} (${method}).",
+                                        amount=amount, method=method))
+    else:
+        request.session.flash(translate(request, "Sale recorded: ${amount} (${method}).", amount=amount,
+                                        method=method))
     return _redirect(request, _participant_url(request, pid))
 
 
@@ -246,12 +246,13 @@ def cancel(request):
             raise errors.Invalid("reason: at most 2000 characters", field="reason")
         txn = services.cancel(request.dbsession, caisse, tid, reason)
     except errors.DomainError as exc:
-        cancel = {"id": tid.lower(), "error": exc.message, "reason": reason}
+        cancel = {"id": tid.lower(), "error": i18n.translate_message(request, exc.message), "reason": reason}
         try:
             return _screen(request, caisse, participant_id=back, cancel=cancel, status=exc.status)
         except errors.NotFound:
             return _screen(request, caisse, cancel=cancel, status=exc.status)
-    request.session.flash(f"Sale to {txn.participant_name} cancelled ({api.money(txn.total)} DZD).")
+    request.session.flash(translate(request, "Sale to ${name} cancelled (${amount}).", name=txn.participant_name,
+                                    amount=i18n.format_money(txn.total)))
     if back:
         return _redirect(request, _participant_url(request, back))
     return _redirect(request, request.route_url("caisse-page"))
@@ -264,14 +265,15 @@ def cancel(request):
 def csrf_refused(exc, request):
     request.response.status_int = 400
     _headers(request)
-    return {"status": 400, "title": "Form refused",
-            "message": "This form has expired or did not come from this page (CSRF check failed). "
-                       "Nothing was recorded. Go back, reload the page and try again."}
+    return {"status": 400, "title": translate(request, "Form refused"),
+            "message": translate(request, "This form has expired or did not come from this page (CSRF check "
+                                          "failed). Nothing was recorded. Go back, reload the page and try again.")}
 
 
 @view_config(context=errors.DomainError, path_info=PAGE_PATH, renderer=ERROR, permission=PUBLIC)
 def domain_error(exc, request):
     request.response.status_int = exc.status
     _headers(request)
-    titles = {404: "Not found", 400: "Invalid request", 409: "Conflict", 429: "Too many attempts"}
-    return {"status": exc.status, "title": titles.get(exc.status, "Error"), "message": exc.message}
+    titles = {404: N_("Not found"), 400: N_("Invalid request"), 409: N_("Conflict"), 429: N_("Too many attempts")}
+    return {"status": exc.status, "title": translate(request, titles.get(exc.status, N_("Error"))),
+            "message": i18n.translate_message(request, exc.message)}

@@ -4,9 +4,13 @@ An operator logs into a caisse, pastes a participant's QR payload into the searc
 box, sells an atelier with the keyboard, and opens the badge PDF. Screenshots are
 saved at each step (``page.shot``). Skipped, loudly, without Chromium/Playwright.
 """
+import pytest
 import json
 
 from helpers import PW, make_world
+
+# Written against the English wording (the browser fixture speaks French by default: tests/test_i18n_browser.py).
+pytestmark = pytest.mark.page_locale("en-US")
 
 
 def focused(page, attr="value"):
@@ -46,7 +50,7 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     assert focused(page) == w.atelier_item["id"]
     page.keyboard.press("Space")
     assert page.locator(f'input[value="{w.atelier_item["id"]}"]').is_checked()
-    assert page.locator("#total").inner_text() == "Total 6000.00 DZD (1)"
+    assert page.locator("#total").inner_text() == "Total 6,000.00 DZD (1)"  # the page language's number format
     page.keyboard.press("Tab")  # the payment method (cash is chosen)
     assert focused(page) == "cash"
     page.keyboard.press("Tab")
@@ -56,9 +60,9 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     page.locator(".flash").wait_for()
-    assert "Sale recorded: 6000.00 DZD (Cash)" in page.locator(".flash").inner_text()
+    assert "Sale recorded: DZD6,000.00 (Cash)" in page.locator(".flash").inner_text()
     assert page.get_by_text("✓ Atelier Python").is_visible()
-    assert "6000.00 DZD" in page.locator(".history .totals").inner_text()
+    assert "DZD6,000.00" in page.locator(".history .totals").inner_text()
     assert focused(page, "id") == "q"  # ready for the next participant
     page.shot("5-sold")
     hist = app.get("/api/caisse/pos/transactions/", headers=w.ch).json

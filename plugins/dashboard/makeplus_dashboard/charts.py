@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from makeplus_core.plugin_api import translate
+
+
+def _no_data() -> str:
+    """The empty chart's text, in the page's language (when rendered within a request)."""
+    return escape(translate(None, "No data yet"))
+
 PALETTE = ("#2f6fde", "#e8833a", "#2aa876", "#c0392b", "#8e44ad", "#16a2b8", "#b8860b", "#5d6d7e")
 
 
@@ -42,7 +49,7 @@ def bar_chart(data, title: str = "", width: int = 900, height: int = 280, unit: 
         out.append(f'<text x="{pad_l}" y="18" class="chart-title">{escape(title)}</text>')
     if not data:
         out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="chart-empty">'
-                   "No data yet</text></svg>")
+                   f"{_no_data()}</text></svg>")
         return "".join(out)
     top = _nice_max(max(v for _, v in data))
     out.extend(_axes(pad_l, pad_t, inner_w, inner_h, top))
@@ -78,7 +85,7 @@ def line_chart(series, labels, title: str = "", width: int = 900, height: int = 
         out.append(f'<text x="{pad_l}" y="18" class="chart-title">{escape(title)}</text>')
     if not labels or not series:
         out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="chart-empty">'
-                   "No data yet</text></svg>")
+                   f"{_no_data()}</text></svg>")
         return "".join(out)
     top = _nice_max(max((max(v) for _, v in series if v), default=0))
     out.extend(_axes(pad_l, pad_t, inner_w, inner_h, top))

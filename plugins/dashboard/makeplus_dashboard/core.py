@@ -13,11 +13,32 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 
-from makeplus_core.plugin_api import errors, Event, event_services, GESTIONNAIRE, UserEventAssignment, WEB
+from makeplus_core.plugin_api import errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment, WEB
 
 PREFIX = "/dashboard"
 EVENT = "{event:[0-9a-fA-F-]{32,36}}"
 PAGE_SIZE = 20
+
+
+# Values shown on the pages (statuses, roles, types, statistics, import results, wizard
+# steps): the template's ``label(value)`` translates ``value`` with "_" as spaces.
+LABELS = (
+    N_("upcoming"), N_("active"), N_("completed"), N_("cancelled"),
+    N_("pas encore"), N_("en cours"), N_("termine"), N_("conference"), N_("atelier"),
+    N_("gestionnaire des salles"), N_("controlleur des badges"), N_("participant"), N_("exposant"),
+    N_("active rooms"), N_("ateliers revenue"), N_("cancelled sessions"), N_("checked in participants"),
+    N_("completed sessions"), N_("live sessions"), N_("paid atelier registrations"), N_("paid ateliers"),
+    N_("total ateliers"), N_("total participants"), N_("total rooms"), N_("total sessions"),
+    N_("upcoming sessions"), N_("created"), N_("updated"), N_("unchanged"), N_("error"),
+    N_("details"), N_("rooms"), N_("sessions"), N_("staff"),
+    N_("all"), N_("participants"), N_("exposants"), N_("controlleurs"), N_("gestionnaires"),
+)
+
+
+def label(request, value) -> str:
+    if value is None:
+        return "—"
+    return translate(request, str(value).replace("_", " "))
 
 
 def tpl(name: str) -> str:
@@ -144,8 +165,9 @@ class Dashboard:
         return HTTPFound(location=self.url(request, name, event, **kw))
 
     @staticmethod
-    def flash(request, message):
-        request.session.flash(message)
+    def flash(request, message, **mapping):
+        """Translated when its msgid is in a catalog (``${name}`` placeholders from ``mapping``)."""
+        request.session.flash(translate(request, message, **mapping))
 
     @staticmethod
     def paginate(request, stmt, size=PAGE_SIZE, scalars=True):
@@ -171,7 +193,7 @@ def current_identity(request):
     if ident is None or ident.kind != "web":
         raise HTTPForbidden()
     if not (ident.is_admin or event_services.is_gestionnaire_anywhere(request.dbsession, ident.user_id)):
-        raise HTTPForbidden("Only platform administrators and gestionnaires des salles use the dashboard.")
+        raise HTTPForbidden(N_("Only platform administrators and gestionnaires des salles use the dashboard."))
     return ident
 
 
@@ -225,17 +247,19 @@ def layout(request, event=None) -> dict:
     dash = dashboard_of(request)
     nav = []
     if event is not None:
-        nav = [("Overview", request.route_url("dashboard.event", event=str(event.id)), "event"),
-               ("Rooms", request.route_url("dashboard.rooms", event=str(event.id)), "rooms"),
-               ("Sessions", request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
-               ("Users", request.route_url("dashboard.users", event=str(event.id)), "users"),
-               ("Import", request.route_url("dashboard.import", event=str(event.id)), "import"),
-               ("Modules", request.route_url("dashboard.modules", event=str(event.id)), "modules"),
-               ("Exports", request.route_url("dashboard.exports", event=str(event.id)), "exports")]
+        request.environ["makeplus.timezone"] = event.timezone  # dates shown in the event's time zone
+        nav = [(N_("Overview"), request.route_url("dashboard.event", event=str(event.id)), "event"),
+               (N_("Rooms"), request.route_url("dashboard.rooms", event=str(event.id)), "rooms"),
+               (N_("Sessions"), request.route_url("dashboard.sessions", event=str(event.id)), "sessions"),
+               (N_("Users"), request.route_url("dashboard.users", event=str(event.id)), "users"),
+               (N_("Import"), request.route_url("dashboard.import", event=str(event.id)), "import"),
+               (N_("Modules"), request.route_url("dashboard.modules", event=str(event.id)), "modules"),
+               (N_("Exports"), request.route_url("dashboard.exports", event=str(event.id)), "exports")]
         from makeplus_core.plugin_api import event_modules
 
         off = event_modules.off_in(event.settings)  # pages of plugins switched off for this event vanish
         nav += [(p.title, dash.url(request, p.name, event), p.name) for p in dash.nav() if p.plugin not in off]
+        nav = [(translate(request, title), url, key) for title, url, key in nav]  # plugins' titles too
     return {
         "identity": ident,
         "me": ident.user if ident is not None and ident.kind == "web" else None,
@@ -246,7 +270,8 @@ def layout(request, event=None) -> dict:
         "csrf_token": request.session.get_csrf_token(),
         "errors": {},
         "form": {},
-        "pairs": lambda values: [(v, v.replace("_", " ")) for v in values],
+        "pairs": lambda values: [(v, label(request, v)) for v in values],
+        "label": lambda value: label(request, value),
         "rooms_pairs": lambda rooms: [(str(r.id), r.name) for r in rooms],
         "staff_pairs": lambda rows: [(str(r.id), f"{r.first_name} {r.last_name} ({r.email}) · {r.role}")
                                      for r in rows],
@@ -264,8 +289,9 @@ def render(request, template, ctx=None, event=None, status=200):
     return resp
 
 
-def flash(request, message):
-    request.session.flash(message)
+def flash(request, message, **mapping):
+    """A message for the next page, in the page's language (``${name}`` from ``mapping``)."""
+    request.session.flash(translate(request, message, **mapping))
 
 
 def redirect(request, route, **kw):
@@ -279,10 +305,21 @@ def redirect(request, route, **kw):
 def form_error(exc: errors.DomainError) -> dict:
     """``{field: message}`` from a domain error (colander errors name every field)."""
     out = {}
+    colander_error = getattr(exc, "colander_error", None)
+    if colander_error is not None:  # colander's messages in the page's language
+        from makeplus_core.plugin_api import i18n
+
+        request = i18n.get_current_request()
+        if request is not None:
+            return {k: i18n.translate_message(request, v)
+                    for k, v in colander_error.asdict(translate=request.localizer.translate).items()}
     for item in exc.extra.get("errors") or []:
         out[item["name"]] = item["description"]
     field = exc.field or "__all__"
     message = exc.message
+    from makeplus_core.plugin_api import i18n
+
+    message = i18n.translate_message(i18n.get_current_request(), message)
     if field != "__all__" and message.startswith(f"{field}: "):
         message = message[len(field) + 2:]
     out.setdefault(field, message)

@@ -91,8 +91,8 @@ def import_post(request):
             importer.apply(db, event, plan, enrol=enrol, granted_by_id=request.identity.user_id)
             (storage_root(request.registry) / _folder(request, event) / name).unlink(missing_ok=True)
             c = plan.counts
-            flash(request, f"Import done: {c['created']} created, {c['updated']} updated, "
-                           f"{c['unchanged']} unchanged.")
+            flash(request, "Import done: ${created} created, ${updated} updated, ${unchanged} unchanged.",
+                  created=c["created"], updated=c["updated"], unchanged=c["unchanged"])
             return redirect(request, "dashboard.users", event=event.id)
     except errors.DomainError as exc:
         if isinstance(exc, errors.NotFound) and exc.field is None:
@@ -136,5 +136,8 @@ def modules_post(request):
     event_services.update(request.dbsession, event,
                           {"modules": event_modules.validate(request.registry, switches)})
     off = sorted(n for n, on in switches.items() if not on)
-    flash(request, "Modules saved" + (f" (off for this event: {', '.join(off)})." if off else "."))
+    if off:
+        flash(request, "Modules saved (off for this event: ${names}).", names=", ".join(off))
+    else:
+        flash(request, "Modules saved.")
     return redirect(request, "dashboard.modules", event=event.id)

@@ -19,6 +19,8 @@ from makeplus_core.plugin_api import (errors, event_modules, events_report_sheet
                                      RoomAccess, scan_journal_sheet, sessions_report_sheet, User, web,
                                      xlsx_response)
 
+from makeplus_core.plugin_api import N_, translate
+
 from .core import dashboard_of, event_for, render
 
 GET = dict(request_method="GET", permission=web.WEB)
@@ -102,7 +104,7 @@ def recent_activity(request, event) -> list[dict]:
             e._user_id = uid  # read by the link
             text = f"{name} · {badge}" if name else text
             if e.action == "update":
-                label, text = "Check-in", f"{name} checked in by staff"
+                label, text = N_("Check-in"), translate(request, "${name} checked in by staff", name=name)
         try:
             url = kind.link(request, event, e) if kind.link else None
         except Exception:  # noqa: BLE001 - a broken link never breaks the event page
@@ -113,7 +115,7 @@ def recent_activity(request, event) -> list[dict]:
         who = f"{s.first_name or ''} {s.last_name or ''}".strip() or (s.email or "")
         url = (request.route_url("dashboard.user", event=str(event.id), user=str(s.user_id))
                if s.user_id is not None else None)
-        lines.append({"at": s.access_time, "label": "Check-in", "text": f"{who} · {s.name}", "who": "", "url": url})
+        lines.append({"at": s.access_time, "label": N_("Check-in"), "text": f"{who} · {s.name}", "who": "", "url": url})
     lines.sort(key=lambda line: line["at"], reverse=True)
     return lines[:LIMIT]
 
@@ -128,12 +130,12 @@ def exports_page(request):
     off = event_modules.off_in(event.settings)
     e = str(event.id)
     files = [
-        ("participants", "Participants", request.route_url("dashboard.participants_export", event=e)),
-        ("scans", "Scan journal (every granted and denied scan)",
+        ("participants", N_("Participants"), request.route_url("dashboard.participants_export", event=e)),
+        ("scans", N_("Scan journal (every granted and denied scan)"),
          request.route_url("dashboard.export_file", event=e, kind="scans")),
-        ("sessions-report", "Sessions report (attendance, capacity, ateliers, revenue)",
+        ("sessions-report", N_("Sessions report (attendance, capacity, ateliers, revenue)"),
          request.route_url("dashboard.export_file", event=e, kind="sessions-report")),
-        ("event-report", "Event report (figures of the event)",
+        ("event-report", N_("Event report (figures of the event)"),
          request.route_url("dashboard.export_file", event=e, kind="event-report")),
     ]
     for x in dash.exports:

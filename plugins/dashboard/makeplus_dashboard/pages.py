@@ -10,6 +10,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from makeplus_core.plugin_api import translate
 from makeplus_core.plugin_api import (
     access_services, api, auth_services, badge_policy, badges, errors, Event, event_archive, event_schemas, event_services,
     EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
@@ -198,7 +199,7 @@ def wizard_details_post(request):
         return render(request, "wizard_details.jinja2", {
             "form": dict(request.POST), "errors": form_error(exc), "statuses": EVENT_STATUSES, "step": 1},
             status=exc.status)
-    flash(request, f"Event “{event.name}” created. Now add its rooms.")
+    flash(request, "Event “${name}” created. Now add its rooms.", name=event.name)
     return redirect(request, "dashboard.wizard", event=event.id, step="rooms")
 
 
@@ -237,13 +238,13 @@ def wizard_step_post(request):
     try:
         if step == "rooms":
             room = _create_room(request, event)
-            flash(request, f"Room “{room.name}” added.")
+            flash(request, "Room “${name}” added.", name=room.name)
         elif step == "sessions":
             session = _create_session(request, event)
-            flash(request, f"Session “{session.title}” added.")
+            flash(request, "Session “${title}” added.", title=session.title)
         elif step == "staff":
             user = _quick_user(request, event)
-            flash(request, f"{user.full_name or user.email} added to the staff.")
+            flash(request, "${name} added to the staff.", name=user.full_name or user.email)
         else:
             raise errors.NotFound("No such step")
     except errors.DomainError as exc:
@@ -265,11 +266,13 @@ def event_detail(request):
     for r in per_hour:
         by_room.setdefault(r["room_name"], {})[r["hour"]] = r["scans"]
     scans_chart = charts.line_chart([(name, [v.get(h, 0) for h in hours]) for name, v in sorted(by_room.items())],
-                                    hours, title="Granted scans per hour (UTC) per room", unit=" scans")
+                                    hours, title=translate(request, "Granted scans per hour (UTC) per room"),
+                                    unit=" " + translate(request, "scans"))
     rooms = db.scalars(room_services.list_query(event.id)).all()
     occupancy = room_services.room_occupancy(db, [r.id for r in rooms])
     occupancy_chart = charts.bar_chart([(r.name, occupancy.get(r.id, 0)) for r in rooms],
-                                       title="Current room occupancy (people admitted)", unit=" people")
+                                       title=translate(request, "Current room occupancy (people admitted)"),
+                                       unit=" " + translate(request, "people"))
     plain = {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) and k != "event_id"}
     from .organiser import recent_activity
 
@@ -302,10 +305,10 @@ def event_edit_post(request):
 def event_delete(request):
     event = event_for(request)
     return render(request, "confirm.jinja2", {
-        "title": f"Delete the event “{event.name}”?",
-        "message": "Its rooms, sessions and participants are deleted for good. An event that holds scans, "
-                   "sales, lead scans or submissions is never deleted: archive it instead "
-                   "(POST /api/events/{id}/archive/).",
+        "title": translate(request, "Delete the event “${name}”?", name=event.name),
+        "message": translate(request, "Its rooms, sessions and participants are deleted for good. An event that "
+                                      "holds scans, sales, lead scans or submissions is never deleted: archive it "
+                                      "instead (POST /api/events/{id}/archive/)."),
         "action": request.route_url("dashboard.event_delete", event=str(event.id)),
         "cancel": request.route_url("dashboard.event", event=str(event.id))}, event=event)
 
@@ -316,7 +319,7 @@ def event_delete_post(request):
     name = event.name
     event_services.delete(request.dbsession, event, request.registry["plugin_manager"])  # 409 if it holds records
     web.web_set_event(request, None)
-    flash(request, f"Event “{name}” deleted.")
+    flash(request, "Event “${name}” deleted.", name=name)
     return redirect(request, "dashboard.home")
 
 
@@ -374,7 +377,7 @@ def rooms_create(request):
         room = _create_room(request, event)
     except errors.DomainError as exc:
         return rooms_list(request, {"form": dict(request.POST), "errors": form_error(exc)}, status=exc.status)
-    flash(request, f"Room “{room.name}” created.")
+    flash(request, "Room “${name}” created.", name=room.name)
     return redirect(request, "dashboard.room", event=event.id, room=room.id)
 
 
@@ -461,7 +464,7 @@ def room_delete(request):
         room_services.delete(request.dbsession, room)
     except errors.DomainError as exc:
         return room_detail(request, {"errors": form_error(exc)}, status=exc.status)
-    flash(request, f"Room “{room.name}” deleted.")
+    flash(request, "Room “${name}” deleted.", name=room.name)
     return redirect(request, "dashboard.rooms", event=event.id)
 
 
@@ -552,7 +555,7 @@ def session_create(request):
         session = _create_session(request, event)
     except errors.DomainError as exc:
         return _session_page(request, event, None, dict(request.POST), form_error(exc), exc.status)
-    flash(request, f"Session “{session.title}” created.")
+    flash(request, "Session “${title}” created.", title=session.title)
     return redirect(request, "dashboard.sessions", event=event.id)
 
 
@@ -592,7 +595,7 @@ def session_delete(request):
     event = event_for(request)
     session = _session(request, event)
     session_services.delete(request.dbsession, session, request.registry["plugin_manager"], request)
-    flash(request, f"Session “{session.title}” deleted.")
+    flash(request, "Session “${title}” deleted.", title=session.title)
     return redirect(request, "dashboard.sessions", event=event.id)
 
 
@@ -647,7 +650,7 @@ def users_create(request):
         form = dict(request.POST)
         form.pop("password", None)
         return users_list(request, {"form": form, "errors": form_error(exc)}, status=exc.status)
-    flash(request, f"{user.full_name or user.email} added; the badge is ready.")
+    flash(request, "${name} added; the badge is ready.", name=user.full_name or user.email)
     return redirect(request, "dashboard.user", event=event.id, user=user.id)
 
 

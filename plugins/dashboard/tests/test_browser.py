@@ -3,9 +3,13 @@
 An admin logs in, creates an event with the wizard, adds a room and a session,
 creates a user and downloads the badge QR; screenshots at each step (./screenshots/).
 """
+import pytest
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import Event
+
+# Written against the English wording (the browser fixture speaks French by default: tests/test_i18n_browser.py).
+pytestmark = pytest.mark.page_locale("en-US")
 
 
 def test_admin_wizard_room_session_user_qr(app, f, db, page):

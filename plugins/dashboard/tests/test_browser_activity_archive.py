@@ -1,6 +1,7 @@
 """The organiser's dashboard in real headless Chromium at 1280 px and 375 px (issue 18):
 recent activity on the event page (with its links), the Exports page (participants and scan
 journal downloaded), archiving an event, the archived filter and an admin's restore."""
+import pytest
 import datetime as dt
 import io
 
@@ -9,6 +10,9 @@ import sqlalchemy as sa
 import webtest
 
 from makeplus_core.plugin_api import Event, RoomAccess, utcnow
+
+# Written against the English wording (French is the default since issue 18).
+pytestmark = pytest.mark.page_locale("en-US")
 
 
 def xlsx_rows(download) -> list:

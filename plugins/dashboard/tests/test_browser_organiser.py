@@ -10,6 +10,9 @@ import webtest
 
 from makeplus_core.plugin_api import Event, Participant
 
+# Written against the English wording (the browser fixture speaks French by default: tests/test_i18n_browser.py).
+pytestmark = pytest.mark.page_locale("en-US")
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 

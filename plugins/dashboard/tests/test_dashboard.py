@@ -9,6 +9,9 @@ from makeplus_core.plugin_api import Event, Room, RoomAssignment, Session, User,
 
 from makeplus_dashboard.testing import csrf_token, form_with, login
 
+# Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.timezone.utc)
 
 

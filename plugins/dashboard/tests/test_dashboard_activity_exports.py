@@ -9,6 +9,9 @@ import pytest
 from makeplus_core.plugin_api import RoomAccess, utcnow
 from makeplus_dashboard.testing import login
 
+# Written against the English wording (French is the default since issue 18).
+pytestmark = pytest.mark.usefixtures("english")
+
 GEST = "gestionnaire_des_salles"
 
 

@@ -1,9 +1,13 @@
 """Archived events in the dashboard (issue 18): listed under a filter, archived from the
 event page (records kept, read-only), restored by a platform admin only."""
+import pytest
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import Event
 from makeplus_dashboard.testing import csrf_token, login
+
+# Written against the English wording (French is the default since issue 18).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _archived_at(db, event):

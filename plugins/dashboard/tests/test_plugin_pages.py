@@ -6,6 +6,9 @@ import sqlalchemy as sa
 
 from makeplus_dashboard.testing import form_with, login
 
+# Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.timezone.utc)
 
 
@@ -122,7 +125,7 @@ def test_caisse_pages(admin, f, db):
     stats = admin.get(f"{base}/caisse/statistics/?caisse={desk.id}")
     assert "Sales per day" in stats.text and "Dîner gala: 3000" in stats.text and "<svg" in stats.text
     txns = admin.get(f"{base}/caisse/transactions/")
-    assert "Dîner gala" in txns.text and "3000.00" in txns.text
+    assert "Dîner gala" in txns.text and "DZD3,000.00" in txns.text  # money in the locale's format
     form = form_with(txns, "reason")
     r = form.submit(status=400)
     assert "reason" in r.text

@@ -2,12 +2,13 @@
 review, final poster by secret link, gallery (CLIENT_CONTRACT §E-posters), export."""
 from __future__ import annotations
 
+import functools
 import json
 
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import api, errors, Event, file_url, GESTIONNAIRE, send_mail, storage
+from makeplus_core.plugin_api import api, errors, Event, file_url, GESTIONNAIRE, i18n, send_mail, storage, translate
 
 from . import schemas, services
 from .models import STATUSES, Submission
@@ -218,18 +219,24 @@ def post_review(request):
     sub = result["submission"]
     if result["outcome"] == "accepted":
         link = f"{_public_base(request)}/api/eposter/final/{result['token']}/"
-        send_mail(request, to=sub.author_email, subject=f"{event.name}: contribution accepted ({sub.code})",
-                  body=(f"Dear {sub.author_first_name} {sub.author_last_name},\n\n"
-                        f"Your contribution \"{sub.title}\" to {event.name} has been accepted by the scientific "
-                        f"committee. Its contribution code is {sub.code}.\n\n"
-                        f"Upload your final poster (PDF) with its title, authors and co-authors here, before "
-                        f"{sub.final_token_expires_at:%Y-%m-%d %H:%M} UTC:\n\n{link}\n\n"
-                        "This link is personal and works once. Keep it secret.\n"))
+        lang = i18n.mail_locale(request, event=event)  # the event's language if it names one, else French
+        t = functools.partial(translate, request, locale=lang)
+        deadline = i18n.format_datetime(sub.final_token_expires_at, tz=event.timezone, locale=lang)
+        send_mail(request, to=sub.author_email,
+                  subject=t("${event}: contribution accepted (${code})", event=event.name, code=sub.code),
+                  body=t("Dear ${first_name} ${last_name},\n\nYour contribution \"${title}\" to ${event} has been "
+                         "accepted by the scientific committee. Its contribution code is ${code}.\n\nUpload your "
+                         "final poster (PDF) with its title, authors and co-authors here, before ${deadline} "
+                         "(${timezone}):\n\n${link}\n\nThis link is personal and works once. Keep it secret.\n",
+                         first_name=sub.author_first_name, last_name=sub.author_last_name, title=sub.title,
+                         event=event.name, code=sub.code, deadline=deadline, timezone=event.timezone, link=link))
     elif result["outcome"] == "rejected":
-        send_mail(request, to=sub.author_email, subject=f"{event.name}: decision on your contribution",
-                  body=(f"Dear {sub.author_first_name} {sub.author_last_name},\n\n"
-                        f"We regret that your contribution \"{sub.title}\" to {event.name} was not accepted.\n\n"
-                        f"Reason given by the committee:\n{sub.decision_reason}\n"))
+        t = functools.partial(translate, request, locale=i18n.mail_locale(request, event=event))
+        send_mail(request, to=sub.author_email, subject=t("${event}: decision on your contribution", event=event.name),
+                  body=t("Dear ${first_name} ${last_name},\n\nWe regret that your contribution \"${title}\" to "
+                         "${event} was not accepted.\n\nReason given by the committee:\n${reason}\n",
+                         first_name=sub.author_first_name, last_name=sub.author_last_name, title=sub.title,
+                         event=event.name, reason=sub.decision_reason))
     request.response.status = 201
     out = services.serialize_submissions(request, [sub], file_url, viewer_id=ident.user_id)[0]
     out["outcome"] = result["outcome"]

@@ -9,6 +9,9 @@ import pytest
 
 from makeplus_exposants import services
 
+# Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 GEST, PART, EXPO = "gestionnaire_des_salles", "participant", "exposant"
 WINDOW = dt.timedelta(minutes=30)
 

@@ -8,9 +8,6 @@
     var parts = String(text).split(".");
     return parseInt(parts[0], 10) * 100 + parseInt((parts[1] || "0").padEnd(2, "0").slice(0, 2), 10);
   }
-  function fmt(c) {
-    return Math.floor(c / 100) + "." + String(c % 100).padStart(2, "0");
-  }
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("sale-form");
     var total = document.getElementById("total");
@@ -20,7 +17,11 @@
       form.querySelectorAll("input[name=item]:checked").forEach(function (box) {
         sum += cents(box.getAttribute("data-price")); n += 1;
       });
-      total.textContent = n ? "Total " + fmt(sum) + " DZD (" + n + ")" : "Tick the items to sell";
+      // words and number format of the page's language (data-* set by the template)
+      var amount = (sum / 100).toLocaleString(total.getAttribute("data-lang") || undefined,
+                                             {minimumFractionDigits: 2, maximumFractionDigits: 2});
+      total.textContent = n ? (total.getAttribute("data-label") || "Total") + " " + amount + " DZD (" + n + ")"
+                            : (total.getAttribute("data-empty") || "Tick the items to sell");
       total.classList.toggle("empty", !n);
     }
     if (form) { form.addEventListener("change", update); update(); }
