@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 import webtest
 
-from helpers import login, make_world, new_caisse
+from helpers import PW, login, make_world, new_caisse
 from makeplus_caisse.models import Transaction
 
 pytestmark = pytest.mark.plugin("caisse", "billetterie")
@@ -145,3 +145,25 @@ def test_two_desks_selling_one_order_one_wins(app, f, db, engine):
     assert db.scalar(sa.select(sa.func.count()).select_from(Transaction)) == 1
     db.commit()
     assert order_status(app, w) == "paid"
+
+
+def test_pos_page_collects_an_onsite_order(app, f):
+    w = onsite_world(app, f)
+    login_form = app.get("/caisse/login/").forms[0]
+    login_form["email"], login_form["password"] = w.caisse["email"], PW
+    login_form.submit(status=303)
+    page = app.get("/caisse/", {"q": w.me.email})
+    assert "On-site ticket orders to collect" in page.text and "10000.00" in page.text
+    form = next(fm for fm in page.forms.values() if fm.action.endswith("/caisse/orders/sell/"))
+    assert form["order"].value == w.order["id"]
+    r = form.submit(status=303).follow()
+    assert "Order collected, sale recorded: 10000.00 DZD" in r.text
+    assert order_status(app, w) == "paid"
+    r = form.submit(status=303).follow()  # the same form again (double click): the same one sale
+    assert "sale already recorded" in r.text
+    assert app.get("/api/caisse/pos/transactions/", headers=w.ch).json["count"] == 1
+    assert "On-site ticket orders to collect" not in app.get("/caisse/", {"q": w.me.email}).text
+    # a fresh form for the paid order: the error on the screen, nothing recorded
+    r = app.post("/caisse/orders/sell/", {"order": w.order["id"], "csrf_token": form["csrf_token"].value},
+                 status=409)
+    assert "This order is paid" in r.text
