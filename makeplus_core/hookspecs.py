@@ -398,3 +398,31 @@ def makeplus_capabilities():
 
     :return: ``None`` or a JSON-able dict (e.g. ``{"features": ["upload"]}``).
     """
+
+
+@hookspec(firstresult=True)
+def makeplus_desk_order(dbsession, request, event_id, action, reference, query):
+    """An order of another plugin that a cash desk finds, collects or refunds.
+
+    ``caisse`` calls it; ``billetterie`` implements it for its **on-site** orders (pay at
+    the cash desk). Plugins switched off for the event are not called (the caller uses
+    ``event_modules.event_hook``); the first non-``None`` answer wins.
+
+    :param dbsession: the SQLAlchemy session (the desk's request transaction).
+    :param request: the current request (a completion mails after commit).
+    :param event_id: the desk's event UUID: an order of another event is unknown.
+    :param action: ``"find"`` — the event's orders still payable at the desk that match
+        ``query`` (text: the order id, the buyer's e-mail or name; empty: the latest),
+        at most 20; ``"pay"`` — the desk's sale of ``reference`` completed: lock the
+        order row, complete it exactly once (tickets issued, attendees enrolled) or
+        raise ``Conflict`` (409) when it is no longer payable (already paid, cancelled,
+        not an on-site order); ``"refund"`` — the desk cancelled that sale: refund the
+        order through the implementer's own rules (``Conflict`` when it cannot).
+    :param reference: the order's reference (its id, a string) for ``pay``/``refund``;
+        ``None`` for ``find``.
+    :param query: the search text for ``find``; ``None`` otherwise.
+    :return: ``None`` when ``reference`` is not one of the implementer's orders of that
+        event (the desk answers 404). ``find``: a list of ``{"reference", "label",
+        "buyer_name", "buyer_email", "buyer_user_id", "total" (Decimal), "currency",
+        "status"}``; ``pay``/``refund``: one such dict, after the change.
+    """

@@ -235,3 +235,28 @@ def test_session_participants(app, w, f):
     app.get(f"/api/sessions/{amphi_session.id}/participants/", headers=w.h(w.ctrl_b), status=403)
     app.get(f"/api/sessions/{atelier.id}/participants/", headers=w.h(w.part), status=403)
     app.get(f"/api/sessions/{atelier.id}/participants/", headers=w.h(w.other_gest, w.other), status=404)
+
+
+def test_direction_filter_and_column_read_room_access_direction(app, w):
+    """An exit scan is journalled with direction=exit: it appears under direction=exit only,
+    and the item and the xlsx export say so."""
+    w.scan(app, w.amphi, w.alice, status=200)
+    w.scan(app, w.amphi, w.alice, status=200, direction="exit")
+    w.scan(app, w.amphi, w.bob, status=200)
+    h = w.h(w.gest)
+    exits = app.get("/api/room-access/", {"direction": "exit"}, headers=h).json
+    assert exits["count"] == 1
+    assert exits["results"][0]["direction"] == "exit" and exits["results"][0]["user"] == w.alice.id
+    entries = app.get("/api/room-access/", {"direction": "entry"}, headers=h).json
+    assert entries["count"] == 2 and {e["direction"] for e in entries["results"]} == {"entry"}
+    everything = app.get("/api/room-access/", headers=h).json["results"]
+    assert sorted(e["direction"] for e in everything) == ["entry", "entry", "exit"]
+    from openpyxl import load_workbook
+
+    body = app.get("/api/room-access/export/", {"direction": "exit"}, headers=h).body
+    rows = list(load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))
+    column = rows[0].index("Direction")
+    assert len(rows) == 2 and rows[1][column] == "exit"
+    body = app.get("/api/room-access/", {"format": "xlsx"}, headers=h).body
+    rows = list(load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))
+    assert sorted(r[column] for r in rows[1:]) == ["entry", "entry", "exit"]

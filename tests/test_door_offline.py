@@ -429,3 +429,18 @@ def test_statements_of_exits_and_rooms_that_track_them(app, make_app, f, door, c
     assert count(hall) == 4  # inside already: the door, the presence insert (conflict), back-in check, journal
     assert count(hall, direction="exit") == 4  # the door, journal row, presence update, counter
     assert count(hall) == 5  # re-entry after an exit: door, insert (conflict), back in, counter, journal
+
+
+def test_manifest_plain_ids_follow_the_events_choice(make_app, f, door):
+    """accept_plain_user_id in the manifest is the event's choice, else the platform default."""
+    strict = make_app(**{"makeplus.badges.accept_plain_user_id": "false"})
+    url = f"/api/scanner/manifest/?room={door['room'].id}"
+    gest = f.auth(door["gest"], door["event"])
+    assert strict.get(url, headers=door["h"]).json["accept_plain_user_id"] is False  # platform default
+    strict.patch_json(f"/api/events/{door['event'].id}/", {"accept_plain_user_id": True}, headers=gest)
+    first = strict.get(url, headers=door["h"]).json
+    assert first["accept_plain_user_id"] is True  # the organisers chose it
+    strict.patch_json(f"/api/events/{door['event'].id}/", {"accept_plain_user_id": False}, headers=gest)
+    lenient = make_app(**{"makeplus.badges.accept_plain_user_id": "true"})
+    second = lenient.get(url, headers=door["h"]).json
+    assert second["accept_plain_user_id"] is False and second["version"] != first["version"]

@@ -161,7 +161,8 @@ def test_every_plugin_endpoint_answers_404_when_switched_off_for_the_event(w):
 
 
 EVENT_HOOKS = ("makeplus_event_statistics", "makeplus_search", "makeplus_check_access",
-               "makeplus_access_recorded", "makeplus_session_changed", "makeplus_extend_json")
+               "makeplus_access_recorded", "makeplus_session_changed", "makeplus_extend_json",
+               "makeplus_desk_order")
 
 
 def test_every_plugin_hook_is_skipped_for_an_event_that_switched_it_off(w, db):

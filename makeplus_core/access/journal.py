@@ -68,8 +68,7 @@ def journal_query(event_id, *, rooms=ALL, room_id=None, participant_id=None, use
                   status=None, reason=None, direction=None, since=None, until=None, reveal_all=False):
     """The event's journal, newest first, as a ``select(RoomAccess)``.
 
-    ``direction``: every recorded scan is an entry (exits are not scanned yet), so
-    ``"exit"`` matches nothing and ``"entry"`` everything.
+    ``direction``: ``"entry"`` or ``"exit"``, the row's ``room_access.direction``.
     """
     stmt = sa.select(RoomAccess).where(RoomAccess.event_id == event_id)
     if rooms is not ALL:
@@ -89,8 +88,8 @@ def journal_query(event_id, *, rooms=ALL, room_id=None, participant_id=None, use
         stmt = stmt.where(RoomAccess.status == status)
     if reason is not None:
         stmt = stmt.where(RoomAccess.reason == reason)
-    if direction == "exit":
-        stmt = stmt.where(sa.false())
+    if direction is not None:
+        stmt = stmt.where(RoomAccess.direction == direction)
     if since is not None:
         stmt = stmt.where(RoomAccess.access_time >= since)
     if until is not None:
@@ -142,7 +141,7 @@ def serialize(db, rows, reveal_all=False) -> list[dict]:
             "access_time": r.access_time,
             "accessed_at": r.access_time,
             "status": r.status,
-            "direction": "entry",
+            "direction": r.direction or "entry",
             "layer": r.layer,
             "reason": r.reason,
             "denial_reason": r.reason if r.status == "denied" else None,

@@ -80,14 +80,14 @@ def build(db, keyring, settings, room, event: Event, now: dt.datetime, hours: in
         sa.select(RevokedBadge.badge_id).join(uea, sa.and_(uea.user_id == RevokedBadge.user_id,
                                                            uea.event_id == event.id))
         .order_by(RevokedBadge.badge_id)).all()
-    from .pipeline import accept_plain_ids
+    from .badge_policy import plain_ids_allowed
 
     content = {
         "event": {"id": str(event.id), "name": event.name, "timezone": event.timezone},
         "room": {"id": str(room.id), "name": room.name, "capacity": room.capacity,
                  "tracks_exits": bool(room.tracks_exits), "door_direction": room.door_direction},
         "keys": keyring.public_keys(),
-        "accept_plain_user_id": accept_plain_ids(settings),
+        "accept_plain_user_id": plain_ids_allowed(settings, event.settings),
         "sessions": [{"id": str(s.id), "title": s.title, "start_time": api.isoformat(s.start_time),
                       "end_time": api.isoformat(s.end_time), "is_paid": bool(s.is_paid)} for s in sessions],
         "columns": COLUMNS,

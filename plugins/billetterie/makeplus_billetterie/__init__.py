@@ -8,7 +8,8 @@ Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations
 (its Alembic branch), ``makeplus_check_access`` (a holder with tickets needs a valid
 one that includes the room), ``makeplus_rate_limits`` (contact form, checkout),
 ``makeplus_demo_data``, ``makeplus_event_statistics``, ``makeplus_event_records``,
-``makeplus_dashboard_pages``, ``makeplus_capabilities``. See docs/billetterie.md.
+``makeplus_dashboard_pages``, ``makeplus_capabilities``, ``makeplus_desk_order`` (a ``caisse``
+desk collects on-site orders, :mod:`.desk`). See docs/billetterie.md.
 It imports the core only through ``makeplus_core.plugin_api``.
 """
 from __future__ import annotations
@@ -98,3 +99,10 @@ def makeplus_event_records(dbsession, event_id):
     from .services import order_count
 
     return {"billetterie_orders": order_count(dbsession, event_id)}
+
+
+@hookimpl
+def makeplus_desk_order(dbsession, request, event_id, action, reference, query):
+    from .desk import desk_order
+
+    return desk_order(dbsession, request, event_id, action, reference, query)

@@ -122,5 +122,8 @@ class TransactionItem(Base):
     item_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
+    # A line that collects another plugin's order (item_type "order", item_id NULL): its
+    # reference for the makeplus_desk_order hook (billetterie: the on-site order's id).
+    order_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     __table_args__ = (sa.CheckConstraint("price >= 0", name="price_positive"),)

@@ -54,6 +54,7 @@ def includeme(config):
     config.add_route("caisse-page-sell", f"/caisse/participants/{UUID}/sell/")
     config.add_route("caisse-page-badge", f"/caisse/participants/{UUID}/badge.pdf")
     config.add_route("caisse-page-cancel", f"/caisse/transactions/{UUID}/cancel/")
+    config.add_route("caisse-page-sell-order", "/caisse/orders/sell/")
     config.add_static_view(name="caisse/static", path="makeplus_caisse:static", cache_max_age=3600,
                            permission=PUBLIC)
     config.scan("makeplus_caisse.pages")
@@ -87,7 +88,7 @@ def _new_key() -> str:
 
 
 def _screen(request, caisse, *, q="", search=None, participant_id=None, sale=None, cancel=None,
-            status=200):
+            status=200, orders=None, order_error=None):
     """The one POS screen: search box, results or participant, history. Every
     piece of data comes from the domain functions of :mod:`.services`."""
     db = request.dbsession
@@ -106,7 +107,8 @@ def _screen(request, caisse, *, q="", search=None, participant_id=None, sale=Non
     _headers(request)
     return {
         "caisse": caisse, "event": event, "q": q, "search": search, "detail": detail, "sale": sale,
-        "cancel": cancel or {}, "history": services.desk_history(db, caisse, limit=HISTORY_LIMIT),
+        "cancel": cancel or {}, "orders": orders or [], "order_error": order_error, "order_key": _new_key(),
+        "history": services.desk_history(db, caisse, limit=HISTORY_LIMIT),
         "csrf_token": request.session.get_csrf_token(), "flash": request.session.pop_flash(),
         "methods": [(m, METHOD_LABELS.get(m, m)) for m in PAYMENT_METHODS], "method_labels": METHOD_LABELS,
         "type_labels": TYPE_LABELS, "badge_sizes": list(SIZES),
@@ -171,9 +173,10 @@ def home(request):
         return _screen(request, caisse, q=q, search={"error": i18n.translate_message(request, exc.message),
                                                      "results": []}, status=exc.status)
     rows = db.scalars(stmt.limit(SEARCH_LIMIT + 1)).all()
-    if len(rows) == 1:  # one match (a scanned badge, a unique name): open it at once
+    orders = services.find_orders(request, db, caisse, q)  # on-site ticket orders to collect (billetterie)
+    if len(rows) == 1 and not orders:  # one match (a scanned badge, a unique name): open it at once
         return _redirect(request, _participant_url(request, rows[0].id))
-    return _screen(request, caisse, q=q, search={
+    return _screen(request, caisse, q=q, orders=orders, search={
         "results": services.serialize_participants(db, rows[:SEARCH_LIMIT]), "more": len(rows) > SEARCH_LIMIT})
 
 
@@ -218,6 +221,29 @@ def sell(request):
         request.session.flash(translate(request, "Sale recorded: ${amount} (${method}).", amount=amount,
                                         method=method))
     return _redirect(request, _participant_url(request, pid))
+
+
+@view_config(route_name="caisse-page-sell-order", request_method="POST", renderer=POS, permission=PUBLIC,
+             require_csrf=True)
+def sell_order(request):
+    """Collect an on-site ticket order (docs/caisse.md "Collecting an on-site ticket order")."""
+    caisse = auth.caisse_from_session(request)
+    if caisse is None:
+        return _login_redirect(request)
+    post = request.POST
+    order = post.get("order", "").strip()
+    key = post.get("idempotency_key", "").strip()[:200] or _new_key()
+    try:
+        data = api.validate(schemas.SaleSchema(), {"order": order or None,
+                                                   "payment_method": post.get("payment_method", "cash")})
+        txn, replayed = services.sell(request.dbsession, caisse, None, None, data["payment_method"], "",
+                                      idempotency_key=key, order_ref=data["order"], request=request)
+    except errors.DomainError as exc:
+        return _screen(request, caisse, order_error=exc.message, status=exc.status)
+    word = "already recorded" if replayed else "recorded"
+    request.session.flash(f"Order collected, sale {word}: {api.money(txn.total)} DZD "
+                          f"({METHOD_LABELS.get(txn.payment_method, txn.payment_method)}).")
+    return _redirect(request, request.route_url("caisse-page"))
 
 
 @view_config(route_name="caisse-page-badge", request_method="GET", permission=PUBLIC)

@@ -31,9 +31,12 @@ class ItemSchema(colander.MappingSchema):
 
 
 class SaleSchema(colander.MappingSchema):
-    participant = colander.SchemaNode(colander.String())
+    participant = colander.SchemaNode(colander.String(), missing=None,
+                                      description="Participant id (optional when only an order is sold)")
     items = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(colander.String(), name="item"),
-                                description="Item ids (each at most once)")
+                                missing=colander.drop, description="Item ids (each at most once)")
+    order = colander.SchemaNode(colander.String(), missing=None,
+                                description="An on-site ticket order to collect (GET /api/caisse/pos/orders/)")
     payment_method = colander.SchemaNode(colander.String(), validator=colander.OneOf(PAYMENT_METHODS),
                                          missing="cash")
     notes = colander.SchemaNode(colander.String(), validator=colander.Length(max=2000), missing="")

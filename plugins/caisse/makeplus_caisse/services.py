@@ -13,8 +13,8 @@ import uuid
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    errors, Event, money, Participant, passwords, Room, Session, SessionAccess, User, UserEventAssignment,
-    utcnow,
+    errors, Event, event_modules, money, Participant, passwords, Room, Session, SessionAccess, User,
+    UserEventAssignment, utcnow,
 )
 
 from .models import Caisse, Item, Transaction, TransactionItem
@@ -452,8 +452,23 @@ def find_by_key(db, caisse_id, key):
                                                   Transaction.idempotency_key == key))
 
 
+def desk_order(request, db, event_id, action, reference=None, query=None):
+    """Ask the plugins (``makeplus_desk_order``: billetterie's on-site orders) about an order;
+    ``None`` when none knows it (or none is enabled for the event)."""
+    pm = request.registry.get("plugin_manager") if request is not None else None
+    if pm is None or not pm.hook.makeplus_desk_order.get_hookimpls():
+        return None
+    hook = event_modules.event_hook(pm, "makeplus_desk_order", db, event_id)
+    return hook(dbsession=db, request=request, event_id=event_id, action=action, reference=reference, query=query)
+
+
+def find_orders(request, db, caisse: Caisse, query: str | None) -> list[dict]:
+    found = desk_order(request, db, caisse.event_id, "find", query=(query or "").strip()[:200]) or []
+    return [{**o, "total": money(o["total"])} for o in found]
+
+
 def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, notes: str = "",
-         idempotency_key: str | None = None) -> tuple[Transaction, bool]:
+         idempotency_key: str | None = None, order_ref=None, request=None) -> tuple[Transaction, bool]:
     """Record one sale in the current database transaction.
 
     Returns ``(transaction, replayed)``; ``replayed`` is true when the
@@ -461,10 +476,19 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     is recorded). Locks, in a fixed order so desks never deadlock: the caisse row
     (one sale at a time per desk, which makes the idempotency check exact), the
     participant row (no double sale of one item to one person), then the sessions
-    and stock-limited items sold (no seat sold twice).
+    and stock-limited items sold (no seat sold twice), then the collected order
+    (``order_ref``: another plugin's order, e.g. a billetterie on-site order, completed
+    through the ``makeplus_desk_order`` hook; its row lock makes two desks selling it
+    at once → the second gets 409).
     """
     _lock(db, sa.select(Caisse).where(Caisse.id == caisse.id))
-    if not isinstance(item_refs, list) or not item_refs:
+    if order_ref is not None and (not isinstance(order_ref, str) or not order_ref.strip()
+                                  or len(order_ref.strip()) > 64):
+        raise errors.Invalid("order: an order reference (at most 64 characters)", field="order")
+    order_ref = order_ref.strip() if order_ref else None
+    if item_refs is None and order_ref:
+        item_refs = []
+    if not isinstance(item_refs, list) or (not item_refs and not order_ref):
         raise errors.Invalid("items: choose at least one item", field="items")
     if len(item_refs) > 50:
         raise errors.Invalid("items: at most 50 items per sale", field="items")
@@ -482,10 +506,14 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     if idempotency_key:
         previous = find_by_key(db, caisse.id, idempotency_key)
         if previous is not None:
-            return _replay(db, previous, participant_ref, item_ids), True
+            return _replay(db, previous, participant_ref, item_ids, order_ref), True
 
-    participant = get_participant(db, participant_ref, caisse.event_id)
-    participant = _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
+    if participant_ref in (None, "") and (item_ids or not order_ref):
+        raise errors.Invalid("participant: required", field="participant")
+    participant = None
+    if participant_ref not in (None, ""):
+        participant = get_participant(db, participant_ref, caisse.event_id)
+        participant = _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
 
     items = {i.id: i for i in db.scalars(sa.select(Item).where(Item.id.in_(item_ids)))}
     for iid in item_ids:
@@ -508,13 +536,9 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
         _lock(db, sa.select(Item).where(Item.id.in_(stock_ids)).order_by(Item.id)).all()
 
     # Already paid?
-    paid_sessions = set(db.scalars(sa.select(SessionAccess.session_id).where(
-        SessionAccess.participant_id == participant.id, SessionAccess.payment_status == "paid",
-        SessionAccess.session_id.in_(session_ids)))) if session_ids else set()
-    bought = set(db.scalars(
-        sa.select(TransactionItem.item_id).join(Transaction, Transaction.id == TransactionItem.transaction_id)
-        .where(Transaction.participant_id == participant.id, Transaction.status == "completed",
-               TransactionItem.item_id.in_(item_ids))))
+    paid_sessions = bought = set()
+    if item_ids:
+        paid_sessions, bought = _already_paid(db, participant, session_ids, item_ids)
     for iid in item_ids:
         item = items[iid]
         if iid in bought or (item.session_id and item.session_id in paid_sessions):
@@ -522,7 +546,29 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
                                   item=str(iid))
         if item.session_id and item.session_id in sessions and sessions[item.session_id].status == "cancelled":
             raise errors.Invalid(f"items: « {item.name} » was cancelled", field="items", item=str(iid))
+    _check_seats(db, items, item_ids, session_ids, sessions, stock_ids)
 
+    order = None
+    if order_ref:  # last: the order's lock is held for the shortest time
+        order = desk_order(request, db, caisse.event_id, "pay", reference=order_ref)
+        if order is None:
+            raise errors.NotFound("order: no such order payable at this desk", field="order")
+    return _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key,
+                        order), False
+
+
+def _already_paid(db, participant, session_ids, item_ids):
+    paid_sessions = set(db.scalars(sa.select(SessionAccess.session_id).where(
+        SessionAccess.participant_id == participant.id, SessionAccess.payment_status == "paid",
+        SessionAccess.session_id.in_(session_ids)))) if session_ids else set()
+    bought = set(db.scalars(
+        sa.select(TransactionItem.item_id).join(Transaction, Transaction.id == TransactionItem.transaction_id)
+        .where(Transaction.participant_id == participant.id, Transaction.status == "completed",
+               TransactionItem.item_id.in_(item_ids))))
+    return paid_sessions, bought
+
+
+def _check_seats(db, items, item_ids, session_ids, sessions, stock_ids):
     # Seats left?
     if session_ids:
         room_caps = dict(db.execute(sa.select(Session.id, Room.capacity).join(Room, Room.id == Session.room_id)
@@ -546,15 +592,26 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
                 raise errors.Conflict(f"« {items[iid].name} » is sold out", field="items", item=str(iid),
                                       code_detail="full")
 
+
+def _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key, order):
     now = utcnow()
-    user = db.get(User, participant.user_id)
-    total = sum((items[i].price for i in item_ids), ZERO).quantize(decimal.Decimal("0.01"))
-    txn = Transaction(event_id=caisse.event_id, caisse_id=caisse.id, participant_id=participant.id,
-                      participant_name=user.full_name if user else "", participant_email=user.email if user else "",
+    user = db.get(User, participant.user_id) if participant is not None else None
+    total = sum((items[i].price for i in item_ids), ZERO)
+    if order is not None:
+        total += order["total"]
+    total = total.quantize(decimal.Decimal("0.01"))
+    name, email = (user.full_name, user.email) if user else \
+        ((order or {}).get("buyer_name") or "", (order or {}).get("buyer_email") or "")
+    txn = Transaction(event_id=caisse.event_id, caisse_id=caisse.id,
+                      participant_id=participant.id if participant is not None else None,
+                      participant_name=name, participant_email=email,
                       total=total, payment_method=payment_method, status="completed", notes=notes or "",
                       created_at=now, idempotency_key=idempotency_key or None)
     db.add(txn)
     db.flush()
+    if order is not None:
+        db.add(TransactionItem(transaction_id=txn.id, item_id=None, session_id=None, item_type="order",
+                               name=order["label"][:200], price=order["total"], order_ref=order["reference"]))
     for iid in item_ids:
         item = items[iid]
         db.add(TransactionItem(transaction_id=txn.id, item_id=item.id, session_id=item.session_id,
@@ -570,27 +627,33 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
             access.amount_paid = item.price
             access.paid_at = now
             access.granted_at = now
-    if not participant.is_checked_in:
+    if participant is not None and not participant.is_checked_in:
         participant.is_checked_in = True
         participant.checked_in_at = now
     db.flush()
-    return txn, False
+    return txn
 
 
-def _replay(db, previous: Transaction, participant_ref, item_ids) -> Transaction:
-    same_items = set(db.scalars(sa.select(TransactionItem.item_id)
-                                .where(TransactionItem.transaction_id == previous.id))) == set(item_ids)
-    try:
-        same_participant = previous.participant_id == uuid.UUID(str(participant_ref))
-    except ValueError:
-        same_participant = False
-    if not same_participant or not same_items:
+def _replay(db, previous: Transaction, participant_ref, item_ids, order_ref=None) -> Transaction:
+    lines = db.execute(sa.select(TransactionItem.item_id, TransactionItem.order_ref)
+                       .where(TransactionItem.transaction_id == previous.id)).all()
+    same_items = {i for i, _ in lines if i is not None} == set(item_ids)
+    same_order = {o for _, o in lines if o is not None} == ({order_ref} if order_ref else set())
+    if participant_ref in (None, ""):
+        same_participant = previous.participant_id is None
+    else:
+        try:
+            same_participant = previous.participant_id == uuid.UUID(str(participant_ref))
+        except ValueError:
+            same_participant = False
+    if not same_participant or not same_items or not same_order:
         raise errors.Conflict("This Idempotency-Key was already used for another sale", field="Idempotency-Key")
     return previous
 
 
-def cancel(db, caisse: Caisse, transaction_id, reason: str) -> Transaction:
-    """Cancel one of the desk's own sales; the atelier accesses it granted are refunded."""
+def cancel(db, caisse: Caisse, transaction_id, reason: str, request=None) -> Transaction:
+    """Cancel one of the desk's own sales; the atelier accesses it granted are refunded, and
+    an order it collected is refunded by its plugin (``makeplus_desk_order`` "refund")."""
     reason = (reason or "").strip()
     try:
         tid = uuid.UUID(str(transaction_id))
@@ -616,6 +679,11 @@ def cancel(db, caisse: Caisse, transaction_id, reason: str) -> Transaction:
                 SessionAccess.session_id.in_(session_ids))).scalars():
             access.payment_status = "refunded"
             access.has_access = False
+    for order_ref in db.scalars(sa.select(TransactionItem.order_ref).where(
+            TransactionItem.transaction_id == txn.id, TransactionItem.order_ref.is_not(None))):
+        if desk_order(request, db, caisse.event_id, "refund", reference=order_ref,
+                      query=f"Sale cancelled at the cash desk: {reason}") is None:
+            raise errors.Conflict("This sale collected an order that cannot be refunded here (its plugin is off)")
     db.flush()
     return txn
 
@@ -694,7 +762,8 @@ def serialize_transactions(db, txns: list[Transaction]) -> list[dict]:
         "cancelled_by_name": names.get(t.cancelled_by_caisse_id),
         "items": [{"id": str(li.id), "item": str(li.item_id) if li.item_id else None, "item_type": li.item_type,
                    "name": li.name, "price": money(li.price),
-                   "session": str(li.session_id) if li.session_id else None} for li in lines[t.id]],
+                   "session": str(li.session_id) if li.session_id else None, "order": li.order_ref}
+                  for li in lines[t.id]],
     } for t in txns]
 
 

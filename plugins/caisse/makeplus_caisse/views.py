@@ -40,6 +40,8 @@ pos_participant = api.service("caisse-pos-participant", f"/api/caisse/pos/partic
                               "A participant: paid and still buyable items (caisse token)")
 pos_badge = api.service("caisse-pos-badge", f"/api/caisse/pos/participants/{UUID}/badge.pdf",
                         "Print-ready badge PDF (?size=a6|cr80|a4) (caisse token)")
+pos_orders = api.service("caisse-pos-orders", "/api/caisse/pos/orders/",
+                         "On-site ticket orders payable at this desk (?q= order id, buyer e-mail or name)")
 pos_transactions = api.service("caisse-pos-transactions", "/api/caisse/pos/transactions/",
                                "Sell (Idempotency-Key honoured) / this desk's history (caisse token)")
 pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transactions/{UUID}/",
@@ -303,6 +305,15 @@ def pos_history(request):
     return page
 
 
+@pos_orders.get(permission=PUBLIC)
+def pos_find_orders(request):
+    caisse = auth.caisse_from_request(request)
+    q = request.params.get("q", "")
+    if len(q) > 200:
+        raise errors.Invalid("q: at most 200 characters", field="q")
+    return {"results": services.find_orders(request, request.dbsession, caisse, q)}
+
+
 @pos_transactions.post(permission=PUBLIC, schema=api.doc(schemas.SaleSchema))
 def pos_sell(request):
     caisse = auth.caisse_from_request(request)
@@ -312,7 +323,8 @@ def pos_sell(request):
     raw = api.json_body(request)
     data = api.validate(schemas.SaleSchema(), raw)
     txn, replayed = services.sell(request.dbsession, caisse, data["participant"], raw.get("items"),
-                                  data["payment_method"], data.get("notes", ""), idempotency_key=key)
+                                  data["payment_method"], data.get("notes", ""), idempotency_key=key,
+                                  order_ref=data.get("order"), request=request)
     request.response.status = 201
     if replayed:
         request.response.headers["Idempotent-Replayed"] = "true"
@@ -340,5 +352,5 @@ def pos_cancel_transaction(request):
     reason = raw.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise errors.Invalid("reason: must be text", field="reason")
-    txn = services.cancel(request.dbsession, caisse, request.matchdict["id"], reason or "")
+    txn = services.cancel(request.dbsession, caisse, request.matchdict["id"], reason or "", request=request)
     return services.serialize_transactions(request.dbsession, [txn])[0]
