@@ -27,23 +27,22 @@ def makeplus_migrations():
 
 
 @hookimpl
-def makeplus_extend_json(kind, objects, payloads, request):
-    """Participants carry their booth plan (``plan_file``), as the app has always read it."""
-    if kind == "participant" and request is not None and objects:
-        from .services import extend_participants
-
-        extend_participants(request, objects, payloads)
-
-
-@hookimpl
 def makeplus_permissions():
     return {"exposant": ["scan_visitors"]}
 
 
 @hookimpl
 def makeplus_extend_json(kind, objects, payloads, request):
-    """``total_exhibitors`` in the event JSON (seed 001 Event), one query per response."""
-    if kind != "event" or not objects or request is None:
+    """Participants carry their booth plan (``plan_file``), as the app has always read it;
+    events carry ``total_exhibitors`` (seed 001 Event). One query per response each."""
+    if request is None or not objects:
+        return
+    if kind == "participant":
+        from .services import extend_participants
+
+        extend_participants(request, objects, payloads)
+        return
+    if kind != "event":
         return
     from .services import exhibitor_totals
 
