@@ -12,6 +12,7 @@ which the 2-CPU machine's throughput is bounded by (PostgreSQL's CPU comes on to
 from __future__ import annotations
 
 import argparse
+import base64
 import configparser
 import cProfile
 import io
@@ -49,7 +50,10 @@ def main() -> None:
     with open(ini, "w") as fh:
         cp.write(fh)
     os.environ.update(MAKEPLUS_DATABASE_URL=args.database_url, MAKEPLUS_JWT_SECRET=secrets.token_urlsafe(48),
-                      MAKEPLUS_REDIS_URL=args.redis_url)
+                      MAKEPLUS_REDIS_URL=args.redis_url,
+                      # production signs badges with Ed25519 and never generates the key (docs/security.md)
+                      MAKEPLUS_BADGE_ED25519_KEYS="e1:" + base64.urlsafe_b64encode(secrets.token_bytes(32))
+                      .rstrip(b"=").decode())
     sys.path.insert(0, str(ROOT / "bench"))
     from pyramid.paster import get_app
     from webtest import TestApp

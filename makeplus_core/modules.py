@@ -37,6 +37,7 @@ CACHE = "makeplus_event_modules"  # db.info: {event id: settings} for one transa
 def _end_of_transaction(session, transaction):
     if transaction.parent is None:
         session.info.pop(CACHE, None)
+        session.info.pop(CACHE + ".rows", None)
 
 
 class ModuleDisabled(errors.NotFound):
@@ -63,6 +64,9 @@ def _event_settings(db, event_id) -> dict | None:
     if key not in cache:
         event = db.get(Event, event_id)
         cache[key] = dict(event.settings or {}) if event is not None else None
+        # hold the row: the session's identity map is weak, and a later ``db.get(Event, id)``
+        # in the same request (e.g. /api/auth/me/'s event) would otherwise read it again
+        db.info.setdefault(CACHE + ".rows", []).append(event)
     return cache[key]
 
 
@@ -133,6 +137,8 @@ def merged(settings: dict | None, switches: dict) -> dict:
 def event_hook(pm, name: str, db, event_id):
     """The hook caller ``name`` without the plugins switched off for ``event_id``."""
     caller = getattr(pm.hook, name)
+    if not caller.get_hookimpls():  # no plugin implements it: no need to read the event's switches
+        return caller
     off = disabled_for(db, event_id)
     if not off:
         return caller

@@ -116,3 +116,33 @@ class RevokedBadge(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
                                          index=True)
     revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class RoomAccessHourly(Base):
+    """Roll-up of the scan journal: how many ``room_access`` rows a room has per UTC hour,
+    status and direction. Maintained by the DATABASE (triggers on ``room_access`` INSERT and
+    DELETE, revision ``0014_stats_rollups``), so every writer — the scan pipeline, the
+    one-statement door, the offline scanners' sync of past scans — keeps it exact without a
+    round trip of its own. The room statistics read it instead of the journal."""
+
+    __tablename__ = "room_access_hourly"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class RoomDayVisitor(Base):
+    """Roll-up of the scan journal: each holder granted in a room on a UTC day, once
+    (insert-or-ignore by the ``room_access`` INSERT trigger; removed by its DELETE trigger
+    when no granted row of that holder, room and day is left). Unique visitors of a room
+    (all time and today) are counted here."""
+
+    __tablename__ = "room_day_visitors"
+
+    room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)

@@ -25,18 +25,26 @@ def room_occupancy(db, room_ids, now=None) -> dict:
     if not ids:
         return {}
     now = now or utcnow()
+    from ..rooms.models import Room
+
+    # Each room's window first (a few rows), then the journal joined on it: the window's start
+    # is a constant per room, so the journal is read by an index range on (room_id, access_time)
+    # from the window's start, never the room's whole history (a correlated window per journal
+    # row scanned every row of the room: 1.6 s for 1,000,000 rows).
     session_start = (
         sa.select(sa.func.max(Session.start_time))
-        .where(Session.room_id == RoomAccess.room_id, Session.start_time <= now, Session.end_time > now,
+        .where(Session.room_id == Room.id, Session.start_time <= now, Session.end_time > now,
                Session.status.in_(("pas_encore", "en_cours")))
         .scalar_subquery()
     )
-    since = sa.func.coalesce(session_start, sa.literal(_day_start(now), UTCDateTime))
+    windows = (sa.select(Room.id.label("room_id"),
+                         sa.func.coalesce(session_start, sa.literal(_day_start(now), UTCDateTime)).label("since"))
+               .where(Room.id.in_(ids)).cte("windows"))
     rows = db.execute(
-        sa.select(RoomAccess.room_id, sa.func.count(sa.distinct(RoomAccess.user_id)))
-        .where(RoomAccess.room_id.in_(ids), RoomAccess.status == "granted", RoomAccess.direction == "entry",
-               RoomAccess.access_time >= since)
-        .group_by(RoomAccess.room_id)
+        sa.select(windows.c.room_id, sa.func.count(sa.distinct(RoomAccess.user_id)))
+        .join(RoomAccess, sa.and_(RoomAccess.room_id == windows.c.room_id, RoomAccess.access_time >= windows.c.since))
+        .where(RoomAccess.status == "granted", RoomAccess.direction == "entry")
+        .group_by(windows.c.room_id)
     ).all()
     found = dict(rows)
     return {rid: int(found.get(rid, 0)) for rid in ids}

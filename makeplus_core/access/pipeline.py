@@ -239,10 +239,13 @@ def _user_id(value: int) -> int:
 
 
 def load_holder(db, badge: QrBadge, event_id) -> Holder:
-    """One query: the user, their role and Participant row in the event."""
+    """One query: the user, their role and Participant row in the event (and the event's
+    name and settings: its switched-off plugins, for the hooks that follow)."""
     row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
+    if row[4] is not None:  # the event exists: its modules for the plugin hooks, no query of their own
+        remember(db, event_id, row[5])
     holder = check_holder(badge, row[0], row[1], row[2], row[3])
     holder.event_name = row[4]
     return holder
@@ -252,7 +255,8 @@ def load_holder(db, badge: QrBadge, event_id) -> Holder:
 def _holder_statement():
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
     return (
-        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name)
+        sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name,
+                  Event.settings)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
                                                 UserEventAssignment.event_id == event_id))
         .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))

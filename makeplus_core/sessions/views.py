@@ -7,6 +7,9 @@ termine, cancel -> pas_encore (as the seed and the app expect).
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401  (sa.orm.contains_eager)
+
 from .. import api, errors, extensions
 from ..events.models import Event
 from ..events.schemas import drop_nulls
@@ -75,7 +78,10 @@ def list_sessions(request):
     stmt = services.list_query(event_id, room_id=api.parse_uuid(room, "room") if room else None,
                                status=q.get("status"), session_type=q.get("session_type"),
                                is_paid=q.get("is_paid"), search=q.get("search"), ordering=q.get("ordering"))
-    return api.paginate(request, stmt, lambda rows: serialize_sessions(request, rows))
+    # the room rides along in the page's statement (its name is in the JSON): no query of its own
+    stmt = stmt.join(Session.room).options(sa.orm.contains_eager(Session.room))
+    return api.paginate(request, stmt, lambda rows: serialize_sessions(
+        request, rows, rooms={s.room_id: s.room for s in rows}))
 
 
 @sessions.post(schema=api.doc(schemas.SessionSchema))

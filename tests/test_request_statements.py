@@ -1,0 +1,72 @@
+"""Statements per request of the busiest reads and of the event check-in (issue 20): counted,
+never timed. The core alone, and with the caisse plugin (it contributes paid items: the
+plugin hooks then read the event's switched-off plugins, once)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from makeplus_core.db import utcnow
+
+CTRL = "controlleur_des_badges"
+GEST = "gestionnaire_des_salles"
+
+
+def qr(user) -> str:
+    return json.dumps({"user_id": user.id, "badge_id": user.badge_id})
+
+
+def _world(f, db):
+    event = f.event()
+    rooms = [f.room(event, name=f"Room {i}") for i in range(3)]
+    for i in range(9):
+        f.session(event, rooms[i % 3], start=utcnow() + dt.timedelta(hours=i), title=f"Talk {i}")
+    people = {"gest": f.member(event, GEST), "ctrl": f.member(event, CTRL),
+              "holder": f.member(event, "participant")}
+    db.commit()
+    return event, people
+
+
+def _count(count_queries, call):
+    call()  # warm: statement caches
+    with count_queries() as q:
+        r = call()
+    return r, q
+
+
+def test_sessions_list_statements(make_app, f, db, count_queries):
+    app = make_app(**{"makeplus.plugins": ""})
+    event, p = _world(f, db)
+    h = f.auth(p["gest"], event)
+    r, q = _count(count_queries, lambda: app.get("/api/sessions/", headers=h))
+    assert r.json["count"] == 9 and len({s["room_name"] for s in r.json["results"]}) == 3
+    # identity, count, the page with its rooms (no query for the room names) and no SELECT events
+    # when no plugin extends a session's JSON (5 before)
+    assert q.count == 3, q.statements
+
+
+@pytest.mark.parametrize("plugins, expected", [("", 4), ("caisse", 5)])
+def test_me_statements(make_app, f, db, count_queries, plugins, expected):
+    app = make_app(**{"makeplus.plugins": plugins})
+    event, p = _world(f, db)
+    h = f.auth(p["holder"], event)
+    r, q = _count(count_queries, lambda: app.get("/api/auth/me/", headers=h))
+    assert r.json["event"]["id"] == str(event.id) and r.json["participant"] is not None
+    # identity, paid ateliers, the event (read once: the modules' lookup keeps its row, 2 reads
+    # before), participant; caisse: its paid items
+    assert q.count == expected, q.statements
+
+
+@pytest.mark.parametrize("plugins, expected", [("", 5), ("caisse", 6)])
+def test_event_check_in_statements(make_app, f, db, count_queries, plugins, expected):
+    app = make_app(**{"makeplus.plugins": plugins})
+    event, p = _world(f, db)
+    h = f.auth(p["ctrl"], event)
+    r, q = _count(count_queries, lambda: app.post_json("/api/participants/scan/", {"qr_data": qr(p["holder"])},
+                                                       headers=h))
+    assert r.json["status"] == "success" and r.json["event"]["id"] == str(event.id)
+    # identity, holder (with the event's name and switched-off plugins: no SELECT events of the
+    # plugin hooks, one before), journal row, check-in, paid ateliers; caisse: its paid items
+    assert q.count == expected, q.statements
