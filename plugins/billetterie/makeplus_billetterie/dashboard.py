@@ -80,8 +80,9 @@ def register(dashboard):
             dashboard.flash(request, "Refunded ${amount}.", amount=plugin_i18n.format_money(row.amount, obj.currency))
             return dashboard.redirect(request, "billetterie_order", event, id=str(obj.id))
         body = services.serialize_orders(db, [obj], with_tickets=True)[0]
-        options = [("", translate(request, "The whole order"))] + [(t["id"], f"{t['attendee_name']} ({t['ticket_type']['name']})")
-                                               for t in body["tickets"] if t["status"] == "valid"]
+        options = [("", translate(request, "The whole order"))] + [
+            (t["id"], f"{t['attendee_name']} ({t['ticket_type']['name']})")
+            for t in body["tickets"] if t["status"] == "valid"]
         return {"view": "order", "order": body, "ticket_options": options, "active": "billetterie_orders",
                 "form": {}}
 
