@@ -425,3 +425,25 @@ def includeme(config):
             folder = package_locale_dir(plugin) if plugin is not None else None
             if folder is not None:
                 add_catalog(config, folder)
+
+
+_JOB_LOCALIZERS: dict = {}
+
+
+def job_localizer(locale: str, *modules) -> Localizer:
+    """A localizer for a background job, which has no request and, in a ``makeplus-worker``,
+    no app registry: the core's catalog and those of ``modules``' packages (a plugin passes
+    its own package), compiled if needed. ``locale`` is decided when the job is enqueued
+    (:func:`mail_locale`) and travels in its payload."""
+    import makeplus_core
+
+    key = (locale, tuple(m.__name__ for m in modules))
+    if key not in _JOB_LOCALIZERS:
+        folders = [package_locale_dir(m) for m in (makeplus_core, *modules)]
+        _JOB_LOCALIZERS[key] = make_localizer(locale, [str(compile_catalogs(f)) for f in folders if f is not None])
+    return _JOB_LOCALIZERS[key]
+
+
+def job_translate(locale: str, module, message: str, **mapping) -> str:
+    """``message`` in ``locale`` for a job (see :func:`job_localizer`), ``${name}`` filled from ``mapping``."""
+    return job_localizer(locale, module).translate(TranslationString(message, domain=DOMAIN, mapping=mapping or None))

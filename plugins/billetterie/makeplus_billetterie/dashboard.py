@@ -5,6 +5,8 @@ from __future__ import annotations
 import colander
 
 from makeplus_core.plugin_api import api
+from makeplus_core.plugin_api import i18n as plugin_i18n
+from makeplus_core.plugin_api import translate
 
 from . import providers, schemas, services
 from .models import ORDER_STATUSES, Order, TicketType
@@ -30,7 +32,7 @@ def register(dashboard):
         if request.method == "POST":
             data = api.validate(schemas.TicketTypeSchema(), _type_form(dashboard.form(request)))
             obj = services.create_type(db, event.id, data)
-            dashboard.flash(request, f"Ticket type “{obj.name}” created.")
+            dashboard.flash(request, "Ticket type “${name}” created.", name=obj.name)
             return dashboard.redirect(request, "billetterie_types", event)
         rows = services.serialize_types(db, list(db.scalars(services.types_query(event.id))))
         return {"view": "types", "rows": rows, "active": "billetterie_types",
@@ -75,11 +77,12 @@ def register(dashboard):
             row.provider_ref = providers.get(obj.provider).refund(request, obj, row.amount, row.id.hex) \
                 if obj.provider in providers.PROVIDERS else None
             db.flush()
-            dashboard.flash(request, f"Refunded {row.amount} {obj.currency}.")
+            dashboard.flash(request, "Refunded ${amount}.", amount=plugin_i18n.format_money(row.amount, obj.currency))
             return dashboard.redirect(request, "billetterie_order", event, id=str(obj.id))
         body = services.serialize_orders(db, [obj], with_tickets=True)[0]
-        options = [("", "The whole order")] + [(t["id"], f"{t['attendee_name']} ({t['ticket_type']['name']})")
-                                               for t in body["tickets"] if t["status"] == "valid"]
+        options = [("", translate(request, "The whole order"))] + [
+            (t["id"], f"{t['attendee_name']} ({t['ticket_type']['name']})")
+            for t in body["tickets"] if t["status"] == "valid"]
         return {"view": "order", "order": body, "ticket_options": options, "active": "billetterie_orders",
                 "form": {}}
 

@@ -18,6 +18,7 @@ Door: ``/api/scan/validate/`` (decide, record nothing) and ``/api/scan/commit/``
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -28,7 +29,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User, errors,
                                       UserEventAssignment, access_pipeline, api, badges, event_modules, qr_images,
-                                      send_mail, utcnow, xlsx_response)
+                                      N_, i18n, send_mail, translate, utcnow, xlsx_response)
 
 from . import mails, providers, schemas, services
 from .models import Order, PaymentEvent, Ticket, TicketType, Transfer
@@ -169,7 +170,7 @@ def _finish_payment(request, order, state: str, provider_ref=None):
     settings = request.registry.settings
     if state == "paid":
         done = services.complete_order(db, settings, order.id, provider_ref=provider_ref)
-        mails.after_completion(request, done)
+        mails.after_completion(request, done, own=True)  # the buyer's confirmation: their language if they name one
     elif state == "failed":
         if order.kind == "upgrade":
             locked = services.lock_order(db, order.id)
@@ -221,11 +222,14 @@ def contact(request):
                UserEventAssignment.is_active.is_(True)).order_by(User.id).limit(5)))
     if not recipients:
         raise Conflict("This event has no organiser address to write to", field="event")
-    body = (f"Message sent through the {event.name} ticket shop.\n\nFrom: {data['name']} <{data['email']}>\n"
-            f"Subject: {data['subject']}\n\n{data['message']}\n")
+    # to the organisers (not the visitor's own mail): the event's language, else French
+    t = functools.partial(translate, request, locale=i18n.mail_locale(request, event=event))
+    body = (t("Message sent through the ${event} ticket shop.", event=event.name) + "\n\n"
+            + t("From: ${name} <${email}>", name=data["name"], email=data["email"]) + "\n"
+            + t("Subject: ${subject}", subject=data["subject"]) + f"\n\n{data['message']}\n")
+    subject = t("[${event}] contact: ${subject}", event=event.name, subject=data["subject"] or data["name"])
     for to in recipients:
-        send_mail(request, to=to, subject=f"[{event.name}] contact: {data['subject'] or data['name']}"[:200],
-                  body=body)
+        send_mail(request, to=to, subject=subject[:200], body=body)
     request.response.status = 202
     return {"sent": True}
 
@@ -533,7 +537,7 @@ def accept_transfer(request):
         from makeplus_core.plugin_api import invitations
 
         invitations.send_invitation(request, db.get(User, ticket.holder_user_id), code, event)
-    mails.send_ticket(request, ticket, note="A ticket was transferred to you.")
+    mails.send_ticket(request, ticket, note=N_("A ticket was transferred to you."))
     return services.serialize_tickets(db, [ticket])[0]
 
 
@@ -614,7 +618,7 @@ def staff_comp(request):
     ttype = api.get_or_404(db, TicketType, data["ticket_type"], event_id, label="Ticket type", field="ticket_type")
     done = services.comp(db, request.registry.settings, db.get(Event, event_id), ttype, raw.get("attendees"),
                          data["reason"], api.identity(request).user_id)
-    mails.after_completion(request, done, note=f"You are invited ({data['reason']}).")
+    mails.after_completion(request, done, note=N_("You are invited (${reason})."), reason=data["reason"])
     request.response.status = 201
     return _order_answer(request, done.order)
 

@@ -174,7 +174,7 @@ def test_comp_tickets(app, f, db):
                       headers=w.gh, status=201).json
     assert r["kind"] == "comp" and r["status"] == "paid" and r["total"] == "0.00"
     assert r["tickets"][0]["status"] == "valid" and r["tickets"][0]["price"] == "0.00"
-    assert any(m.recipients == ["dr@example.org"] and "your ticket" in m.subject for m in box)
+    assert any(m.recipients == ["dr@example.org"] and "votre billet" in m.subject for m in box)
     speaker = user_by_email(db, "dr@example.org")
     assert _access(db, speaker, w.event, w.atelier).has_access
     r = app.post_json("/api/tickets/staff/comp/", {"ticket_type": w.vip["id"], "reason": "",

@@ -28,9 +28,9 @@ def test_invoice_and_ticket_pdfs(make_app, f):
     box = app.app.registry["mailer"].outbox
     box.clear()
     order = buy(app, w, ("Amina Kaci", me.email), headers=h)
-    confirmation = next(m for m in box if "order INV-" in m.subject)
+    confirmation = next(m for m in box if "commande INV-" in m.subject)
     assert [a.filename for a in confirmation.attachments] == [f"facture-{order['invoice_number']}.pdf"]
-    ticket_mail = next(m for m in box if "your ticket" in m.subject)
+    ticket_mail = next(m for m in box if "votre billet" in m.subject)
     assert ticket_mail.attachments[0].filename.startswith("billet-T-")
     assert "Amina Kaci" in _text(ticket_mail.attachments[0].data)
     r = app.get(f"/api/orders/{order['id']}/invoice/", headers=h)

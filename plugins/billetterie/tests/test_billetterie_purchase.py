@@ -114,13 +114,13 @@ def test_guest_purchase_end_to_end(app, f, db):
                                                                    UserEventAssignment.event_id == w.event.id)) \
             == "participant"
     subjects = [m.subject for m in box]
-    assert sum("your ticket" in s for s in subjects) == 2
-    assert any("order INV-" in s for s in subjects)
-    assert sum("invited" in s for s in subjects) == 3  # the buyer and two attendees: new accounts
+    assert sum("votre billet" in s for s in subjects) == 2
+    assert any("commande INV-" in s for s in subjects)
+    assert sum("invité(e)" in s for s in subjects) == 3  # the buyer and two attendees: new accounts (French by default)
     # Confirming again changes nothing.
     again = app.post_json("/api/payments/checkout/confirm/", {"order": created["id"], "token": created["token"]}).json
     assert again["invoice_number"] == paid["invoice_number"]
-    assert sum("your ticket" in m.subject for m in box) == 2
+    assert sum("votre billet" in m.subject for m in box) == 2
 
 
 def test_logged_in_purchase_my_tickets_orders_and_qr(app, f, db):

@@ -141,8 +141,8 @@ def test_webhook_succeeded_is_processed_exactly_once(sapp, f, db):
     paid = sapp.get(f"/api/orders/{order['id']}/?token={order['token']}").json
     assert paid["status"] == "paid" and paid["tickets"][0]["status"] == "valid"
     assert scalar(db, sa.select(sa.func.count()).select_from(Ticket).where(Ticket.order_id == uuid.UUID(order["id"]))) == 1
-    assert sum("your ticket" in m.subject for m in box) == 1
-    assert sum("order INV-" in m.subject for m in box) == 1
+    assert sum("votre billet" in m.subject for m in box) == 1
+    assert sum("commande INV-" in m.subject for m in box) == 1
 
 
 def test_webhook_out_of_order_and_failures(sapp, f):
