@@ -147,6 +147,7 @@ def test_two_desks_selling_one_order_one_wins(app, f, db, engine):
     assert order_status(app, w) == "paid"
 
 
+@pytest.mark.usefixtures("english")
 def test_pos_page_collects_an_onsite_order(app, f):
     w = onsite_world(app, f)
     login_form = app.get("/caisse/login/").forms[0]
