@@ -8,6 +8,7 @@ page is checked for French text, and the French number and date formats (Babel's
 
 The English twin (same scenario, ``page_locale("en-US")``) is test_browser_organiser.py."""
 import io
+import re
 
 import openpyxl
 import pytest
@@ -32,6 +33,11 @@ def workbook(n=200) -> bytes:
     return out.getvalue()
 
 
+def field(page, label):
+    """The form control labelled ``label`` (a required field's label ends with " *")."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
+
+
 def french_page(page):
     assert page.evaluate("document.documentElement.lang") == "fr"
 
@@ -46,8 +52,8 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     page.goto("/dashboard/login/")
     page.wait_for_selector("h1:has-text('Se connecter')")
     french_page(page)
-    page.get_by_label("E-mail", exact=True).fill("organisatrice@makeplus.test")
-    page.get_by_label("Mot de passe", exact=True).fill("makeplus2025")
+    field(page, "E-mail").fill("organisatrice@makeplus.test")
+    field(page, "Mot de passe").fill("makeplus2025")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_selector("h1:has-text('Événements')")
 
@@ -58,11 +64,11 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     page.wait_for_selector("h1:has-text('Nouvel événement')")
     french_page(page)
     name = f"Salon {page.viewport_label}"
-    page.get_by_label("Nom", exact=True).fill(name)
-    page.get_by_label("Début (UTC)", exact=True).fill("2026-09-20T08:00")
-    page.get_by_label("Fin (UTC)", exact=True).fill("2026-09-22T18:00")
-    page.get_by_label("Logo (PNG ou JPEG)", exact=True).set_input_files(str(tmp_path / "logo.png"))
-    page.get_by_label("Programme (PDF)", exact=True).set_input_files(str(tmp_path / "programme.pdf"))
+    field(page, "Nom").fill(name)
+    field(page, "Début (UTC)").fill("2026-09-20T08:00")
+    field(page, "Fin (UTC)").fill("2026-09-22T18:00")
+    field(page, "Logo (PNG ou JPEG)").set_input_files(str(tmp_path / "logo.png"))
+    field(page, "Programme (PDF)").set_input_files(str(tmp_path / "programme.pdf"))
     page.shot("01-assistant-fichiers")
     page.get_by_role("button", name="Créer et continuer → salles").click()
     page.wait_for_selector("button:has-text('Ajouter cette salle')")
@@ -72,8 +78,8 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     assert event.logo and event.logo.endswith(".png") and event.programme_file.endswith(".pdf")
     db.commit()
     # A room big enough for French digit grouping on the event page.
-    page.get_by_label("Nom de la salle", exact=True).fill("Amphi Nord")
-    page.get_by_label("Capacité", exact=True).fill("1200")
+    field(page, "Nom de la salle").fill("Amphi Nord")
+    field(page, "Capacité").fill("1200")
     page.get_by_role("button", name="Ajouter cette salle").click()
     page.wait_for_selector("li:has-text('Amphi Nord')")
     page.shot("02-assistant-salles")
@@ -84,7 +90,7 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     page.wait_for_selector("h1:has-text('Importer des participants')")
     french_page(page)
     assert "1. Tableur" in page.inner_text("main")
-    page.get_by_label("Fichier", exact=True).set_input_files(str(tmp_path / "inscrits.xlsx"))
+    field(page, "Fichier").set_input_files(str(tmp_path / "inscrits.xlsx"))
     page.get_by_role("button", name="Vérifier (essai à blanc)").click()
     page.wait_for_selector("#report")
     report = page.inner_text("#report")
@@ -92,7 +98,7 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     assert page.inner_text("#count-created").strip() == "200 créé(s)"
     assert page.inner_text("#count-errors").strip() == "0 erreur(s)"
     assert "2. Colonnes" in page.inner_text("#mapping-form")
-    assert page.get_by_label("Courriel", exact=True).input_value() == "email"  # the organiser's column, mapped
+    assert field(page, "Courriel").input_value() == "email"  # the organiser's column, mapped
     page.shot("03-import-essai")
     count = lambda: (db.scalar(sa.select(sa.func.count()).select_from(Participant)  # noqa: E731
                                .where(Participant.event_id == event.id)), db.commit())[0]
