@@ -107,6 +107,7 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     page.wait_for_selector("text=Import terminé : 200 créés, 0 mis à jour, 0 inchangés.")
     french_page(page)
     assert count() == 200
+    assert "200 résultats" in page.inner_text("main")  # the participants list it lands on
     page.shot("04-import-termine")
 
     # The events list and the event page: French dates and numbers.
@@ -116,6 +117,8 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     assert "20 sept. 2026" in row and "22 sept. 2026" in row  # Babel fr, medium date
     page.goto(f"/dashboard/events/{event.id}/")
     page.wait_for_selector("h2:has-text('Occupation des salles')")
+    main = page.inner_text("main")
+    assert "20 sept. 2026 08:00 → 22 sept. 2026 18:00" in main and "total des participants" in main
     assert f"1{NNBSP}200" in page.locator("tr", has_text="Amphi Nord").first.inner_text()  # the capacity
     page.shot("05-evenement")
 
@@ -123,10 +126,13 @@ def test_organisatrice_assistant_import_modules_export(app, f, db, page, tmp_pat
     page.goto(f"/dashboard/events/{event.id}/modules/")
     page.wait_for_selector("h1:has-text('Modules de cet événement')")
     french_page(page)
+    qa_menu = page.get_by_role("link", name="Questions", exact=True)  # the Q&A module's menu entry
+    assert qa_menu.count() == 1
     page.uncheck("#module-qa")
     page.locator("#modules-form").get_by_role("button", name="Enregistrer").click()
     page.wait_for_selector("text=Modules enregistrés")
     assert not page.locator("#module-qa").is_checked()
+    assert qa_menu.count() == 0  # gone for this event
     page.shot("06-modules")
     gest = f.member(event, "gestionnaire_des_salles")
     gest_other = f.member(other, "gestionnaire_des_salles")
