@@ -13,8 +13,19 @@ from helpers import PW, make_world
 pytestmark = pytest.mark.page_locale("en-US")
 
 
-def focused(page, attr="value"):
-    return page.evaluate(f"() => document.activeElement && document.activeElement.getAttribute('{attr}')")
+def expect_focus(page, expected, attr="value"):
+    """Assert that the focused element's ``attr`` is ``expected``, waiting up to 5 s for it.
+
+    Chromium applies ``autofocus`` (and focus moved by the page's script) after the load
+    event, so reading ``document.activeElement`` right after ``goto`` can race it.
+    """
+    js = "([a, v]) => !!document.activeElement && document.activeElement.getAttribute(a) === v"
+    try:
+        page.wait_for_function(js, arg=[attr, expected], timeout=5000)
+    except Exception:  # noqa: BLE001 -- the assertion below says what has the focus instead
+        pass
+    actual = page.evaluate(f"() => document.activeElement && document.activeElement.getAttribute('{attr}')")
+    assert actual == expected
 
 
 def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
@@ -24,7 +35,7 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     # 1. login, keyboard only (the e-mail field has the focus)
     page.goto("/caisse/")
     assert page.url.endswith("/caisse/login/")
-    assert focused(page, "id") == "email"
+    expect_focus(page, "email", "id")
     page.keyboard.type(w.caisse["email"])
     page.keyboard.press("Tab")
     page.keyboard.type(PW)
@@ -32,7 +43,7 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     page.keyboard.press("Enter")
     page.wait_for_url("**/caisse/")
     assert page.get_by_text("Caisse 1").first.is_visible()
-    assert focused(page, "id") == "q"  # the search box is ready for the scanner
+    expect_focus(page, "q", "id")  # the search box is ready for the scanner
 
     # 2. a keyboard-wedge scanner "types" the QR payload: pasted here, then Enter
     payload = json.dumps({"user_id": u.id, "badge_id": u.badge_id})
@@ -45,16 +56,16 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     page.shot("3-participant")
 
     # 3. tick the atelier (Tab to it, Space), pay cash, a note, Enter
-    assert focused(page) == w.dinner["id"]  # first open item has the focus (items sorted by type)
+    expect_focus(page, w.dinner["id"])  # first open item has the focus (items sorted by type)
     page.keyboard.press("Tab")
-    assert focused(page) == w.atelier_item["id"]
+    expect_focus(page, w.atelier_item["id"])
     page.keyboard.press("Space")
     assert page.locator(f'input[value="{w.atelier_item["id"]}"]').is_checked()
     assert page.locator("#total").inner_text() == "Total 6,000.00 DZD (1)"  # the page language's number format
     page.keyboard.press("Tab")  # the payment method (cash is chosen)
-    assert focused(page) == "cash"
+    expect_focus(page, "cash")
     page.keyboard.press("Tab")
-    assert focused(page, "id") == "notes"
+    expect_focus(page, "notes", "id")
     page.keyboard.type("paid at the desk")
     page.shot("4-ticked")
     page.keyboard.press("Enter")
@@ -63,7 +74,7 @@ def test_operator_sells_an_atelier_and_prints_the_badge(app, f, page):
     assert "Sale recorded: DZD6,000.00 (Cash)" in page.locator(".flash").inner_text()
     assert page.get_by_text("✓ Atelier Python").is_visible()
     assert "DZD6,000.00" in page.locator(".history .totals").inner_text()
-    assert focused(page, "id") == "q"  # ready for the next participant
+    expect_focus(page, "q", "id")  # ready for the next participant
     page.shot("5-sold")
     hist = app.get("/api/caisse/pos/transactions/", headers=w.ch).json
     assert hist["count"] == 1 and hist["results"][0]["total"] == "6000.00"
