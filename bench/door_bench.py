@@ -138,7 +138,7 @@ def main(argv=None):
         "sqlalchemy.url": url, "makeplus.jwt_secret": secrets.token_urlsafe(48), "makeplus.plugins": "",
         "makeplus.ratelimit.enabled": "false", "makeplus.max_body_bytes": str(4 * 1024 * 1024),
         "makeplus.storage_root": f"{tmp}/media"}))
-    engine = app.app.registry["db_engine"]
+    engine = app.app.registry.makeplus.db_engine
     statements = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: statements.append(a[2]))
     token = app.post_json("/api/auth/token/", {"email": "ctrl@door.bench", "password": PASSWORD}).json["access"]

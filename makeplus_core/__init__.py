@@ -73,7 +73,8 @@ def main(global_config=None, **settings):
     settings.setdefault("pyramid.default_locale_name", "fr")  # French first (Pyramid's own default is en)
     pm = make_plugin_manager(settings)
     with Configurator(settings=settings) as config:
-        config.registry["plugin_manager"] = pm
+        config.include(".components")  # registry.makeplus: what the includes below build
+        config.registry.makeplus.plugins = pm
         from .api import json_renderer
 
         config.add_renderer("json", json_renderer())
@@ -84,6 +85,7 @@ def main(global_config=None, **settings):
         config.include(".api")
         config.include(".cors")
         config.include(".mail")
+        config.include(".kv")
         config.include(".ratelimit")
         config.include(".idempotency")
         config.include(".jobs")
@@ -104,7 +106,7 @@ def main(global_config=None, **settings):
         extensions.setup(config, pm)
         from .meta.views import compute_capabilities
 
-        config.registry["makeplus.capabilities"] = compute_capabilities(config.registry)
+        config.registry.makeplus.capabilities = compute_capabilities(config.registry)
         app = config.make_wsgi_app()
     _bake_request_extensions(app)
     return app

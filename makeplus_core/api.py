@@ -29,6 +29,11 @@ from .roles import GESTIONNAIRE
 
 log = logging.getLogger(__name__)
 
+#: The route pattern of a UUID path segment (with or without dashes), the one for every
+#: route: ``f"/api/rooms/{{id:{api.UUID}}}/"`` or, for the common ``id`` segment, ``api.UUID_ID``.
+UUID = "[0-9a-fA-F-]{32,36}"
+UUID_ID = "{id:" + UUID + "}"
+
 # --------------------------------------------------------------------------- services
 
 

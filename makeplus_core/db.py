@@ -59,6 +59,16 @@ class UTCDateTime(sa.types.TypeDecorator):
 Money = sa.Numeric(12, 2, asdecimal=True)
 
 
+
+def dialect_insert(db, table):
+    """``INSERT`` for ``table`` in the dialect of ``db``'s database (a Session, Connection or
+    Engine): PostgreSQL's or SQLite's, the two that offer ``on_conflict_do_nothing`` /
+    ``on_conflict_do_update`` (the only reason to pick one)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = db.get_bind() if hasattr(db, "get_bind") else db
+    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
 def icontains(text: str, *columns):
     """SQL condition: ``text`` (lower-cased, stripped) is a substring of one of ``columns``.
 
@@ -186,11 +196,11 @@ def includeme(config):
     config.include("pyramid_retry")
     engine = get_engine(settings)
     session_factory = get_session_factory(engine)
-    config.registry["dbsession_factory"] = session_factory
-    config.registry["db_engine"] = engine
+    config.registry.makeplus.dbsession_factory = session_factory
+    config.registry.makeplus.db_engine = engine
     # The same pool, each statement its own transaction: the scan door's one statement that
     # decides and records (PostgreSQL), with no BEGIN/COMMIT round trips (access/pipeline.py).
-    config.registry["db_autocommit"] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    config.registry.makeplus.db_autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     # SQLite: reads must not queue behind writers for the write lock (see _configure_sqlite).
     read_engine = engine.execution_options(makeplus_read_only=True) if engine.dialect.name == "sqlite" else None
 

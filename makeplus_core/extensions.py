@@ -29,7 +29,6 @@ import colander
 
 from . import errors
 
-KEY = "makeplus_extensions"
 SCHEMAS = ("session",)
 # Set by the token kind's own views; the core's user policy ignores these tokens.
 _BEARER_CACHE = "makeplus.token_principal"
@@ -109,15 +108,16 @@ def access_gates(registry, pm) -> tuple | None:
 def setup(config, pm) -> Extensions:
     """Collect the declarations and wire them (rate-limit defaults)."""
     ext = collect(pm)
-    config.registry[KEY] = ext
-    limiter = config.registry.get("rate_limiter")
-    if limiter is not None:
-        limiter.add_defaults(ext.rate_limits, config.get_settings())
+    components = config.registry.makeplus
+    components.extensions = ext
+    components.access_gates = access_gates(config.registry, pm)
+    if components.rate_limiter is not None:
+        components.rate_limiter.add_defaults(ext.rate_limits, config.get_settings())
     return ext
 
 
 def of(registry) -> Extensions:
-    return registry.get(KEY) or Extensions()
+    return getattr(getattr(registry, "makeplus", None), "extensions", None) or Extensions()
 
 
 # --------------------------------------------------------------------------- permissions
@@ -137,7 +137,7 @@ def issue_token(registry, kind: str, subject: str, ttl_seconds: int, **claims) -
     signed with the core's key, expiring after ``ttl_seconds``."""
     if kind not in of(registry).token_kinds:
         raise RuntimeError(f"token kind {kind!r} is not declared by an enabled plugin")
-    return registry["jwt_policy"].create_token(subject, expiration=dt.timedelta(seconds=ttl_seconds),
+    return registry.makeplus.jwt_policy.create_token(subject, expiration=dt.timedelta(seconds=ttl_seconds),
                                                typ=kind, **claims)
 
 
@@ -162,7 +162,7 @@ def token_principal(request, kind: str, message: str = "A valid token is require
     token = _bearer(request)
     if entry is None or token is None:
         raise fail
-    policy = request.registry["jwt_policy"]
+    policy = request.jwt_policy
     try:
         claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
     except jwt.InvalidTokenError:

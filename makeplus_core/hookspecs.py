@@ -348,7 +348,7 @@ def makeplus_rate_limits():
     """Declare the plugin's own rate-limit buckets and their default limits.
 
     Called once at start-up. The plugin counts hits with
-    ``request.registry["rate_limiter"].hit(request, bucket, user_key)`` (429 with
+    ``request.rate_limiter.hit(request, bucket, user_key)`` (429 with
     ``Retry-After`` over the limit, per client address and per ``user_key``). An INI key
     ``makeplus.ratelimit.<bucket> = count/seconds`` overrides the default.
 

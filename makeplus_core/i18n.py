@@ -108,7 +108,7 @@ def add_catalog(config, locale_dir) -> None:
 
 
 def available(registry) -> list[str]:
-    return registry.get("makeplus.i18n.locales") or ["fr", "en"]
+    return registry.makeplus.i18n_locales or ["fr", "en"]
 
 
 def _pick(registry, value) -> str | None:
@@ -148,8 +148,8 @@ def negotiate(request) -> str:
         if chosen:
             return _pick(registry, chosen)
     if is_api(request):
-        return registry["makeplus.i18n.api_default"]
-    return registry["makeplus.i18n.default"]
+        return registry.makeplus.i18n_api_default
+    return registry.makeplus.i18n_default
 
 
 def _remember_choice(event) -> None:
@@ -171,8 +171,8 @@ def _remember_choice(event) -> None:
 
 def localizer_for(registry, locale: str | None = None) -> Localizer:
     """A localizer outside a request (mails sent by jobs, scripts)."""
-    locale = _pick(registry, locale) or registry.get("makeplus.i18n.default", "fr")
-    cache = registry.setdefault("makeplus.i18n.localizers", {})
+    locale = _pick(registry, locale) or registry.makeplus.i18n_default
+    cache = registry.makeplus.i18n_localizers
     if locale not in cache:
         dirs = registry.queryUtility(ITranslationDirectories) or []
         cache[locale] = make_localizer(locale, dirs)
@@ -262,7 +262,7 @@ def mail_locale(request, own: bool = False, event=None) -> str:
         return request.localizer.locale_name
     meta = getattr(event, "meta", None) if event is not None else None
     chosen = _pick(registry, meta.get("language")) if isinstance(meta, dict) else None
-    return chosen or registry["makeplus.i18n.default"]
+    return chosen or registry.makeplus.i18n_default
 
 
 # --------------------------------------------------------------------------- formats (Babel)
@@ -406,10 +406,10 @@ def includeme(config):
     if default not in locales:
         locales.insert(0, default)
     registry = config.registry
-    registry["makeplus.i18n.locales"] = locales
-    registry["makeplus.i18n.default"] = default
+    registry.makeplus.i18n_locales = locales
+    registry.makeplus.i18n_default = default
     api_default = (settings.get("makeplus.i18n.api_default_locale") or "en").strip()
-    registry["makeplus.i18n.api_default"] = api_default if api_default in locales else default
+    registry.makeplus.i18n_api_default = api_default if api_default in locales else default
     settings["pyramid.default_locale_name"] = default
     config.set_locale_negotiator(negotiate)
     config.add_subscriber(_remember_choice, NewResponse)
@@ -418,7 +418,7 @@ def includeme(config):
     import makeplus_core
 
     add_catalog(config, package_locale_dir(makeplus_core))
-    pm = registry.get("plugin_manager")
+    pm = registry.makeplus.plugins
     if pm is not None:
         for name in enabled_names(settings):
             plugin = pm.get_plugin(name)

@@ -2,7 +2,7 @@
 
 A POST carrying an ``Idempotency-Key`` header is remembered per caller (a hash of
 its bearer token or page session, never shared between callers), per path and per
-key, in the key-value store (``registry["kv_store"]``: Redis when
+key, in the key-value store (``registry.makeplus.kv``: Redis when
 ``makeplus.redis_url`` is set, so it holds across processes; in-process memory
 otherwise). The first request runs; its answer (status, body, a few headers) is
 kept for ``makeplus.idempotency_ttl`` seconds (default 24 h) after its transaction
@@ -56,7 +56,7 @@ def idempotency_tween_factory(handler, registry):
         caller = _caller(request)
         if caller is None:
             return handler(request)
-        store = registry["kv_store"]
+        store = registry.makeplus.kv
         digest = hashlib.sha256(request.body or b"").hexdigest()
         kv_key = f"idem:{caller}:{request.path}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
         deadline = time.monotonic() + WAIT_SECONDS

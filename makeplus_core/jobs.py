@@ -85,7 +85,7 @@ class JobContext:
     @property
     def kv_store(self):
         if self._kv_store is None:
-            from .ratelimit import make_store
+            from .kv import make_store
 
             self._kv_store = make_store(self.settings)
         return self._kv_store
@@ -179,7 +179,7 @@ def enqueue(request, name: str, payload: dict, key: str | None = None) -> str:
         raise KeyError(f"unknown job {name!r}")
     json.dumps(payload)  # fail now, in the request, rather than in the worker
     key = key or f"{name}:{uuid.uuid4().hex}"
-    queue = request.registry["job_queue"]
+    queue = request.registry.makeplus.job_queue
 
     def after_commit(success):
         if success:
@@ -197,9 +197,9 @@ def make_queue(settings: dict, registry=None):
         return RQQueue(settings)
     if backend != "inline":
         raise RuntimeError(f"makeplus.jobs.backend must be inline or rq, not {backend!r}")
-    ctx = JobContext(settings, mailer=registry["mailer"] if registry else None,
-                     kv_store=registry.get("kv_store") if registry else None,
-                     engine=registry.get("db_engine") if registry else None)
+    ctx = JobContext(settings, mailer=registry.makeplus.mailer if registry else None,
+                     kv_store=registry.makeplus.kv if registry else None,
+                     engine=registry.makeplus.db_engine if registry else None)
     return InlineQueue(ctx)
 
 
@@ -237,4 +237,4 @@ def worker_main(argv=None):
 
 
 def includeme(config):
-    config.registry["job_queue"] = make_queue(config.get_settings(), config.registry)
+    config.registry.makeplus.job_queue = make_queue(config.get_settings(), config.registry)

@@ -72,4 +72,4 @@ def make_mailer(settings: dict):
 
 
 def includeme(config):
-    config.registry["mailer"] = make_mailer(config.get_settings())
+    config.registry.makeplus.mailer = make_mailer(config.get_settings())

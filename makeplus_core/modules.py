@@ -150,7 +150,7 @@ def event_hook(pm, name: str, db, event_id):
 
 def extend_json(request, kind: str, objects, payloads, event_id=None) -> None:
     """``makeplus_extend_json`` for resources of one event (the plugins off for it skip)."""
-    pm = request.registry["plugin_manager"]
+    pm = request.plugins
     objects = list(objects)
     if event_id is None and objects:
         ids = {getattr(o, "event_id", None) for o in objects}
@@ -165,16 +165,16 @@ def extend_json(request, kind: str, objects, payloads, event_id=None) -> None:
 
 def owner_of(registry, view) -> str | None:
     """The enabled plugin a view callable belongs to (by its top-level package)."""
-    owners = registry.get("makeplus_module_packages")
+    owners = registry.makeplus.module_packages
     if owners is None:
-        pm = registry.get("plugin_manager")
+        pm = registry.makeplus.plugins
         owners = {}
         if pm is not None:
             for name, plugin in pm.list_name_plugin():
                 mod = getattr(plugin, "__name__", None)
                 if mod:
                     owners[mod.split(".")[0]] = name
-        registry["makeplus_module_packages"] = owners
+        registry.makeplus.module_packages = owners
     seen = set()
     while view is not None and id(view) not in seen:
         seen.add(id(view))

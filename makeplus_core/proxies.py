@@ -73,7 +73,7 @@ def client_address(environ, trusted: tuple) -> str | None:
 
 def includeme(config):
     trusted = parse_networks(config.get_settings().get(SETTING))
-    config.registry["trusted_proxies"] = trusted
+    config.registry.makeplus.trusted_proxies = trusted
 
     def client_addr(request):
         return client_address(request.environ, trusted)

@@ -35,13 +35,13 @@ def check(registry) -> tuple[bool, dict]:
         body["status"] = "draining"
         ok = False
     try:
-        with registry["db_engine"].connect() as conn:
+        with registry.makeplus.db_engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
         log.warning("readiness: database unreachable: %s", exc)
         body["database"] = "unreachable"
         ok = False
-    client = getattr(registry.get("kv_store"), "client", None)
+    client = getattr(registry.makeplus.kv, "client", None)
     if client is not None:
         try:
             client.ping()

@@ -169,6 +169,6 @@ def includeme(config):
         auth_type="Bearer",
         leeway=int(settings.get("makeplus.jwt_leeway", 0)),
     )
-    config.registry["jwt_policy"] = jwt_policy
+    config.registry.makeplus.jwt_policy = jwt_policy
     config.set_security_policy(SecurityPolicy(jwt_policy))
     config.set_default_permission(AUTHENTICATED)

@@ -225,7 +225,7 @@ def count_queries(engine):
 
         engines = {id(engine): engine}
         for a in _APPS.values():
-            e = a.registry["db_engine"]
+            e = a.registry.makeplus.db_engine
             engines[id(e)] = e
         for e in engines.values():
             sa.event.listen(e, "before_cursor_execute", before)

@@ -122,8 +122,8 @@ def test_key_rotation(make_app, f, world):
                       "makeplus.badges.current_key": "b"})
     gone = make_app(**{"makeplus.badges.signing_keys": "b:new-secret", "makeplus.badges.current_key": "b"})
     holder = world["holder"]
-    token = old.app.registry["badge_keyring"].sign(holder.id, holder.badge_id)
-    assert new.app.registry["badge_keyring"].sign(holder.id, holder.badge_id).startswith("MP1.b.")
+    token = old.app.registry.makeplus.badge_keyring.sign(holder.id, holder.badge_id)
+    assert new.app.registry.makeplus.badge_keyring.sign(holder.id, holder.badge_id).startswith("MP1.b.")
     h = f.auth(world["ctrl"], world["event"])
     url = f"/api/rooms/{world['room'].id}/verify_access/"
     new.post_json(url, {"qr_data": token}, headers=h, status=200)
@@ -133,7 +133,7 @@ def test_key_rotation(make_app, f, world):
 
 def test_reissue_revokes_old_badge_everywhere(app, f, db, world):
     holder, event = world["holder"], world["event"]
-    keyring = app.app.registry["badge_keyring"]
+    keyring = app.app.registry.makeplus.badge_keyring
     old_json, old_signed = qr(holder), keyring.sign(holder.id, holder.badge_id)
     h = f.auth(world["ctrl"], event)
     url = f"/api/rooms/{world['room'].id}/verify_access/"

@@ -24,7 +24,7 @@ def qr(user) -> str:
 
 
 def signed(app, user) -> str:
-    return app.app.registry["badge_keyring"].sign(user.id, user.badge_id)
+    return app.app.registry.makeplus.badge_keyring.sign(user.id, user.badge_id)
 
 
 def rows(db):
@@ -250,7 +250,7 @@ def test_idempotency_backstop_without_kv(w, db):
     (verified_by, scan_id) row rebuilds it and nothing more is recorded."""
     h = {"X-Scan-Id": "scan-xyz"}
     first = w.verify(qr(w.holder), headers=h, status=200)
-    store = w.app.app.registry["kv_store"]
+    store = w.app.app.registry.makeplus.kv
     store.delete(f"scan-idem:{w.ctrl.id}:room:{w.room.id}:scan-xyz")
     again = w.verify(qr(w.holder), headers=h, status=200)
     assert again.json["access"] == first.json["access"] and again.json["status"] == "granted"
@@ -281,7 +281,7 @@ class Veto:
 
 def test_plugin_can_veto(w, f, db):
     vip = f.room(w.event, name=VETO_ROOM)
-    pm = w.app.app.registry["plugin_manager"]
+    pm = w.app.app.registry.makeplus.plugins
     veto = Veto()
     pm.register(veto, name="test-veto")
     try:

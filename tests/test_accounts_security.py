@@ -25,7 +25,7 @@ VERIFY = re.compile(r"/account/verify-email/\?token=([A-Za-z0-9_-]+)")
 
 @pytest.fixture
 def outbox(app):
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     return box
 

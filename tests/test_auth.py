@@ -216,7 +216,7 @@ def test_change_password(app, world, f):
 
 
 def test_password_reset_by_mail(app, world):
-    mailer = app.app.registry["mailer"]
+    mailer = app.app.registry.makeplus.mailer
     mailer.outbox.clear()
     for email in ("single@example.org", "unknown@example.org"):
         r = app.post_json("/api/auth/password-reset/", {"email": email})

@@ -17,7 +17,7 @@ PW = demo.PASSWORD
 
 @pytest.fixture
 def demo_app(app, db, settings):
-    demo.load(db, app.app.registry["plugin_manager"], settings)
+    demo.load(db, app.app.registry.makeplus.plugins, settings)
     db.commit()
     return app
 

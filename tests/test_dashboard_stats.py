@@ -76,7 +76,7 @@ def test_plugin_statistics_are_merged(app, f, world):
             seen.append(event_id)
             return {"contrib": {"answer": 42}}
 
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     plugin = Contributor()
     pm.register(plugin, name="test-contributor")
     try:

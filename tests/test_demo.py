@@ -15,7 +15,7 @@ ACCOUNTS = {
 
 
 def load(app, db):
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     demo.load(db, pm, settings=app.app.registry.settings)  # demo files go to the test storage root
     db.commit()
 

@@ -92,9 +92,9 @@ def test_ed25519_rotation_and_legacy_hmac_badges_online(make_app, f, door):
                        **hmac_keys})
     gone = make_app(**{"makeplus.badges.ed25519_keys": f"b:{b}", **hmac_keys})
     holder = f.member(door["event"], "participant")
-    token = old.app.registry["badge_keyring"].sign(holder.id, holder.badge_id)
+    token = old.app.registry.makeplus.badge_keyring.sign(holder.id, holder.badge_id)
     assert token.startswith("MP2.a.")
-    assert both.app.registry["badge_keyring"].sign(holder.id, holder.badge_id).startswith("MP2.b.")
+    assert both.app.registry.makeplus.badge_keyring.sign(holder.id, holder.badge_id).startswith("MP2.b.")
     legacy = Keyring({"h1": b"legacy-secret"}, "h1").sign(holder.id, holder.badge_id)
     assert legacy.startswith("MP1.h1.")
     url = f"/api/rooms/{door['room'].id}/verify_access/"
@@ -150,7 +150,7 @@ def test_manifest_content_never_a_secret(app, f, db, door):
     assert rows[other.id][3] == [] and rows[vip_elsewhere.id][2] == 0
     assert outsider.id not in rows and door["ctrl"].id in rows  # staff wear badges too
     text = r.text
-    seed_hmac = app.app.registry["badge_keyring"].keys["k0"]
+    seed_hmac = app.app.registry.makeplus.badge_keyring.keys["k0"]
     assert payer.badge_id not in text and base64.urlsafe_b64encode(seed_hmac).decode()[:20] not in text
     assert "jwt" not in text.lower()
     del free
@@ -410,7 +410,7 @@ def test_statements_of_exits_and_rooms_that_track_them(app, make_app, f, door, c
     test_perf_scan too); exits and rooms that track exits take the Python path: the door, the
     presence row and counter, the journal row — a fixed number whatever the journal's size."""
     core = make_app(**{"makeplus.plugins": ""})
-    pg = core.app.registry["db_engine"].dialect.name == "postgresql"
+    pg = core.app.registry.makeplus.db_engine.dialect.name == "postgresql"
     event = door["event"]
     plain = f.room(event, name="Plain", capacity=None)
     hall = f.room(event, name="Tracked", capacity=50, tracks_exits=True)

@@ -59,7 +59,7 @@ def test_plugins_report_records_through_the_hook(app, w):
         def makeplus_event_records(self, dbsession, event_id):
             return {"kept_things": 3 if event_id == w.event.id else 0}
 
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     pm.register(Keeper(), name="test-keeper")
     try:
         r = app.delete(f"/api/events/{w.event.id}/", headers=w.gh, status=409)

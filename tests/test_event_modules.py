@@ -166,7 +166,7 @@ EVENT_HOOKS = ("makeplus_event_statistics", "makeplus_search", "makeplus_check_a
 
 
 def test_every_plugin_hook_is_skipped_for_an_event_that_switched_it_off(w, db):
-    pm = w.app.app.registry["plugin_manager"]
+    pm = w.app.app.registry.makeplus.plugins
     spec_names = {n for n in dir(hookspecs) if n.startswith("makeplus_")}
     assert set(EVENT_HOOKS) <= spec_names
     checked = 0
@@ -191,8 +191,8 @@ def test_every_plugin_hook_is_skipped_for_an_event_that_switched_it_off(w, db):
 
 def test_statistics_block_of_a_switched_off_plugin_vanishes(w):
     stats_plugins = [n for n in w.plugins
-                     if w.app.app.registry["plugin_manager"].get_plugin(n) is not None
-                     and hasattr(w.app.app.registry["plugin_manager"].get_plugin(n), "makeplus_event_statistics")]
+                     if w.app.app.registry.makeplus.plugins.get_plugin(n) is not None
+                     and hasattr(w.app.app.registry.makeplus.plugins.get_plugin(n), "makeplus_event_statistics")]
     if not stats_plugins:
         pytest.skip("no plugin contributes statistics")
     name = stats_plugins[0]

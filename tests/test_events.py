@@ -220,7 +220,7 @@ class StatsPlugin:
 
 
 def test_statistics(app, w):
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     room = w.f.room(w.event)
     room2 = w.f.room(w.event, is_active=False)
     start = w.event.start_date

@@ -98,7 +98,7 @@ def test_on_rq_the_export_waits_for_a_worker(make_app, f):
     tag = uuid.uuid4().hex[:10]
     app = make_app(**{"makeplus.jobs.backend": "rq", "makeplus.redis_url": REDIS_URL,
                       "makeplus.redis_prefix": f"test-perfprod-exp-{tag}:", "makeplus.jobs.queue": f"test-perfprod-{tag}"})
-    queue = app.app.registry["job_queue"]
+    queue = app.app.registry.makeplus.job_queue
     try:
         event = f.event()
         h = f.auth(f.member(event, GEST), event)

@@ -219,7 +219,7 @@ def test_account_pages_follow_the_language(app, f):
 
 def test_reset_mail_is_french_by_default_and_english_when_asked(app, f):
     f.user(email="mail@i18n.test")
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     outbox.clear()
     app.post_json("/api/auth/password-reset/", {"email": "mail@i18n.test"})
     assert outbox[-1].subject == "MakePlus : réinitialisez votre mot de passe"
@@ -231,7 +231,7 @@ def test_reset_mail_is_french_by_default_and_english_when_asked(app, f):
 def test_invitation_mail_is_french_whatever_the_organisers_language(app, f):
     event = f.event(name="Forum Oran")
     h = f.auth(f.member(event, "gestionnaire_des_salles"), event)
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     outbox.clear()
     app.post_json("/api/participants/", {"email": "nouveau@i18n.test", "first_name": "Nadia"},
                   headers={**h, "Accept-Language": "en"}, status=201)
@@ -243,7 +243,7 @@ def test_invitation_mail_is_french_whatever_the_organisers_language(app, f):
 def test_participant_mails_follow_the_events_language_when_it_names_one(app, f):
     event = f.event(name="Tech Summit", meta={"language": "en"})
     h = f.auth(f.member(event, "gestionnaire_des_salles"), event)
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     outbox.clear()
     app.post_json("/api/participants/", {"email": "guest@i18n.test"}, headers=h, status=201)
     mail = [m for m in outbox if "guest@i18n.test" in m.recipients][-1]

@@ -8,7 +8,7 @@ import pytest
 from pyramid_mailer.mailer import DummyMailer
 
 from makeplus_core import jobs
-from makeplus_core.ratelimit import MemoryStore
+from makeplus_core.kv import MemoryStore
 from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
 CALLS: list = []
 
@@ -29,9 +29,9 @@ def _calls():
 
 def test_mail_sent_after_commit_only(app, f):
     user = f.user()
-    mailer = app.app.registry["mailer"]
+    mailer = app.app.registry.makeplus.mailer
     mailer.outbox.clear()
-    assert app.app.registry["job_queue"].name == "inline"
+    assert app.app.registry.makeplus.job_queue.name == "inline"
     app.post_json("/api/auth/password-reset/", {"email": user.email})
     assert len(mailer.outbox) == 1
     # A request that fails after asking for a mail sends nothing: the job is handed
@@ -106,7 +106,7 @@ def rq_app(make_app):
                 "makeplus.redis_prefix": f"test-perfprod-jobs-{tag}:", "makeplus.jobs.queue": f"test-perfprod-{tag}",
                 "makeplus.jobs.backoff": "0 0"}
     app = make_app(**settings)
-    queue = app.app.registry["job_queue"]
+    queue = app.app.registry.makeplus.job_queue
     yield app, queue
     redis_cleanup(client, tag)
 
@@ -124,7 +124,7 @@ def run_worker(queue, settings, mailer):
 def test_rq_mail_waits_in_redis_until_a_worker_sends_it(rq_app, f):
     app, queue = rq_app
     user = f.user()
-    web_mailer = app.app.registry["mailer"]
+    web_mailer = app.app.registry.makeplus.mailer
     web_mailer.outbox.clear()
     app.post_json("/api/auth/password-reset/", {"email": user.email})
     assert web_mailer.outbox == []

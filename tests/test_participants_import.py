@@ -64,7 +64,7 @@ ROWS = [["Prénom", "Nom", "Courriel", "Téléphone", "Société", "Badge", "Sal
 
 
 def test_dry_run_writes_nothing_and_the_real_run_does_exactly_what_it_reported(app, f, db, w):
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     data = xlsx(ROWS)
     before_mails = len(outbox)
     dry = post(app, w, data).json
@@ -220,7 +220,7 @@ def test_bulk_enrolment_keeps_the_invitation_rules(app, f, db, w):
     squatter = f.user(email="claimed@example.org", email_verified_at=None)
     verified = f.user(email="known@example.org", email_verified_at=dt.datetime.now(dt.timezone.utc))
     app.post_json("/api/auth/login/", {"email": squatter.email, "password": PASSWORD}, status=200)
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     before = len(outbox)
     rows = [["email", "first name"], ["brand-new@example.org", "Neo"], [squatter.email, "X"],
             [verified.email, "Y"]]

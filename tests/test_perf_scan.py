@@ -44,7 +44,7 @@ def test_granted_scan_statements(app, make_app, f, door, count_queries, db):
     Measured on the core's path: an app without plugins (an installed plugin's access hook
     may add its own statement, and keeps the journal insert in Python)."""
     core = make_app(**{"makeplus.plugins": ""})
-    pg = core.app.registry["db_engine"].dialect.name == "postgresql"
+    pg = core.app.registry.makeplus.db_engine.dialect.name == "postgresql"
     event = door["event"]
     free = f.room(event, name="Hall", capacity=None)
     capped = f.room(event, name="Atelier", capacity=10)
@@ -107,7 +107,7 @@ def test_plugin_denial_gives_the_seat_back(app, f, door, db):
     event = door["event"]
     room = f.room(event, capacity=1)
     refused, other = f.member(event, "participant"), f.member(event, "participant")
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     pm.register(VetoFirst(refused.id), name="test-veto-first")
     try:
         assert scan(app, door, room, refused, status=403).json["error"] == "blacklisted"
@@ -152,7 +152,7 @@ def test_sqlite_reads_do_not_take_the_write_lock(app, f, engine):
         if statement.startswith("BEGIN"):
             begins.append(statement)
 
-    app_engine = app.app.registry["db_engine"]
+    app_engine = app.app.registry.makeplus.db_engine
     sa.event.listen(app_engine, "before_cursor_execute", before)
     writer = sqlite3.connect(engine.url.database, isolation_level=None, timeout=30)
     try:

@@ -25,7 +25,7 @@ def _whoami(request):
 
 
 def _hit(request):
-    request.registry["rate_limiter"].hit(request, "testext_bucket")
+    request.rate_limiter.hit(request, "testext_bucket")
     return {"ok": True}
 
 
@@ -80,7 +80,7 @@ def ext_wsgi(settings, engine):
         mp.setattr(plugins, "installed_entry_points", lambda: {**real, "testext": fake})
         wsgi = main({}, **{**settings, "makeplus.plugins": "testext", "makeplus.ratelimit.enabled": "true"})
     yield wsgi
-    wsgi.registry["db_engine"].dispose()
+    wsgi.registry.makeplus.db_engine.dispose()
 
 
 @pytest.fixture

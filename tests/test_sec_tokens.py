@@ -130,7 +130,7 @@ def test_production_starts_with_generated_secrets(settings, engine):
                                        "makeplus.badges.signing_keys": f"k1:{good_secret()}",
                                        "makeplus.session_secret": secrets.token_hex(32)}))
     assert app.registry.settings["makeplus.env"] == "production"
-    app.registry["db_engine"].dispose()
+    app.registry.makeplus.db_engine.dispose()
 
 
 # --------------------------------------------------------------------------- the temporary token
@@ -252,7 +252,7 @@ def test_temp_token_parallel_uses_open_one_session(app, multi, db, engine):
 
 
 def reset_code(app, email):
-    mailer = app.app.registry["mailer"]
+    mailer = app.app.registry.makeplus.mailer
     mailer.outbox.clear()
     app.post_json("/api/auth/password-reset/", {"email": email})
     body = mailer.outbox[-1].body
@@ -330,7 +330,7 @@ def test_password_change_or_reset_ends_dashboard_cookie_sessions(app, f, how):
 def test_reset_mail_links_to_a_working_page(app, f):
     f.user(email="r@example.org")
     code = reset_code(app, "r@example.org")
-    body = app.app.registry["mailer"].outbox[-1].body
+    body = app.app.registry.makeplus.mailer.outbox[-1].body
     link = [w for w in body.split() if "://" in w][0]
     assert "/account/password-reset/?token=" in link
     page = app.get(link[link.index("/account/"):])
@@ -381,7 +381,7 @@ def test_login_throttled_per_account_across_addresses(lim, f):
 
 
 def test_default_account_limit_is_ten_per_15_minutes(make_app, app):
-    limiter = make_app().app.registry["rate_limiter"]
+    limiter = make_app().app.registry.makeplus.rate_limiter
     assert limiter.limits["login_account"] == (10, 900)
 
 
@@ -478,4 +478,4 @@ def test_account_throttle_is_shared_through_redis(make_app, f, app, redis_prefix
     login(one, victim, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
     login(two, victim, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
     for a in (one, two):  # these apps are not reused: give their connections back
-        a.app.registry["db_engine"].dispose()
+        a.app.registry.makeplus.db_engine.dispose()

@@ -370,7 +370,7 @@ class Recorder:
 @pytest.fixture
 def recorder(app):
     rec = Recorder()
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     pm.register(rec, name="test-recorder")
     yield rec
     pm.unregister(name="test-recorder")

@@ -21,7 +21,7 @@ class RoleSpy:
 
 @pytest.fixture
 def spy(app):
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     s = RoleSpy()
     pm.register(s, name="test-role-spy")
     yield s

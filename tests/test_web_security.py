@@ -35,7 +35,7 @@ def own_app(make_app):
 
     yield make
     for app in built:
-        app.app.registry["db_engine"].dispose()
+        app.app.registry.makeplus.db_engine.dispose()
 
 
 def test_development_cors_never_reflects_an_origin_with_credentials(own_app):

@@ -42,7 +42,7 @@ def _plugin_manager(db):
     request = db.info.get("request") if hasattr(db, "info") else None
     registry = getattr(request, "registry", None)
     try:
-        return registry["plugin_manager"] if registry is not None else None
+        return registry.makeplus.plugins if registry is not None else None
     except KeyError:
         return None
 

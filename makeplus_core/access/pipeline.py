@@ -533,7 +533,7 @@ def foldable_claims(request):
     another kind of token, identity already read (then the normal identity read applies)."""
     if "makeplus.identity" in request.environ or request.authorization is None:
         return None
-    claims = request.registry["jwt_policy"].get_claims(request)
+    claims = request.jwt_policy.get_claims(request)
     if not claims or claims.get("typ") != "access" or not isinstance(claims.get("tv"), int):
         return None
     try:
@@ -584,7 +584,7 @@ def take_seat(db, room, session, holder, already_admitted, now):
 def _implemented(request, hook_name: str, event_id):
     """The hook caller when an enabled plugin implements it, else ``None`` (no call); the
     plugins switched off for ``event_id`` are left out (makeplus_core.modules)."""
-    pm = request.registry["plugin_manager"]
+    pm = request.plugins
     if not getattr(pm.hook, hook_name).get_hookimpls():
         return None
     hook = event_hook(pm, hook_name, request.dbsession, event_id)
@@ -646,21 +646,11 @@ def _sql_safe(text: str | None) -> bool:
     return "\x00" not in text
 
 
-_GATES = "makeplus.access_gates"
-
-
 def _access_gates(request):
-    """The plugins' access gates (``makeplus_access_gates``), computed once per app: a tuple
+    """The plugins' access gates (``makeplus_access_gates``), computed once at start-up: a tuple
     of ``gate(room, holder)`` callables, ``()`` when no plugin checks room scans, ``None`` when one
     checks them without a gate or records them (no one-statement path then)."""
-    registry = request.registry
-    try:
-        return registry[_GATES]
-    except KeyError:
-        from ..extensions import access_gates
-
-        gates = registry[_GATES] = access_gates(registry, registry["plugin_manager"])
-        return gates
+    return request.registry.makeplus.access_gates
 
 
 def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
@@ -815,7 +805,7 @@ def idempotent(request, scope: str, key: str | None, run) -> Answer:
     """
     if key is None:
         return run()
-    store = request.registry["kv_store"]
+    store = request.kv
     kv_key = f"scan-idem:{request.identity.user_id}:{scope}:{key}"
     deadline = time.monotonic() + 15
     while True:
@@ -890,13 +880,13 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     badge = early_deny = session_id = None
     try:
         session_id = _session_param(body)
-        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], True)
+        badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
     except Deny as deny:
         early_deny = deny
     fast = None
     if claims is not None:
         scanner_id = claims["user_id"]
-        if (early_deny is None and key is None and request.registry["db_engine"].dialect.name == "postgresql"
+        if (early_deny is None and key is None and request.registry.makeplus.db_engine.dialect.name == "postgresql"
                 and asked_direction != "exit" and badge.format != "plain"  # plain ids: the event's choice, below
                 and _sql_safe(badge.badge_id) and _access_gates(request) is not None):
             fast = {"access_id": uuid.uuid4(), "badge_id": badge.badge_id, "gates": _access_gates(request)}
@@ -908,7 +898,7 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
         # scan costs one round trip, no BEGIN/COMMIT, no ORM session. Under READ COMMITTED
         # each statement reads its own snapshot anyway: when it did not grant, what follows
         # runs in the request's transaction exactly as if the door had been read there.
-        with request.registry["db_autocommit"].connect() as conn:
+        with request.registry.makeplus.db_autocommit.connect() as conn:
             door = load_door(conn, room_id, scanner_id, now, holder_id, session_id, identity=claims,
                              fast_insert=fast)
     else:
@@ -1024,7 +1014,7 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
 
     def decide():
         check_scanner(ident, ident.role)
-        badge = parse_qr(body.get("qr_data"), request.registry["badge_keyring"], True)
+        badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
         if badge.format == "plain":
             refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
         holder = state["holder"] = load_holder(db, badge, event_id)

@@ -104,11 +104,11 @@ def manifest_view(request):
     db = request.dbsession
     now = utcnow()
     event = db.get(Event, room.event_id)
-    content = manifest.build(db, request.registry["badge_keyring"], request.registry.settings, room, event, now,
+    content = manifest.build(db, request.badge_keyring, request.registry.settings, room, event, now,
                              hours)
     etag = f'"m-{content["version"]}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
-    store = request.registry["kv_store"]
+    store = request.kv
     manifest.remember(store, room.id, content)
     if request.headers.get("If-None-Match") == etag and since is None:
         from pyramid.response import Response
@@ -141,7 +141,7 @@ def _scan_time(raw, now, index) -> dt.datetime:
 def sync_view(request):
     request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
     ident = api.identity(request)
-    request.registry["rate_limiter"].hit(request, "scan", user_key=ident.user_id)
+    request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
     body = api.json_body(request)
     scans = body.get("scans")
     if not isinstance(scans, list):

@@ -46,7 +46,7 @@ reissue_participant = api.service("access-badge-reissue-participant",
 def _scan_body(request) -> dict:
     request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
     ident = api.identity(request)
-    request.registry["rate_limiter"].hit(request, "scan", user_key=ident.user_id)
+    request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
     return api.json_body(request)
 
 
@@ -69,7 +69,7 @@ def verify_access_view(request):
         user_key = claims["user_id"]  # from the verified token (the identity is checked by the door)
     room_id = api.parse_uuid(request.matchdict["room_id"], "room_id")
     request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
-    request.registry["rate_limiter"].hit(request, "scan", user_key=user_key)
+    request.rate_limiter.hit(request, "scan", user_key=user_key)
     body = api.json_body(request)
     key = pipeline.scan_key(request, body)
     if key is not None and claims is not None:

@@ -30,7 +30,7 @@ def _user_id(request):
     if ident is not None:
         sub = (ident.claims or {}).get("sub")
         return int(sub) if sub is not None and str(sub).isdigit() else None
-    policy = request.registry.get("jwt_policy")
+    policy = request.jwt_policy
     if policy is None or not request.headers.get("Authorization"):
         return None
     try:

@@ -1,7 +1,7 @@
 """Recording the audit trail, generically, from the ORM unit of work.
 
 :func:`install` attaches two listeners to the request session factory
-(``registry["dbsession_factory"]``, the sessions ``makeplus_core.db`` hands to
+(``registry.makeplus.dbsession_factory``, the sessions ``makeplus_core.db`` hands to
 requests): ``before_flush`` captures what is about to be written (old and new values
 from each attribute's history, while they are still readable) and ``after_flush``
 inserts one ``audit_log`` row per created, changed or deleted row through the same

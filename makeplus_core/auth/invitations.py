@@ -244,7 +244,7 @@ accept_service = api.service("auth-invitation-accept", "/api/auth/invitation/acc
 
 def limit_codes(request) -> None:
     """Codes from mails are guessed nowhere: the ``password_reset`` rate-limit bucket."""
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "password_reset")
 

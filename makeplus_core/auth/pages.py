@@ -52,7 +52,7 @@ def reset_form(request):
 
 @view_config(route_name=ROUTE, request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def reset_post(request):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "password_reset")
     token = request.POST.get("token", "")

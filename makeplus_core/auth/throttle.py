@@ -2,7 +2,7 @@
 
 Every password check for an account (``POST /api/auth/login/``, ``/api/auth/token/``, the
 dashboard's login form, a cash desk's login) first counts one attempt against the
-account in the shared key-value store (``registry["kv_store"]``: Redis when
+account in the shared key-value store (``registry.makeplus.kv``: Redis when
 ``makeplus.redis_url`` is set, so every process sees the same count; memory otherwise).
 Over ``makeplus.ratelimit.login_account`` (default ``10/900``: 10 attempts without a
 success per account per 15 minutes) the answer is a 429 with ``Retry-After`` *before*
@@ -26,7 +26,7 @@ def _key(account: str) -> str:
 def check_attempt(request, account: str) -> None:
     """Count one login attempt for ``account`` (an e-mail, or ``caisse:<e-mail>``);
     429 when the account has had too many attempts without a success."""
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is None or not limiter.enabled or BUCKET not in limiter.limits:
         return
     count_max, window = limiter.limits[BUCKET]
@@ -38,6 +38,6 @@ def check_attempt(request, account: str) -> None:
 
 def succeeded(request, account: str) -> None:
     """A correct password: the account's failure count starts again."""
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None and limiter.enabled:
         limiter.store.delete(_key(account))

@@ -22,7 +22,7 @@ def _ttl(settings, key, default):
 
 
 def _policy(registry):
-    return registry["jwt_policy"]
+    return registry.makeplus.jwt_policy
 
 
 def access_token(registry, user, auth_session: AuthSession) -> str:

@@ -44,7 +44,7 @@ def register_view(request):
 
 
 def api_rate_limit(request, bucket):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, bucket)
 
@@ -96,7 +96,7 @@ def my_events_view(request):
 def profile_view(request):
     ident = api.identity(request)
     data = services.profile(request, request.dbsession, ident)
-    pm = request.registry["plugin_manager"]
+    pm = request.plugins
     pm.hook.makeplus_extend_json(kind="user", objects=[ident.user], payloads=[data], request=request)
     return data
 
@@ -129,7 +129,7 @@ def delete_account_view(request):
 @export.get()
 def export_view(request):
     ident = api.identity(request)
-    pm = request.registry["plugin_manager"]
+    pm = request.plugins
     sections = pm.hook.makeplus_user_export(dbsession=request.dbsession, user=ident.user)
     data = services.export_user_data(request, request.dbsession, ident, sections)
     request.response.headers["Content-Disposition"] = 'attachment; filename="makeplus-my-data.json"'

@@ -49,6 +49,6 @@ def serialize_events(request, events, roles: dict | None = None) -> list[dict]:
             **totals[e.id],
         })
         out.append(data)
-    request.registry["plugin_manager"].hook.makeplus_extend_json(kind="event", objects=events, payloads=out,
+    request.plugins.hook.makeplus_extend_json(kind="event", objects=events, payloads=out,
                                                                  request=request)
     return out

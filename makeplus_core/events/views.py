@@ -131,7 +131,7 @@ def delete_event(request):
     ident = api.identity(request)
     obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
                                    ident.is_admin, write=True)
-    services.delete(request.dbsession, obj, request.registry["plugin_manager"])
+    services.delete(request.dbsession, obj, request.plugins)
     return no_content()
 
 
@@ -159,7 +159,7 @@ def event_statistics(request):
     ident = api.identity(request)
     obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
     role = "admin" if ident.is_admin else role  # a platform admin sees every figure
-    return services.statistics(request.dbsession, obj, request.registry["plugin_manager"], role=role)
+    return services.statistics(request.dbsession, obj, request.plugins, role=role)
 
 
 def _upload(request, field: str):
@@ -185,5 +185,5 @@ def upload_guide_view(request):
 
 
 def includeme(config):
-    archive.install(config.registry["dbsession_factory"])
+    archive.install(config.registry.makeplus.dbsession_factory)
     config.scan(__name__)

@@ -69,10 +69,10 @@ class DatabaseProbe:
 
 
 def probe(registry) -> DatabaseProbe:
-    found = registry.get("makeplus.db_probe")
+    found = registry.makeplus.db_probe
     if found is None:
         interval = float(registry.settings.get("makeplus.health.db_check_interval", 1))
-        found = registry["makeplus.db_probe"] = DatabaseProbe(registry["db_engine"], interval)
+        found = registry.makeplus.db_probe = DatabaseProbe(registry.makeplus.db_engine, interval)
     return found
 
 
@@ -80,7 +80,7 @@ def health_body(registry, ok: bool) -> dict:
     from .. import __version__
 
     return {"status": "ok" if ok else "error", "database": "ok" if ok else "unreachable",
-            "version": __version__, "plugins": list(registry["makeplus.capabilities"])}
+            "version": __version__, "plugins": list(registry.makeplus.capabilities)}
 
 
 def root_body(request) -> dict:
@@ -92,7 +92,7 @@ def root_body(request) -> dict:
         "url": request.route_url("root"),
         "documentation": request.application_url + "/api/docs/",
         "openapi": request.route_url("openapi"),
-        "capabilities": request.registry["makeplus.capabilities"],
+        "capabilities": request.registry.makeplus.capabilities,
     }
 
 

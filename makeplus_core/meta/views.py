@@ -14,7 +14,7 @@ spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document"
 
 
 def capabilities(request) -> dict:
-    return request.registry["makeplus.capabilities"]
+    return request.registry.makeplus.capabilities
 
 
 def compute_capabilities(registry) -> dict:

@@ -4,5 +4,5 @@
 def includeme(config):
     from .signing import Keyring
 
-    config.registry["badge_keyring"] = Keyring.from_settings(config.get_settings())
+    config.registry.makeplus.badge_keyring = Keyring.from_settings(config.get_settings())
     config.include(".views")

@@ -192,7 +192,7 @@ class Keyring:
 
 
 def keyring_for(registry) -> Keyring | None:
-    return registry.get("badge_keyring") if registry is not None else None
+    return registry.makeplus.badge_keyring if registry is not None else None
 
 
 def signed_qr_for(db, user) -> str | None:

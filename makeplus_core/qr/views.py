@@ -48,7 +48,7 @@ def _badge_text(request, user, variant) -> str:
     if not user.badge_id:
         raise errors.NotFound("This user has no badge", field="user_id")
     if variant == "signed":
-        return request.registry["badge_keyring"].sign(user.id, user.badge_id)
+        return request.badge_keyring.sign(user.id, user.badge_id)
     return badges.qr_payload_string(user)
 
 

@@ -39,7 +39,7 @@ def search_view(request):
     page, size = api.page_params(request)
     types = {t.strip() for t in (api.param(request, "type", "types") or "").split(",") if t.strip()}
     total, results = services.search(
-        request.dbsession, request.registry["plugin_manager"], event_id, api.param(request, "q", "search"),
+        request.dbsession, request.plugins, event_id, api.param(request, "q", "search"),
         role=role, user_id=ident.user_id, is_staff=ident.is_admin or role == GESTIONNAIRE,
         types=types, limit=page * size)
     start = (page - 1) * size

@@ -49,7 +49,7 @@ action_services = {"mark_live": mark_live, "start": start, "mark_completed": mar
 
 
 def _pm(request):
-    return request.registry["plugin_manager"]
+    return request.plugins
 
 
 def _one(request, obj):

@@ -22,7 +22,7 @@ def dashboard_stats(request):
     data = {"event": event_json(request, event, role), **services.dashboard_figures(db, event_id),
             "my_role": role}
     data.update(plugin_statistics(db, event_id, "admin" if ident.is_admin else role,
-                                  request.registry["plugin_manager"]))
+                                  request.plugins))
     return data
 
 

@@ -211,7 +211,7 @@ def public_types(request):
 
 @s_contact.post(permission=PUBLIC, schema=api.doc(schemas.ContactSchema))
 def contact(request):
-    request.registry["rate_limiter"].hit(request, "billetterie_contact")
+    request.rate_limiter.hit(request, "billetterie_contact")
     data = api.validate(schemas.ContactSchema(), api.json_body(request))
     db = request.dbsession
     event = services.public_event(db, data["event"])
@@ -289,7 +289,7 @@ def checkout(request):
     event_modules.require_enabled(db, event.id, PLUGIN)
     ident = request.identity
     buyer = ident.user if ident is not None else None
-    request.registry["rate_limiter"].hit(request, "billetterie_checkout", user_key=buyer.id if buyer else None)
+    request.rate_limiter.hit(request, "billetterie_checkout", user_key=buyer.id if buyer else None)
     if buyer is None and not (data.get("buyer") or {}).get("email"):
         raise Invalid("buyer.email: required without a login", field="buyer.email")
     key = (request.headers.get("Idempotency-Key") or "").strip() or None
@@ -527,7 +527,7 @@ def cancel_transfer(request):
 
 @s_transfer_accept.post(permission=PUBLIC, schema=api.doc(schemas.AcceptSchema))
 def accept_transfer(request):
-    request.registry["rate_limiter"].hit(request, "password_reset")  # codes are never guessed
+    request.rate_limiter.hit(request, "password_reset")  # codes are never guessed
     data = api.validate(schemas.AcceptSchema(), api.json_body(request))
     db = request.dbsession
     ident = request.identity
@@ -708,7 +708,7 @@ def staff_export(request):
 
 def _scan(request, record: bool):
     ident = api.identity(request)
-    request.registry["rate_limiter"].hit(request, "scan", user_key=ident.user_id)
+    request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
     body = api.json_body(request)
     if not isinstance(body.get("qr_data"), str):
         raise Invalid("qr_data: required", field="qr_data")

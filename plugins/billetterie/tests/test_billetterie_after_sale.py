@@ -32,7 +32,7 @@ def test_transfer_offer_accept_moves_access(app, f, db):
     buy(app, w, ("Old Holder", old.email), type_id=w.vip["id"], headers=oh)
     ticket = app.get("/api/tickets/my/", headers=oh).json["results"][0]
     assert _access(db, old, w.event, w.atelier).has_access
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     r = app.post_json("/api/tickets/transfers/create/", {"ticket": ticket["id"], "email": old.email}, headers=oh,
                       status=400)
@@ -65,7 +65,7 @@ def test_transfer_cancel_and_rules(app, f):
     h = f.auth(me, w.event)
     buy(app, w, ("Me", me.email), headers=h)
     ticket = app.get("/api/tickets/my/", headers=h).json["results"][0]
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     tr = app.post_json("/api/tickets/transfers/create/", {"ticket": ticket["id"], "email": "n@example.org"},
                        headers=h, status=201).json
     code = _code(box)
@@ -167,7 +167,7 @@ def test_refund_one_ticket_of_an_order(app, f):
 
 def test_comp_tickets(app, f, db):
     w = make_world(app, f)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     r = app.post_json("/api/tickets/staff/comp/", {"ticket_type": w.vip["id"], "reason": "Speaker",
                                                    "attendees": [{"name": "Dr Speaker", "email": "dr@example.org"}]},
@@ -196,7 +196,7 @@ def test_staff_list_search_resend_export(app, f):
     assert [o["id"] for o in found] == [o1["id"]]
     assert app.get(f"/api/tickets/staff/orders/?q={o1['invoice_number']}", headers=w.gh).json["count"] == 1
     assert app.get(f"/api/tickets/staff/orders/{o1['id']}/", headers=w.gh).json["buyer_email"] == "karim@example.org"
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     assert app.post_json("/api/tickets/staff/resend-tickets/", {"order": o1["id"]}, headers=w.gh).json["sent"] == 1
     assert app.post_json("/api/tickets/staff/resend-invoice/", {"order": o1["id"]}, headers=w.gh).json["sent"] == 1

@@ -25,7 +25,7 @@ def test_invoice_and_ticket_pdfs(make_app, f):
     w = make_world(app, f)
     me = f.member(w.event, "participant", first_name="Amina", last_name="Kaci")
     h = f.auth(me, w.event)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     order = buy(app, w, ("Amina Kaci", me.email), headers=h)
     confirmation = next(m for m in box if "commande INV-" in m.subject)

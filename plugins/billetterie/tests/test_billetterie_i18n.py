@@ -32,7 +32,7 @@ def test_dashboard_pages_are_french_with_french_money_and_english_on_request(app
 
 def test_mails_are_french_by_default(app, f):
     w = make_world(app, f)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     buy(app, w, ("Amina", "amina@example.org"), buyer={"email": "karim@example.org"})
     ticket = next(m for m in box if m.recipients == ["amina@example.org"] and "votre billet" in m.subject)
@@ -49,7 +49,7 @@ def test_mails_are_french_by_default(app, f):
 
 def test_confirmation_follows_the_buyer_and_tickets_the_event_language(app, f, db):
     w = make_world(app, f)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     # The buyer asked in English: their own confirmation is English, the attendee's ticket stays French.
     buy(app, w, ("Amina", "amina@example.org"), buyer={"email": "karim@example.org"}, headers={"Accept-Language": "en"})

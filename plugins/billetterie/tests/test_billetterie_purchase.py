@@ -66,7 +66,7 @@ def test_public_shop_is_cacheable_and_has_no_private_data(app, f):
 
 def test_contact_form_is_mailed_to_the_organiser(app, f):
     w = make_world(app, f)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     app.post_json("/api/config/contact/", {"event": str(w.event.id), "name": "Ali", "email": "ali@example.org",
                                            "message": "Parking?"}, status=202)
@@ -87,7 +87,7 @@ def test_contact_form_is_rate_limited(make_app, f):
 
 def test_guest_purchase_end_to_end(app, f, db):
     w = make_world(app, f)
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     created = app.post_json("/api/payments/checkout/create-intent/",
                             order_body(w, ("Amina Kaci", "amina@example.org"), ("Yacine B", "yacine@example.org"),

@@ -129,7 +129,7 @@ def test_webhook_signature_is_verified(sapp, f):
 def test_webhook_succeeded_is_processed_exactly_once(sapp, f, db):
     w = make_world(sapp, f)
     order = new_order(sapp, w)
-    box = sapp.app.registry["mailer"].outbox
+    box = sapp.app.registry.makeplus.mailer.outbox
     box.clear()
     payload = event("payment_intent.succeeded", intent_obj(order))
     first = post_webhook(sapp, payload).json

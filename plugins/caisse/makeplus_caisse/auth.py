@@ -77,7 +77,7 @@ def login(request, email: str, password: str) -> Caisse:
 
     from .services import authenticate, normalize_email
 
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "login", f"caisse:{normalize_email(email)}")
     account = f"caisse:{normalize_email(email)}"

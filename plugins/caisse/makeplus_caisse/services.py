@@ -455,7 +455,7 @@ def find_by_key(db, caisse_id, key):
 def desk_order(request, db, event_id, action, reference=None, query=None):
     """Ask the plugins (``makeplus_desk_order``: billetterie's on-site orders) about an order;
     ``None`` when none knows it (or none is enabled for the event)."""
-    pm = request.registry.get("plugin_manager") if request is not None else None
+    pm = request.plugins if request is not None else None
     if pm is None or not pm.hook.makeplus_desk_order.get_hookimpls():
         return None
     hook = event_modules.event_hook(pm, "makeplus_desk_order", db, event_id)

@@ -125,7 +125,7 @@ def test_items_crud_and_session_sync(app, f, db):
             status=404)
     app.get("/api/caisse/items/", headers=f.auth(w.buyer_user, w.event), status=403)
     # the core hook keeps the atelier's item in step
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     w.atelier.title, w.atelier.price = "Atelier Python avancé", decimal.Decimal("7000.00")
     db.flush()
     pm.hook.makeplus_session_changed(dbsession=db, session=w.atelier, action="updated",
@@ -335,7 +335,7 @@ def test_statistics_and_export_reflect_sale_and_cancel(app, f, db):
     assert s["total_revenue"] == "3500.00" and s["transactions"] == 1 and s["cancelled_transactions"] == 1
     assert s["cancelled_amount"] == "9500.00"
     # the core statistics hook
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     out = pm.hook.makeplus_event_statistics(dbsession=db, event_id=w.event.id, role="gestionnaire_des_salles")
     db.commit()
     mine = [o for o in out if o and "caisse" in o]  # other plugins answer too, in any order
@@ -405,7 +405,7 @@ def test_plugin_disabled(make_app, app):
 def test_demo_data(app, db):
     from makeplus_core.plugin_api import demo as core_demo, make_plugin_manager
 
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     core_demo.load(db, pm)
     db.commit()
     core_demo.load(db, pm)  # idempotent

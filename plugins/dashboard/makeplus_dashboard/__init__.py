@@ -58,7 +58,7 @@ def _plugin_pages(config, dashboard: Dashboard):
     from .organiser import register_core
 
     register_core(dashboard)
-    pm = config.registry["plugin_manager"]
+    pm = config.registry.makeplus.plugins
     for impl in pm.hook.makeplus_dashboard_pages.get_hookimpls():
         dashboard._plugin = impl.plugin_name
         impl.function(dashboard=dashboard)

@@ -50,7 +50,7 @@ def login_form(request):
 @view_config(route_name="dashboard.login", request_method="POST", require_csrf=True,
              permission=NO_PERMISSION_REQUIRED)
 def login_post(request):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "login")
     email = request.POST.get("email", "").strip()
@@ -259,7 +259,7 @@ def event_detail(request):
     event = event_for(request)
     db = request.dbsession
     # Only platform admins and the event's gestionnaires reach the dashboard: they see every figure.
-    stats = event_services.statistics(db, event, request.registry["plugin_manager"], role="admin")
+    stats = event_services.statistics(db, event, request.plugins, role="admin")
     per_hour = access_services.scans_per_hour(db, event.id)
     hours = sorted({r["hour"] for r in per_hour})
     by_room: dict = {}
@@ -317,7 +317,7 @@ def event_delete(request):
 def event_delete_post(request):
     event = event_for(request)
     name = event.name
-    event_services.delete(request.dbsession, event, request.registry["plugin_manager"])  # 409 if it holds records
+    event_services.delete(request.dbsession, event, request.plugins)  # 409 if it holds records
     web.web_set_event(request, None)
     flash(request, "Event “${name}” deleted.", name=name)
     return redirect(request, "dashboard.home")
@@ -495,7 +495,7 @@ def _create_session(request, event):
     data = _session_input(request)
     images = data.pop("_images")
     session = session_services.create(request.dbsession, event, data, request.identity.user_id,
-                                      request.registry["plugin_manager"], request)
+                                      request.plugins, request)
     _save_images(request, session, {"_images": images})
     return session
 
@@ -582,7 +582,7 @@ def session_update(request):
     try:
         data = _session_input(request)
         images = data.pop("_images")
-        session_services.update(request.dbsession, session, data, request.registry["plugin_manager"], request)
+        session_services.update(request.dbsession, session, data, request.plugins, request)
         _save_images(request, session, {"_images": images})
     except errors.DomainError as exc:
         return _session_page(request, event, session, dict(request.POST), form_error(exc), exc.status)
@@ -594,7 +594,7 @@ def session_update(request):
 def session_delete(request):
     event = event_for(request)
     session = _session(request, event)
-    session_services.delete(request.dbsession, session, request.registry["plugin_manager"], request)
+    session_services.delete(request.dbsession, session, request.plugins, request)
     flash(request, "Session “${title}” deleted.", title=session.title)
     return redirect(request, "dashboard.sessions", event=event.id)
 

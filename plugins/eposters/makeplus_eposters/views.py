@@ -146,7 +146,7 @@ def put_call(request):
 
 @submissions_svc.post(permission=PUBLIC, schema=api.doc(schemas.SubmissionDoc))
 def submit(request):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "public_submit")
     event = _event(request)
@@ -248,7 +248,7 @@ def post_review(request):
 
 @final_svc.get(permission=PUBLIC)
 def get_final(request):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "public_submit")
     sub = services.final_lookup(request.dbsession, request.matchdict["token"])
@@ -257,7 +257,7 @@ def get_final(request):
 
 @final_svc.post(permission=PUBLIC, schema=api.doc(schemas.FinalSchema))
 def post_final(request):
-    limiter = request.registry.get("rate_limiter")
+    limiter = request.rate_limiter
     if limiter is not None:
         limiter.hit(request, "public_submit")
     db = request.dbsession

@@ -23,7 +23,7 @@ def iso(d):
 
 @pytest.fixture
 def outbox(app):
-    box = app.app.registry["mailer"].outbox
+    box = app.app.registry.makeplus.mailer.outbox
     box.clear()
     return box
 

@@ -112,7 +112,7 @@ def test_submissions_follow_a_verified_address_only(app, f):
         "author_first_name": "A", "author_last_name": "B", "author_email": "author@lab.example", "title": "T",
         "authors": ["A B"], "abstract": {"introduction": "i", "methods": "m", "results": "r", "conclusion": "c"},
     }, status=201).json["id"]
-    outbox = app.app.registry["mailer"].outbox
+    outbox = app.app.registry.makeplus.mailer.outbox
     outbox.clear()
     app.post_json("/api/auth/register/", {"email": "author@lab.example", "password": "claimer-pass"}, status=201)
     token = app.post_json("/api/auth/token/", {"email": "author@lab.example", "password": "claimer-pass"}).json

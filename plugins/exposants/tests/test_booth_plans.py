@@ -255,7 +255,7 @@ def test_upgrade_copies_plan_file_into_the_plugin(settings, fresh_url, make_app)
             app.get(f"/api/exposants/{people['globex'][1]}/plan/", headers=h, status=404)
         finally:
             db.close()
-            app.app.registry["db_engine"].dispose()
+            app.app.registry.makeplus.db_engine.dispose()
         # a second upgrade changes nothing
         assert migrate.upgrade(s, engine)[0] == "core"
         with engine.connect() as conn:

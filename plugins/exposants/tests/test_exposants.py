@@ -89,7 +89,7 @@ def test_scan_participant_returns_scan_with_visitor_details(app, w):
 
 
 def test_all_badge_formats_and_participant_id(app, w):
-    keyring = app.app.registry["badge_keyring"]
+    keyring = app.app.registry.makeplus.badge_keyring
     w.scan(app, w.part, status=201, qr_data=keyring.sign(w.part.id, w.part.badge_id))
     w.scan(app, w.part2, status=201, qr_data=str(w.part2.id))  # plain id (accepted in the test settings)
     r = app.post_json(URL, {"scanned_participant": w.pid(w.part), "notes": "via id"}, headers=w.h(w.expo2),
@@ -99,7 +99,7 @@ def test_all_badge_formats_and_participant_id(app, w):
 
 
 def test_forged_revoked_and_garbage_badges_write_nothing(app, w, f):
-    keyring = app.app.registry["badge_keyring"]
+    keyring = app.app.registry.makeplus.badge_keyring
     good = keyring.sign(w.part.id, w.part.badge_id)
     forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     assert w.scan(app, w.part, qr_data=forged).status_int == 400
@@ -423,7 +423,7 @@ def test_event_statistics_hook(app, w, f):
     s = w.scan(app, w.part, by=w.expo2, status=201).json
     _age(f.db, s["id"], dt.timedelta(hours=2))
     w.scan(app, w.part, by=w.expo2, status=200)  # second visit at expo2
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id, role="admin")
     f.db.commit()
     merged = {k: v for sec in sections if sec for k, v in sec.items()}

@@ -372,7 +372,7 @@ def test_event_statistics_hook(app, w, f):
     w.ask(app, w.foreign_part, "Ailleurs", session=w.foreign_session, event=w.foreign)
     app.post(f"{URL}{a['id']}/answer/", headers=w.h(w.gest))
     app.post(f"{URL}{a['id']}/upvote/", headers=w.h(w.expo))
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     sections = pm.hook.makeplus_event_statistics(dbsession=f.db, event_id=w.event.id, role="admin")
     f.db.commit()
     merged = {k: v for s in sections if s for k, v in s.items()}

@@ -269,11 +269,11 @@ def _request(body, method="PATCH", registry=None):
 
 
 def test_extend_json_one_query_and_null_when_none(app, w, f, count_queries):
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     app.put_json(w.url(w.live), {"youtube_live_url": WATCH}, headers=w.h(w.gest))
     more = [f.session(w.event, w.room) for _ in range(5)]
     ids = [w.live.id, w.later.id, *(s.id for s in more)]
-    appdb = app.app.registry["dbsession_factory"]()  # a session on the app's engine (counted)
+    appdb = app.app.registry.makeplus.dbsession_factory()  # a session on the app's engine (counted)
     Session = type(w.live)
     sessions = appdb.scalars(sa.select(Session).where(Session.id.in_(ids))).all()
     sessions.sort(key=lambda s: ids.index(s.id))
@@ -294,7 +294,7 @@ def test_extend_json_one_query_and_null_when_none(app, w, f, count_queries):
 def test_session_changed_hook_reads_the_validated_field(app, w, f):
     """The field comes from the core's session schema extension (makeplus_schema_fields),
     validated from the request's body, never re-parsed by the plugin."""
-    pm = app.app.registry["plugin_manager"]
+    pm = app.app.registry.makeplus.plugins
     db = f.db
 
     def changed(body, action="updated"):
@@ -335,7 +335,7 @@ def test_disabled_plugin(app, make_app, settings, w):
     other.put_json(w.url(w.live), {"youtube_live_url": WATCH}, headers=w.h(w.gest), status=404)
     other.get(f"/api/live/sessions/{w.live.id}/", headers=w.h(w.part), status=404)
     payloads = [{}]
-    other.app.registry["plugin_manager"].hook.makeplus_extend_json(kind="session", objects=[w.live],
+    other.app.registry.makeplus.plugins.hook.makeplus_extend_json(kind="session", objects=[w.live],
                                                                    payloads=payloads, request=None)
     assert payloads == [{}]
     if "qa" in others:
