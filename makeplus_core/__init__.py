@@ -75,14 +75,11 @@ def main(global_config=None, **settings):
     with Configurator(settings=settings) as config:
         config.include(".components")  # registry.makeplus: what the includes below build
         config.registry.makeplus.plugins = pm
-        from .api import json_renderer
-
-        config.add_renderer("json", json_renderer())
         config.include("cornice")
         config.include(".db")
         config.include(".proxies")  # request.client_addr trusts X-Forwarded-For only from our proxies
         config.include(".security")
-        config.include(".api")
+        config.include(".api")  # the JSON renderer, error views, body parser, cache headers
         config.include(".cors")
         config.include(".mail")
         config.include(".kv")
@@ -97,11 +94,6 @@ def main(global_config=None, **settings):
         config.include(".modules")  # plugins switched off per event answer 404 for it
         for domain in CORE_DOMAINS:
             config.include(domain)
-        # Registered here, not in an include: Cornice registers its own otherwise.
-        from .api import forbidden_view, notfound_view
-
-        config.add_forbidden_view(forbidden_view)
-        config.add_notfound_view(notfound_view)
         pm.hook.makeplus_includeme(config=config)
         extensions.setup(config, pm)
         from .meta.views import compute_capabilities

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
+from .headers import add_vary
+
 ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, "
                  "x-csrftoken, x-requested-with, idempotency-key, x-scan-id")
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -55,8 +57,7 @@ def cors_tween_factory(handler, registry):
         if cors:
             response.headers.update(cors)
         if cors and not allow_any:  # the answer depends on the Origin
-            vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
-            response.headers["Vary"] = ", ".join(sorted(vary | {"Origin"}))
+            add_vary(response, "Origin")
         return response
 
     return tween

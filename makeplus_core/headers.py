@@ -17,12 +17,21 @@ tween leaves it as it is. Every response (pages, JSON, files) gets
 
 Setting: ``makeplus.csp`` replaces the default policy (e.g. to add a CDN a deployment
 needs); keep ``frame-ancestors 'none'`` in it.
+
+:func:`add_vary` is the one way to add to a response's ``Vary`` (CORS, the API's cache
+headers and the language negotiation each add theirs).
 """
 from __future__ import annotations
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def add_vary(response, name: str) -> None:
+    """Add ``name`` to the response's ``Vary`` header (sorted, each name once)."""
+    vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
+    response.headers["Vary"] = ", ".join(sorted(vary | {name}))
 
 
 def security_headers_tween_factory(handler, registry):

@@ -13,7 +13,7 @@ free JSON, so that a value the database cannot hold is a 400 naming the field, n
   fields.
 
 Strings need no type of their own: colander's ``String`` refuses non-strings, and the
-body parser (:mod:`makeplus_core.inputs`) has already refused NUL characters and lone
+body parser (:mod:`makeplus_core.api.body`) has already refused NUL characters and lone
 surrogates everywhere.
 """
 from __future__ import annotations
@@ -134,7 +134,8 @@ class JsonValue(colander.SchemaType):
         return colander.null if appstruct is colander.null else appstruct
 
     def deserialize(self, node, cstruct):
-        from . import errors, inputs
+        from . import errors
+        from .api.body import loads
 
         if cstruct is colander.null:
             return colander.null
@@ -143,7 +144,7 @@ class JsonValue(colander.SchemaType):
             if len(value.encode("utf-8", "surrogatepass")) > self.max_bytes:
                 raise colander.Invalid(node, f"larger than {self.max_bytes} bytes")
             try:
-                value = inputs.loads(value) if value.strip() else self.kind()
+                value = loads(value) if value.strip() else self.kind()
             except errors.Invalid:
                 raise colander.Invalid(node, "not valid JSON")
         if not isinstance(value, self.kind):

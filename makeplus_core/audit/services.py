@@ -32,6 +32,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import ColumnProperty
 
+from ..api import isoformat
 from ..db import utcnow
 from .models import AuditLog
 
@@ -51,9 +52,7 @@ def jsonable(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return isoformat(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, uuid.UUID)):

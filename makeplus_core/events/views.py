@@ -7,8 +7,6 @@ gestionnaire des salles (or a platform admin), else 403.
 """
 from __future__ import annotations
 
-from pyramid.response import Response
-
 from .. import api, errors
 from ..storage import save_pdf_upload
 from . import archive, schemas, services
@@ -27,13 +25,6 @@ upload_programme = api.service("event-upload-programme", f"/api/events/{ID}/uplo
                                "Upload the programme PDF (multipart field file or programme_file)")
 upload_guide = api.service("event-upload-guide", f"/api/events/{ID}/upload_guide/",
                            "Upload the participant guide PDF (multipart field file or guide_file)")
-
-
-def no_content():
-    """An empty 204 (no Content-Type, no body): the answer to DELETE."""
-    resp = Response(status=204)
-    resp.content_type = None
-    return resp
 
 
 def scoped_event(request, value=None):
@@ -132,7 +123,7 @@ def delete_event(request):
     obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
                                    ident.is_admin, write=True)
     services.delete(request.dbsession, obj, request.plugins)
-    return no_content()
+    return api.no_content()
 
 
 @archive_service.post()

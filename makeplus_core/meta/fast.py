@@ -134,4 +134,4 @@ def fast_answers_tween_factory(handler, registry):
 def includeme(config):
     config.add_tween("makeplus_core.meta.fast.fast_answers_tween_factory",
                      under="makeplus_core.cors.cors_tween_factory",
-                     over="makeplus_core.inputs.input_tween_factory")
+                     over="makeplus_core.api.body.input_tween_factory")

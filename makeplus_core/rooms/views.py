@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import api
 from ..events.schemas import drop_nulls
-from ..events.views import no_content, object_scope, scoped_event
+from ..events.views import object_scope, scoped_event
 from . import schemas, services
 from .models import Room
 from .serializers import serialize_rooms
@@ -75,7 +75,7 @@ def update_room(request):
 @room.delete()
 def delete_room(request):
     services.delete(request.dbsession, _load(request, write=True))
-    return no_content()
+    return api.no_content()
 
 
 def includeme(config):

@@ -13,7 +13,7 @@ import sqlalchemy.orm  # noqa: F401  (sa.orm.contains_eager)
 from .. import api, errors, extensions
 from ..events.models import Event
 from ..events.schemas import drop_nulls
-from ..events.views import no_content, object_scope, scoped_event
+from ..events.views import object_scope, scoped_event
 from . import schemas, services
 from .models import Session
 from .serializers import serialize_sessions
@@ -136,7 +136,7 @@ def upload_images(request):
 @session.delete()
 def delete_session(request):
     services.delete(request.dbsession, _load(request, write=True), pm=_pm(request), request=request)
-    return no_content()
+    return api.no_content()
 
 
 def _make_action(name):

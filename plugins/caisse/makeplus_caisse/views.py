@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from makeplus_core.plugin_api import api, errors, Event, event_json
@@ -59,12 +58,6 @@ del _svc  # a module-level Service would be registered twice by the scan
 
 
 # --------------------------------------------------------------------------- back office
-
-
-def _no_content():
-    resp = Response(status=204)
-    del resp.content_type
-    return resp
 
 
 def _gestionnaire(request):
@@ -120,7 +113,7 @@ def update_caisse(request):
 @caisse_one.delete()
 def delete_caisse(request):
     services.delete_caisse(request.dbsession, _get_caisse(request))
-    return _no_content()
+    return api.no_content()
 
 
 @items.get()
@@ -179,7 +172,7 @@ def update_item(request):
 @item_one.delete()
 def delete_item(request):
     services.delete_item(request.dbsession, _get_item(request))
-    return _no_content()
+    return api.no_content()
 
 
 def _query(request) -> dict:

@@ -1,5 +1,5 @@
 """The request body parser: every body and query string is checked here, once, before
-any view, transaction or database work.
+any view, transaction or database work (views then use :mod:`.inputs`).
 
 A tween (:func:`input_tween_factory`, just inside CORS, outside the idempotency and
 transaction tweens) refuses, with our JSON error shape:
@@ -19,6 +19,7 @@ transaction tweens) refuses, with our JSON error shape:
 
 The parsed body is kept in the WSGI environ; views read it with
 :func:`makeplus_core.api.json_body` (never ``request.json_body``), so it is parsed once.
+:func:`loads` is the strict JSON parser of any JSON text (:class:`makeplus_core.schema.JsonValue` uses it too).
 Unknown JSON fields are ignored (see docs/security.md, "Input limits").
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ import json
 import math
 import re
 
-from . import errors
+from .. import errors
+from .error_views import error_response
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
@@ -119,13 +121,13 @@ def loads(data: bytes | str):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise errors.Invalid("body: is not UTF-8 encoded JSON", field="body")
+            raise errors.Invalid("body: is not UTF-8 encoded JSON", field="body") from None
     try:
         value = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
-        raise errors.Invalid(f"body: nested deeper than {MAX_DEPTH} levels", field="body")
+        raise errors.Invalid(f"body: nested deeper than {MAX_DEPTH} levels", field="body") from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints of more than 4300 digits
-        raise errors.Invalid(f"body: is not valid JSON ({exc})", field="body")
+        raise errors.Invalid(f"body: is not valid JSON ({exc})", field="body") from exc
     check_json_value(value)
     return value
 
@@ -135,7 +137,7 @@ def _form_fields(request) -> dict:
         post = request.POST
         items = list(post.items())
     except (ValueError, UnicodeDecodeError, TypeError, KeyError, IndexError) as exc:
-        raise errors.Invalid(f"body: the form cannot be parsed ({exc})", field="body")
+        raise errors.Invalid(f"body: the form cannot be parsed ({exc})", field="body") from exc
     fields = {}
     for key, value in items:
         check_text(key, printable(key) or "body")
@@ -165,7 +167,7 @@ def parse_request(request) -> None:
     try:
         query = list(request.GET.items())
     except UnicodeDecodeError:
-        raise errors.Invalid("query: the query string is not UTF-8", field="query")
+        raise errors.Invalid("query: the query string is not UTF-8", field="query") from None
     for key, value in query:
         check_text(key, printable(key) or "query")
         check_text(value, printable(key))
@@ -199,8 +201,6 @@ def body(request):
 
 
 def input_tween_factory(handler, registry):
-    from .api import error_response
-
     def tween(request):
         try:
             body(request)  # parsed once, even when pyramid_retry runs the request again
@@ -212,6 +212,6 @@ def input_tween_factory(handler, registry):
 
 
 def includeme(config):
-    config.add_tween("makeplus_core.inputs.input_tween_factory",
+    config.add_tween("makeplus_core.api.body.input_tween_factory",
                      under="makeplus_core.cors.cors_tween_factory",
                      over="makeplus_core.idempotency.idempotency_tween_factory")

@@ -1,0 +1,46 @@
+"""Lists one page at a time: ``{count, next, previous, results}`` as the seed's lists are.
+
+``?page=`` (from 1) and ``?page_size=`` (``makeplus.page_size``, default 200, at most
+``makeplus.max_page_size``, default 1000) choose the page.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from ..schema import INT_MAX, to_int
+
+
+def page_params(request) -> tuple[int, int]:
+    """``(page, page_size)`` from the query string, bounded (a 400 naming the parameter)."""
+    settings = request.registry.settings
+    default = int(settings.get("makeplus.page_size", 200))
+    maximum = int(settings.get("makeplus.max_page_size", 1000))
+    page = to_int(request.GET.get("page", 1), "page", minimum=1, maximum=INT_MAX)
+    size = to_int(request.GET.get("page_size", default), "page_size", minimum=1, maximum=maximum)
+    return page, size
+
+
+def paginate(request, stmt, serialize) -> dict:
+    """Run ``stmt`` (a ``select`` of one entity) one page at a time.
+
+    Two statements whatever the page size: a count and the page itself.
+    ``serialize(rows)`` turns the page's objects into JSON-ready dicts in bulk.
+    """
+    page, size = page_params(request)
+    db = request.dbsession
+    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.scalars(stmt.limit(size).offset((page - 1) * size)).unique().all()
+    return {
+        "count": total,
+        "next": _page_url(request, page + 1) if page * size < total else None,
+        "previous": _page_url(request, page - 1) if page > 1 else None,
+        "results": serialize(rows),
+    }
+
+
+def _page_url(request, page: int) -> str:
+    query = dict(request.GET)
+    query["page"] = page
+    return f"{request.path_url}?{urlencode(query)}"
