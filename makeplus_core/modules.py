@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import errors
+from .events.models import Event
 from .plugins import enabled_names
 
 SETTING = "modules"
@@ -57,8 +58,6 @@ def off_in(settings: dict | None) -> set[str]:
 
 
 def _event_settings(db, event_id) -> dict | None:
-    from .events.models import Event
-
     cache = db.info.setdefault(CACHE, {})
     key = str(event_id)
     if key not in cache:

@@ -8,7 +8,6 @@ with ``?variant=signed``.
 """
 from __future__ import annotations
 
-import colander
 import sqlalchemy as sa
 from pyramid.response import Response
 
@@ -18,23 +17,12 @@ from ..auth.models import User
 from ..events.models import UserEventAssignment
 from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
-from ..schema import Int
 from . import images
-
-UUID = "[0-9a-fA-F-]{32,36}"
+from .schemas import GenerateSchema
 
 generate = api.service("qr-generate", "/api/qr/generate/", "Make a QR image (PNG or SVG)")
-participant_qr = api.service("qr-participant", f"/api/participants/{{id:{UUID}}}/qr_code/",
+participant_qr = api.service("qr-participant", f"/api/participants/{api.UUID_ID}/qr_code/",
                              "A participant's badge QR image (PNG or SVG)")
-
-
-class GenerateSchema(colander.MappingSchema):
-    user_id = colander.SchemaNode(Int(minimum=1), missing=colander.drop)
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    data = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.Length(1, 1500))
-    format = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(["png", "svg"]))
-    variant = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                  validator=colander.OneOf(["json", "signed"]))
 
 
 def _fmt(request, data=None) -> str:
