@@ -44,13 +44,10 @@ def notify(pm, db, session, action, changes, request):
 
 def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=None, search=None,
                ordering=None):
-    stmt = sa.select(Session).where(Session.event_id == event_id)
-    if room_id is not None:
-        stmt = stmt.where(Session.room_id == room_id)
-    if status:
-        stmt = stmt.where(Session.status == status)
-    if session_type:
-        stmt = stmt.where(Session.session_type == session_type)
+    """The event's sessions, filtered by the values given (``None`` or empty: no filter)."""
+    equal = ((Session.room_id, room_id), (Session.status, status or None), (Session.session_type, session_type or None))
+    stmt = sa.select(Session).where(Session.event_id == event_id,
+                                    *(column == value for column, value in equal if value is not None))
     if is_paid is not None:
         stmt = stmt.where(Session.is_paid.is_(is_paid))
     if search:
