@@ -13,8 +13,7 @@ from pyramid.config import Configurator
 from . import extensions
 from .hookspecs import hookimpl  # noqa: F401  (plugins import it from here)
 from .plugins import PluginNotInstalled, make_plugin_manager  # noqa: F401
-
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 CORE_DOMAINS = (
     ".auth",

@@ -28,6 +28,7 @@ import datetime as dt
 import colander
 
 from . import errors
+from .api import json_body
 
 SCHEMAS = ("session",)
 # Set by the token kind's own views; the core's user policy ignores these tokens.
@@ -72,10 +73,10 @@ def collect(pm) -> Extensions:
                     raise RuntimeError(f"plugin {name}: field {node.name!r} of {schema!r} is declared twice")
                 seen.add(node.name)
                 ext.fields.setdefault(schema, []).append((name, node))
-    for name, limits in _results(pm, "makeplus_rate_limits"):
+    for _name, limits in _results(pm, "makeplus_rate_limits"):
         for bucket, value in dict(limits).items():
             ext.rate_limits[bucket] = value
-    for name, perms in _results(pm, "makeplus_permissions"):
+    for _name, perms in _results(pm, "makeplus_permissions"):
         for role, names in dict(perms).items():
             current = ext.permissions.setdefault(role, [])
             current.extend(p for p in names if p not in current)
@@ -166,7 +167,7 @@ def token_principal(request, kind: str, message: str = "A valid token is require
     try:
         claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
     except jwt.InvalidTokenError:
-        raise fail
+        raise fail from None
     if claims.get("typ") != kind:
         raise fail
     principal = entry[1](request, claims)
@@ -184,8 +185,6 @@ def schema_nodes(registry, schema: str) -> list[colander.SchemaNode]:
 
 
 def _raw_body(request) -> dict:
-    from .api import json_body
-
     try:
         return json_body(request)
     except errors.DomainError:
@@ -218,7 +217,7 @@ def validate_fields(request, schema: str, body: dict | None = None) -> dict:
             out[node.name] = node.deserialize(value)
         except colander.Invalid as exc:
             message = "; ".join(str(v) for v in exc.asdict().values())
-            raise errors.Invalid(f"{node.name}: {message}", field=node.name)
+            raise errors.Invalid(f"{node.name}: {message}", field=node.name) from None
     store[schema] = out
     return out
 

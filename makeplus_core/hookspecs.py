@@ -22,7 +22,11 @@ def makeplus_includeme(config):
     """Configure the Pyramid application for this plugin.
 
     Called once at start-up from ``makeplus_core.main``, after every core domain was
-    included, in the order plugins are listed in ``makeplus.plugins``.
+    included. Like every hook called through pluggy, the implementations run in the
+    reverse of the ``makeplus.plugins`` order (the last plugin listed first); the
+    start-up declarations collected by ``makeplus_core.extensions`` (token kinds, schema
+    fields, rate limits, permissions, capabilities, access gates) are read in the listed
+    order.
 
     :param config: the ``pyramid.config.Configurator``. Add routes, Cornice services
         (``config.scan()`` of the plugin's views), static views and templates here.
@@ -53,10 +57,13 @@ def makeplus_extend_json(kind, objects, payloads, request):
 
     Called by the core serializers every time a list or a single object of one of
     these kinds is rendered: ``"event"``, ``"room"``, ``"session"``,
-    ``"participant"``, ``"user"``. It is called once per response with all the
-    objects of the page, so an implementation should fetch what it needs in one
-    query (no N+1). A plugin switched off for the objects' event is not called, so its
-    fields are absent there.
+    ``"participant"``, ``"user"`` (the login and ``/api/auth/me/`` answers). It is called
+    once per rendered list with all the objects of the page (a room list with
+    ``?include=sessions`` calls it for the sessions, then for the rooms), so an
+    implementation should fetch what it needs in one query (no N+1). For the
+    event-owned kinds (room, session, participant) a plugin switched off for the
+    objects' event is not called, so its fields are absent there; ``event`` and
+    ``user`` payloads go to every enabled plugin.
 
     :param kind: the resource kind (string above).
     :param objects: the model instances being rendered (a list, same order as
@@ -64,7 +71,7 @@ def makeplus_extend_json(kind, objects, payloads, request):
     :param payloads: the JSON dicts built so far, one per object; modify them in
         place (e.g. ``payload["youtube_live_url"] = ...`` on sessions, exposants'
         ``payload["plan_file"] = ...`` on participants).
-    :param request: the current request (may be ``None`` outside a request).
+    :param request: the current request.
 
     The return value is ignored.
     """
@@ -108,8 +115,9 @@ def makeplus_user_export(dbsession, user):
 def makeplus_session_changed(dbsession, session, action, changes, request):
     """React to a session being created, changed or deleted through the core.
 
-    Called by the core's session domain functions after the change was flushed, in
-    the same transaction (raise a ``makeplus_core.errors.DomainError`` to refuse the
+    Called by the core's session domain functions (``makeplus_core.sessions.services``:
+    create, update, set_status, delete, swap_times; the API and the dashboard's session
+    forms go through them) after the change was flushed, in the same transaction (raise a ``makeplus_core.errors.DomainError`` to refuse the
     change: the whole request is rolled back and the error returned).
 
     :param dbsession: the SQLAlchemy session.
@@ -119,7 +127,8 @@ def makeplus_session_changed(dbsession, session, action, changes, request):
         ``"deleted"``.
     :param changes: dict ``{field: (old, new)}`` of changed columns (empty for
         ``"created"``/``"deleted"``).
-    :param request: the current request, or ``None`` (scripts, demo data).
+    :param request: the current request, or ``None`` when a script calls the session
+        functions.
 
     The return value is ignored.
     """

@@ -40,6 +40,8 @@ from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory,
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
+from .plugins import enabled_names
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "makeplus"
@@ -91,6 +93,10 @@ def compile_catalogs(locale_dir: pathlib.Path | str) -> pathlib.Path:
             if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
                 _compile(po, mo)
         return cache
+
+
+#: The core's own catalog folder (``makeplus_core/locale``).
+CORE_LOCALE_DIR = pathlib.Path(__file__).parent / "locale"
 
 
 def package_locale_dir(module) -> pathlib.Path | None:
@@ -398,8 +404,6 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 def includeme(config):
     from pyramid.events import NewResponse
 
-    from .plugins import enabled_names
-
     settings = config.get_settings()
     default = (settings.get("pyramid.default_locale_name") or "fr").strip()
     locales = (settings.get("makeplus.i18n.locales") or "fr en").replace(",", " ").split()
@@ -415,9 +419,7 @@ def includeme(config):
     config.add_subscriber(_remember_choice, NewResponse)
     # colander's own catalog: its validation messages ("Required") in French
     config.add_translation_dirs("colander:locale/")
-    import makeplus_core
-
-    add_catalog(config, package_locale_dir(makeplus_core))
+    add_catalog(config, CORE_LOCALE_DIR)
     pm = registry.makeplus.plugins
     if pm is not None:
         for name in enabled_names(settings):
@@ -435,11 +437,9 @@ def job_localizer(locale: str, *modules) -> Localizer:
     no app registry: the core's catalog and those of ``modules``' packages (a plugin passes
     its own package), compiled if needed. ``locale`` is decided when the job is enqueued
     (:func:`mail_locale`) and travels in its payload."""
-    import makeplus_core
-
     key = (locale, tuple(m.__name__ for m in modules))
     if key not in _JOB_LOCALIZERS:
-        folders = [package_locale_dir(m) for m in (makeplus_core, *modules)]
+        folders = [CORE_LOCALE_DIR, *(package_locale_dir(m) for m in modules)]
         _JOB_LOCALIZERS[key] = make_localizer(locale, [str(compile_catalogs(f)) for f in folders if f is not None])
     return _JOB_LOCALIZERS[key]
 

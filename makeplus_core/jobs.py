@@ -35,6 +35,10 @@ import os
 import uuid
 from typing import Callable
 
+from .db import get_engine, get_session_factory
+from .kv import make_store
+from .mailers import make_mailer
+
 log = logging.getLogger(__name__)
 
 JOBS: dict[str, Callable] = {}
@@ -70,31 +74,23 @@ class JobContext:
         self._kv_store = kv_store
         self._session_factory = None
         if engine is not None:
-            from .db import get_session_factory
-
             self._session_factory = get_session_factory(engine)
 
     @property
     def mailer(self):
         if self._mailer is None:
-            from .mail import make_mailer
-
             self._mailer = make_mailer(self.settings)
         return self._mailer
 
     @property
     def kv_store(self):
         if self._kv_store is None:
-            from .kv import make_store
-
             self._kv_store = make_store(self.settings)
         return self._kv_store
 
     def dbsession(self):
         """A new ORM session (the caller commits and closes it)."""
         if self._session_factory is None:
-            from .db import get_engine, get_session_factory
-
             engine = get_engine(self.settings, immediate=False)
             self._session_factory = get_session_factory(engine)
         return self._session_factory()

@@ -14,10 +14,13 @@ A plugin off for an event:
   the view runs; :func:`makeplus_core.api.require_event` checks again once the view
   resolved its event;
 - its event-scoped hooks are not called for that event (:func:`event_hook`, used by the
-  core's hook dispatch for statistics, search, access checks, session changes and JSON
-  of event-owned resources);
-- its dashboard pages, menu entries and statistics blocks vanish (the dashboard asks
-  :func:`enabled_for` before listing them).
+  core's hook dispatch for statistics, search, access checks, paid items, session
+  changes and the JSON of event-owned resources: rooms, sessions, participants);
+- its dashboard pages and menu entries vanish (the dashboard reads :func:`off_in` of the
+  event's settings before listing them), and so do its statistics blocks (statistics go
+  through :func:`event_hook`).
+
+``GET /api/`` tells a caller working in an event which modules it uses (:func:`enabled_for`).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import errors
+from .events.models import Event
 from .plugins import enabled_names
 
 SETTING = "modules"
@@ -57,8 +61,6 @@ def off_in(settings: dict | None) -> set[str]:
 
 
 def _event_settings(db, event_id) -> dict | None:
-    from .events.models import Event
-
     cache = db.info.setdefault(CACHE, {})
     key = str(event_id)
     if key not in cache:

@@ -24,6 +24,9 @@ import re
 
 import colander
 
+from . import errors
+from .api.body import loads
+
 INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 MONEY_MAX = decimal.Decimal(10) ** 10  # Numeric(12, 2): 10 digits before the point
 JSON_FIELD_MAX_BYTES = 64 * 1024
@@ -54,12 +57,10 @@ def _range_message(minimum: int, maximum: int) -> str:
 
 def to_int(value, field: str, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int:
     """``value`` as a bounded integer, else :class:`makeplus_core.errors.Invalid` naming ``field``."""
-    from . import errors
-
     try:
         number = _int_value(value)
     except _NotAnInt:
-        raise errors.Invalid(f"{field}: {json.dumps(value, default=str)[:50]} is not an integer", field=field)
+        raise errors.Invalid(f"{field}: {json.dumps(value, default=str)[:50]} is not an integer", field=field) from None
     if not minimum <= number <= maximum:
         raise errors.Invalid(f"{field}: {_range_message(minimum, maximum)}", field=field)
     return number
@@ -82,7 +83,7 @@ class Int(colander.Int):
         try:
             number = _int_value(cstruct)
         except _NotAnInt:
-            raise colander.Invalid(node, f"{json.dumps(cstruct, default=str)[:50]} is not an integer")
+            raise colander.Invalid(node, f"{json.dumps(cstruct, default=str)[:50]} is not an integer") from None
         if not self.min <= number <= self.max:
             raise colander.Invalid(node, _range_message(self.min, self.max))
         return number
@@ -108,7 +109,7 @@ class Money(colander.Decimal):
         try:
             value = decimal.Decimal(str(cstruct).strip())
         except (decimal.InvalidOperation, ValueError):
-            raise colander.Invalid(node, f"{json.dumps(cstruct, default=str)[:50]} is not a number")
+            raise colander.Invalid(node, f"{json.dumps(cstruct, default=str)[:50]} is not a number") from None
         if not value.is_finite():
             raise colander.Invalid(node, "must be a finite number")
         if abs(value) >= MONEY_MAX or (value < 0 and not self.allow_negative):
@@ -134,9 +135,6 @@ class JsonValue(colander.SchemaType):
         return colander.null if appstruct is colander.null else appstruct
 
     def deserialize(self, node, cstruct):
-        from . import errors
-        from .api.body import loads
-
         if cstruct is colander.null:
             return colander.null
         value = cstruct
@@ -146,7 +144,7 @@ class JsonValue(colander.SchemaType):
             try:
                 value = loads(value) if value.strip() else self.kind()
             except errors.Invalid:
-                raise colander.Invalid(node, "not valid JSON")
+                raise colander.Invalid(node, "not valid JSON") from None
         if not isinstance(value, self.kind):
             raise colander.Invalid(node, f"must be a JSON {'list' if self.kind is list else 'object'}")
         if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > self.max_bytes:

@@ -429,3 +429,30 @@ def test_openapi_documents_the_core_event_domain(app):
         assert path in paths
     body = paths["/api/sessions/"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert body["price"]["type"] == "number" and body["capacity"]["type"] == "integer"
+
+
+def test_one_session_serializer_an_unset_price_reads_zero(app, db, w):
+    """Issue 15: the agenda had its own session serializer, which sent ``"price": null`` for a session
+    whose price was unset where /api/sessions/ sent ``"0.00"``. The client contract types ``price`` as a
+    string or number when present; the one serializer left sends ``"0.00"``."""
+    import types
+
+    from makeplus_core.sessions.models import Session
+    from makeplus_core.sessions.serializers import serialize_sessions
+
+    unsaved = Session(event_id=w.event.id, room_id=w.room.id, title="No price yet", start_time=w.at(1),
+                      end_time=w.at(2), status="pas_encore", session_type="conference", is_paid=False, price=None)
+    request = types.SimpleNamespace(dbsession=db, plugins=app.app.registry.makeplus.plugins,
+                                    registry=app.app.registry, application_url="http://localhost")
+    payload = serialize_sessions(request, [unsaved])[0]
+    assert payload["price"] == "0.00" and payload["is_paid"] is False and payload["room_name"] == "Amphi A"
+
+
+def test_agenda_and_recommendations_carry_the_session_json(app, f, w):
+    """The agenda answers a session exactly as /api/sessions/{id}/ does, plus its own keys."""
+    s = w.f.session(w.event, w.room, title="Talk", start=w.at(2))
+    h = w.h("participant")
+    one = app.get(f"/api/sessions/{s.id}/", headers=h).json
+    item = app.post_json("/api/my-agenda/", {"session": str(s.id)}, headers=h, status=201).json
+    assert {k: item[k] for k in one} == one
+    assert item["price"] == "0.00" and item["has_conflict"] is False

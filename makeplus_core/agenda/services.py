@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from .. import errors
+from .. import api, errors
 from ..access.models import RoomAccess, SessionAccess
 from ..db import utcnow
 from ..participants.models import Participant
@@ -63,9 +63,7 @@ def bookmark_times(db, user_id, event_id):
 
 
 def add(db, user_id, event_id, session_id) -> tuple[AgendaBookmark, bool]:
-    from ..api import get_or_404
-
-    session = get_or_404(db, Session, session_id, event_id, label="Session", field="session")
+    session = api.get_or_404(db, Session, session_id, event_id, label="Session", field="session")
     existing = db.scalar(sa.select(AgendaBookmark).where(AgendaBookmark.user_id == user_id,
                                                          AgendaBookmark.session_id == session.id))
     if existing is not None:
@@ -142,23 +140,3 @@ def recommendations_query(user_id, event_id, speakers, themes, now=None):
                    sa.or_(capacity.is_(None), taken < capacity),
                    score > 0)
             .order_by(score.desc(), Session.start_time, Session.id))
-
-
-def serialize_sessions(request, sessions) -> list[dict]:
-    db = request.dbsession
-    rooms = dict(db.execute(sa.select(Room.id, Room.name)
-                            .where(Room.id.in_({s.room_id for s in sessions}))).all()) if sessions else {}
-    out = [{
-        "id": str(s.id), "event": str(s.event_id), "title": s.title, "room": str(s.room_id),
-        "room_name": rooms.get(s.room_id), "start_time": s.start_time, "end_time": s.end_time,
-        "speaker_name": s.speaker_name, "theme": s.theme, "session_type": s.session_type,
-        "is_paid": s.is_paid, "price": s.price, "status": s.status, "capacity": s.capacity,
-    } for s in sessions]
-    from ..api import money
-
-    for payload in out:
-        payload["price"] = money(payload["price"])
-    from ..modules import extend_json
-
-    extend_json(request, "session", list(sessions), out)  # plugins switched off for the event skip
-    return out

@@ -21,6 +21,8 @@ import uuid
 
 from pyramid_retry import is_error_retryable, is_last_attempt
 
+from ..api import server_error_response
+
 log = logging.getLogger("makeplus.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -53,8 +55,6 @@ def access_log_tween_factory(handler, registry):
             except Exception as exc:  # noqa: BLE001 - not rendered by any exception view
                 if is_error_retryable(request, exc) and not is_last_attempt(request):
                     raise  # pyramid_retry runs the request again
-                from ..api import server_error_response
-
                 response = server_error_response(request, exc)
             status = response.status_int
             response.headers["X-Request-ID"] = request_id

@@ -18,9 +18,9 @@ import uuid
 import sqlalchemy as sa
 
 from .. import errors
+from ..access.export import scan_journal_sheet
 from ..db import utcnow
 from ..jobs import enqueue, job
-from ..access.export import scan_journal_sheet
 from ..participants.export import participants_sheet
 from ..storage import storage_root
 from ..xlsx import write_workbook
@@ -52,7 +52,7 @@ def get_export(db, export_id, event_id) -> ExportJob:
     try:
         oid = uuid.UUID(str(export_id))
     except ValueError:
-        raise errors.NotFound("Export not found", field="id")
+        raise errors.NotFound("Export not found", field="id") from None
     exp = db.get(ExportJob, oid)
     if exp is None or exp.event_id != event_id:
         raise errors.NotFound("Export not found", field="id")
@@ -97,17 +97,6 @@ def build_export(ctx, export_id: str) -> None:
         db.commit()
     finally:
         db.close()
-
-
-def serialize(request, exp: ExportJob) -> dict:
-    from ..api import isoformat
-
-    out = {"id": str(exp.id), "kind": exp.kind, "status": exp.status, "created_at": isoformat(exp.created_at),
-           "finished_at": isoformat(exp.finished_at), "size": exp.size, "error": exp.error,
-           "url": request.route_url("export", id=exp.id), "download_url": None}
-    if exp.status == "done":
-        out["download_url"] = request.route_url("export-download", id=exp.id)
-    return out
 
 
 def pending_count(db, event_id) -> int:

@@ -13,13 +13,13 @@ from pyramid.response import FileIter, Response
 from .. import api, errors
 from ..xlsx import MIME
 from . import schemas, services
+from .serializers import serialize_export
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
 MAX_PENDING = 5
 
 exports = api.service("exports", "/api/exports/", "Request a large export, built in the background")
-export = api.service("export", f"/api/exports/{ID}/", "An export's status")
-download = api.service("export-download", f"/api/exports/{ID}/download/", "Download a finished export")
+export = api.service("export", f"/api/exports/{api.UUID_ID}/", "An export's status")
+download = api.service("export-download", f"/api/exports/{api.UUID_ID}/download/", "Download a finished export")
 
 
 def _scope(request):
@@ -37,13 +37,13 @@ def request_view(request):
     exp = services.request_export(request, request.dbsession, event_id, ident.user_id, data["kind"])
     request.response.status = 202
     request.response.headers["Location"] = request.route_url("export", id=exp.id)
-    return services.serialize(request, exp)
+    return serialize_export(request, exp)
 
 
 @export.get()
 def status_view(request):
     _, event_id = _scope(request)
-    return services.serialize(request, services.get_export(request.dbsession, request.matchdict["id"], event_id))
+    return serialize_export(request, services.get_export(request.dbsession, request.matchdict["id"], event_id))
 
 
 @download.get()

@@ -25,6 +25,9 @@ import time
 import sqlalchemy as sa
 from pyramid.response import Response
 
+from ..version import __version__
+from ..web import COOKIE
+
 HEALTH_PATH = "/api/health/"
 ROOT_PATH = "/api/"
 MAX_HOSTS = 32
@@ -77,15 +80,11 @@ def probe(registry) -> DatabaseProbe:
 
 
 def health_body(registry, ok: bool) -> dict:
-    from .. import __version__
-
     return {"status": "ok" if ok else "error", "database": "ok" if ok else "unreachable",
             "version": __version__, "plugins": list(registry.makeplus.capabilities)}
 
 
 def root_body(request) -> dict:
-    from .. import __version__
-
     return {
         "project_name": "MakePlus",
         "project_version": __version__,
@@ -102,8 +101,6 @@ def _json(status: int, body: bytes) -> Response:
 
 
 def fast_answers_tween_factory(handler, registry):
-    from ..web import COOKIE
-
     db = probe(registry)
     health = {}  # ok -> bytes
     roots = {}  # application_url -> bytes

@@ -23,8 +23,8 @@ from cornice_swagger.converters.schema import IntegerTypeConverter, NumberTypeCo
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from .. import __version__
 from .. import schema as types
+from ..version import __version__
 from . import responses
 
 log = logging.getLogger(__name__)

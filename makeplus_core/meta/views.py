@@ -3,6 +3,8 @@ from __future__ import annotations
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api
+from ..extensions import of
+from ..modules import enabled_for
 from ..plugins import enabled_names, plugin_version
 from . import fast, openapi
 
@@ -22,8 +24,6 @@ def compute_capabilities(registry) -> dict:
     ``makeplus_capabilities``: computed once at start-up, after the plugins' declarations
     are collected (scanning the installed distributions' metadata costs milliseconds, far
     more than the request itself)."""
-    from ..extensions import of
-
     names = enabled_names(registry.settings)
     extra = of(registry).capabilities
     return {name: {**extra.get(name, {}), "version": plugin_version(name)} for name in names}
@@ -43,8 +43,6 @@ def event_modules(request) -> dict:
         ident = None
     if ident is None or ident.event_id is None:
         return {}
-    from ..modules import enabled_for
-
     return {"event": str(ident.event_id),
             "modules": enabled_for(request.registry, request.dbsession, ident.event_id)}
 

@@ -8,33 +8,16 @@ with ``?variant=signed``.
 """
 from __future__ import annotations
 
-import colander
-import sqlalchemy as sa
 from pyramid.response import Response
 
 from .. import api, errors
-from ..auth import badges
-from ..auth.models import User
-from ..events.models import UserEventAssignment
-from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
-from ..schema import Int
-from . import images
-
-UUID = "[0-9a-fA-F-]{32,36}"
+from . import images, services
+from .schemas import GenerateSchema
 
 generate = api.service("qr-generate", "/api/qr/generate/", "Make a QR image (PNG or SVG)")
-participant_qr = api.service("qr-participant", f"/api/participants/{{id:{UUID}}}/qr_code/",
+participant_qr = api.service("qr-participant", f"/api/participants/{api.UUID_ID}/qr_code/",
                              "A participant's badge QR image (PNG or SVG)")
-
-
-class GenerateSchema(colander.MappingSchema):
-    user_id = colander.SchemaNode(Int(minimum=1), missing=colander.drop)
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    data = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.Length(1, 1500))
-    format = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(["png", "svg"]))
-    variant = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                  validator=colander.OneOf(["json", "signed"]))
 
 
 def _fmt(request, data=None) -> str:
@@ -42,14 +25,6 @@ def _fmt(request, data=None) -> str:
     if fmt not in images.FORMATS:
         raise errors.Invalid("format: must be png or svg", field="format")
     return fmt
-
-
-def _badge_text(request, user, variant) -> str:
-    if not user.badge_id:
-        raise errors.NotFound("This user has no badge", field="user_id")
-    if variant == "signed":
-        return request.badge_keyring.sign(user.id, user.badge_id)
-    return badges.qr_payload_string(user)
 
 
 def _image(data: str, fmt: str) -> Response:
@@ -65,20 +40,13 @@ def generate_view(request):
     api.require_gestionnaire(request, event_id=event_id)
     data = api.validate(GenerateSchema(), api.json_body(request))
     db = request.dbsession
-    variant = request.GET.get("variant") or data.get("variant") or "json"
-    if variant not in ("json", "signed"):
-        raise errors.Invalid("variant: must be json or signed", field="variant")
+    variant = services.check_variant(request.GET.get("variant") or data.get("variant") or "json")
     if "participant_id" in data:
-        participant = api.get_or_404(db, Participant, data["participant_id"], event_id, label="Participant",
-                                     field="participant_id")
-        user = db.get(User, participant.user_id)
-        text = _badge_text(request, user, variant)
+        found = services.participant(db, data["participant_id"], event_id, field="participant_id")
+        text = services.badge_text(request.badge_keyring, services.user_of(db, found), variant)
     elif "user_id" in data:
-        user = db.scalar(sa.select(User).join(UserEventAssignment, UserEventAssignment.user_id == User.id)
-                         .where(User.id == data["user_id"], UserEventAssignment.event_id == event_id))
-        if user is None:
-            raise errors.NotFound("User not found", field="user_id")
-        text = _badge_text(request, user, variant)
+        text = services.badge_text(request.badge_keyring, services.member_user(db, data["user_id"], event_id),
+                                   variant)
     elif "data" in data:
         text = data["data"]
     else:
@@ -91,14 +59,11 @@ def participant_qr_view(request):
     ident = api.identity(request)
     event_id = api.require_event(request)
     db = request.dbsession
-    participant = api.get_or_404(db, Participant, request.matchdict["id"], event_id, label="Participant")
-    if participant.user_id != ident.user_id:
+    found = services.participant(db, request.matchdict["id"], event_id)
+    if found.user_id != ident.user_id:
         api.require_role(request, GESTIONNAIRE, CONTROLLEUR, event_id=event_id)
-    user = db.get(User, participant.user_id)
-    variant = request.GET.get("variant") or "json"
-    if variant not in ("json", "signed"):
-        raise errors.Invalid("variant: must be json or signed", field="variant")
-    return _image(_badge_text(request, user, variant), _fmt(request))
+    variant = services.check_variant(request.GET.get("variant") or "json")
+    return _image(services.badge_text(request.badge_keyring, services.user_of(db, found), variant), _fmt(request))
 
 
 def includeme(config):

@@ -28,6 +28,7 @@ from ..participants.models import Participant
 from ..roles import GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
+from ..xlsx import Sheet
 
 ZERO = decimal.Decimal("0.00")
 
@@ -40,6 +41,11 @@ def managed_events_query(user_id: int, is_admin: bool):
                                                           UserEventAssignment.role == GESTIONNAIRE,
                                                           UserEventAssignment.is_active.is_(True))))
     return stmt.order_by(Event.start_date.desc(), Event.id)
+
+
+def manages_any(db, managed_events) -> bool:
+    """Whether ``managed_events`` (:func:`managed_events_query`) finds at least one event."""
+    return bool(db.scalar(sa.select(sa.exists(managed_events.order_by(None)))))
 
 
 def event_figures(db, event_ids) -> dict:
@@ -134,15 +140,11 @@ SESSION_COLUMNS = ["title", "room_name", "start_time", "end_time", "session_type
 
 def events_sheet(db, events):
     """The events report (``GET /api/reports/events/?format=xlsx``) as a sheet."""
-    from ..xlsx import Sheet
-
     rows = event_rows(db, events)
     return Sheet("Events", EVENT_COLUMNS, ([r[c] for c in EVENT_COLUMNS] for r in rows))
 
 
 def sessions_sheet(db, event_id):
     """The sessions report of an event (``GET /api/reports/sessions/?format=xlsx``) as a sheet."""
-    from ..xlsx import Sheet
-
     rows = session_rows(db, db.scalars(sessions_query(event_id)).all())
     return Sheet("Sessions", SESSION_COLUMNS, ([r[c] for c in SESSION_COLUMNS] for r in rows))

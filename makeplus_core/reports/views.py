@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from .. import api, errors
-from . import services
 from ..xlsx import xlsx_response
+from . import services
+from .serializers import report_json
 
 event_reports = api.service("reports-events", "/api/reports/events/",
                             "Per event I manage: sessions, participants, scans, revenue")
@@ -18,29 +19,17 @@ def _format(request) -> str:
     return fmt
 
 
-def _api_money(rows):
-    for row in rows:
-        row["revenue"] = api.money(row["revenue"])
-    return rows
-
-
 @event_reports.get()
 def events_report(request):
     ident = api.identity(request)
     fmt = _format(request)
     stmt = services.managed_events_query(ident.user_id, ident.is_admin)
     db = request.dbsession
-    if not ident.is_admin and db.scalar(sa_exists(stmt)) is False:
+    if not ident.is_admin and not services.manages_any(db, stmt):
         raise errors.Forbidden("You do not manage any event")
     if fmt == "xlsx":
         return xlsx_response("events-report.xlsx", [services.events_sheet(db, db.scalars(stmt).all())])
-    return api.paginate(request, stmt, lambda events: _api_money(services.event_rows(db, events)))
-
-
-def sa_exists(stmt):
-    import sqlalchemy as sa
-
-    return sa.select(sa.exists(stmt.order_by(None)))
+    return api.paginate(request, stmt, lambda events: report_json(services.event_rows(db, events)))
 
 
 @session_reports.get()
@@ -52,4 +41,4 @@ def sessions_report(request):
     stmt = services.sessions_query(event_id)
     if fmt == "xlsx":
         return xlsx_response("sessions-report.xlsx", [services.sessions_sheet(db, event_id)])
-    return api.paginate(request, stmt, lambda sessions: _api_money(services.session_rows(db, sessions)))
+    return api.paginate(request, stmt, lambda sessions: report_json(services.session_rows(db, sessions)))

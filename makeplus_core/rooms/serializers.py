@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..modules import extend_json
+from ..sessions.models import Session
+from ..sessions.serializers import serialize_sessions
 from .services import occupancy_percentage, room_occupancy
 
 
@@ -30,18 +33,13 @@ def serialize_rooms(request, rooms, include_sessions: bool = False) -> list[dict
         "updated_at": r.updated_at,
     } for r in rooms]
     if include_sessions and rooms:
-        from ..sessions.models import Session
-        from ..sessions.serializers import serialize_sessions
-
         sessions = db.scalars(sa.select(Session).where(Session.room_id.in_([r.id for r in rooms]))
                               .order_by(Session.start_time, Session.id)).all()
         payloads = serialize_sessions(request, sessions, rooms={r.id: r for r in rooms})
         by_room = {}
-        for s, p in zip(sessions, payloads):
+        for s, p in zip(sessions, payloads, strict=False):
             by_room.setdefault(s.room_id, []).append(p)
-        for r, data in zip(rooms, out):
+        for r, data in zip(rooms, out, strict=False):
             data["sessions"] = by_room.get(r.id, [])
-    from ..modules import extend_json
-
     extend_json(request, "room", rooms, out)  # plugins switched off for the event skip
     return out

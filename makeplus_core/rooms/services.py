@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import errors
 from ..db import icontains
+from ..sessions.models import Session
 from .models import Room
 
 FIELDS = ("name", "capacity", "description", "location", "is_active", "tracks_exits", "door_direction")
@@ -60,7 +61,7 @@ def _flush(db):
         with db.begin_nested():
             db.flush()
     except IntegrityError:  # a concurrent create with the same name
-        raise errors.Conflict("name: a room with this name already exists in this event", field="name")
+        raise errors.Conflict("name: a room with this name already exists in this event", field="name") from None
 
 
 def create(db, event_id, user_id, data: dict) -> Room:
@@ -84,8 +85,7 @@ def update(db, room: Room, data: dict) -> dict:
 
 
 def delete(db, room: Room) -> None:
-    from ..sessions.models import Session
-
+    """Delete an empty room; 409 while sessions are still held in it."""
     n = db.scalar(sa.select(sa.func.count()).select_from(Session).where(Session.room_id == room.id))
     if n:
         raise errors.Conflict(f"This room still holds {n} session(s): move or delete them first",

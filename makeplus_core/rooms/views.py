@@ -13,7 +13,7 @@ from . import schemas, services
 from .models import Room
 from .serializers import serialize_rooms
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
+ID = api.UUID_ID
 
 rooms = api.service("rooms", "/api/rooms/", "Rooms of my event (?include=sessions to embed sessions)")
 room = api.service("room", f"/api/rooms/{ID}/", "One room")

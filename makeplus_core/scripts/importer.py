@@ -17,10 +17,13 @@ import uuid
 
 import sqlalchemy as sa
 
+from .. import errors
+from ..auth import invitations
+from ..events.models import Event
+from ..participants import importer
+
 
 def _find_event(db, text: str):
-    from ..events.models import Event
-
     try:
         event = db.get(Event, uuid.UUID(text))
     except ValueError:
@@ -34,10 +37,6 @@ def run(request, event_ref: str, data: bytes, dry_run: bool, mapping: dict | Non
         progress: bool = True) -> dict:
     """Plan (and apply unless ``dry_run``) in ``request``'s transaction; the report."""
     from tqdm import tqdm
-
-    from .. import errors
-    from ..auth import invitations
-    from ..participants import importer
 
     db = request.dbsession
     event = _find_event(db, event_ref)
@@ -73,8 +72,6 @@ def run(request, event_ref: str, data: bytes, dry_run: bool, mapping: dict | Non
 
 def main(argv=None):
     from pyramid.paster import bootstrap, setup_logging
-
-    from .. import errors
 
     parser = argparse.ArgumentParser(prog="makeplus-import", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from .. import errors
 from ..auth.models import User
+from ..modules import event_hook
 from ..participants.models import Participant
 from ..rooms.models import Room
 from ..sessions.models import Session
@@ -205,8 +206,6 @@ def search(db, pm, event_id, q, role, user_id, is_staff, types, limit):
     if is_staff and wanted("participant"):
         n, rows = search_participants(db, matcher, event_id, text, terms, limit)
         total, results = total + n, results + rows
-    from ..modules import event_hook
-
     hook = event_hook(pm, "makeplus_search", db, event_id)  # plugins switched off for the event skip
     for contributed in hook(dbsession=db, event_id=event_id, query=text, role=role, user_id=user_id, limit=limit):
         rows = [r for r in normalize_plugin_results(contributed)

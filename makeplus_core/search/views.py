@@ -1,24 +1,15 @@
 """REST: GET /api/search/?q=&type=&page= (global search inside my event)."""
 from __future__ import annotations
 
-import colander
 from urllib.parse import urlencode
 
 from .. import api
 from ..roles import GESTIONNAIRE
-from ..schema import Int
 from . import services
+from .schemas import SearchQuery
 
 search = api.service("search", "/api/search/", "Search my event: sessions, rooms, participants (staff), "
                      "and the kinds enabled plugins add")
-
-
-class SearchQuery(colander.MappingSchema):
-    q = colander.SchemaNode(colander.String(), description="words to find (2 characters at least)")
-    type = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="comma-separated kinds: session, room, participant, or a plugin's kind")
-    page = colander.SchemaNode(Int(), missing=colander.drop)
-    page_size = colander.SchemaNode(Int(), missing=colander.drop)
 
 
 def _url(request, page):

@@ -1,16 +1,27 @@
-"""JSON of sessions (batch): ``room`` is always the room's id as a string (the app
-needs a scalar), with ``room_id`` and ``room_name`` beside it."""
+"""JSON of sessions (batch), the one serializer of a session wherever it appears (lists,
+the agenda, recommendations, rooms with ``?include=sessions``, the dashboard figures).
+
+``room`` is always the room's id as a string (the app needs a scalar), with ``room_id``
+and ``room_name`` beside it. ``price`` is always a string with two decimals, ``"0.00"``
+for a free session or one whose price is unset (the client contract types ``price`` as a
+string or number when present: never ``null``).
+"""
 from __future__ import annotations
+
+import decimal
 
 import sqlalchemy as sa
 
 from .. import api
 from ..events.serializers import file_url
+from ..modules import extend_json
+from ..rooms.models import Room
+
+NO_PRICE = decimal.Decimal("0.00")
 
 
 def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dict]:
-    from ..rooms.models import Room
-
+    """``rooms``: ``{room id: Room}`` already loaded (their names are then not queried)."""
     sessions = list(sessions)
     names = {rid: r.name for rid, r in (rooms or {}).items()}
     missing = {s.room_id for s in sessions} - set(names)
@@ -40,7 +51,7 @@ def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dic
             "is_live": s.status == "en_cours",
             "session_type": s.session_type,
             "is_paid": bool(s.is_paid),
-            "price": api.money(s.price if s.price is not None else 0),
+            "price": api.money(s.price if s.price is not None else NO_PRICE),
             "capacity": s.capacity,
             "cover_image": file_url(request, s.cover_image),
             "metadata": s.meta or {},
@@ -48,7 +59,5 @@ def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dic
             "created_at": s.created_at,
             "updated_at": s.updated_at,
         })
-    from ..modules import extend_json
-
     extend_json(request, "session", sessions, out)  # plugins switched off for the event skip
     return out

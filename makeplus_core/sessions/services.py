@@ -5,7 +5,8 @@ room of the same event, and never overlaps another (non-cancelled) session of
 that room (the room row is locked while checking, so two concurrent writes cannot
 both pass). A paid session has a positive price. Every change is reported to the
 plugins through ``makeplus_session_changed`` after the flush, in the same
-transaction.
+transaction: the writing functions take the plugin manager (``request.plugins``) as a
+required argument, so no caller can skip the plugins by forgetting it.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from .. import api, errors
 from ..db import icontains
 from ..events.models import Event
+from ..events.services import save_image_upload
+from ..modules import event_hook
 from ..rooms.models import Room
 from .models import Session
 
@@ -34,22 +37,17 @@ ORDERINGS = {
 
 
 def notify(pm, db, session, action, changes, request):
-    if pm is not None:
-        from ..modules import event_hook
-
-        event_hook(pm, "makeplus_session_changed", db, session.event_id)(
-            dbsession=db, session=session, action=action, changes=changes or {}, request=request)
+    """``makeplus_session_changed`` for the plugins switched on for the session's event."""
+    event_hook(pm, "makeplus_session_changed", db, session.event_id)(
+        dbsession=db, session=session, action=action, changes=changes or {}, request=request)
 
 
 def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=None, search=None,
                ordering=None):
-    stmt = sa.select(Session).where(Session.event_id == event_id)
-    if room_id is not None:
-        stmt = stmt.where(Session.room_id == room_id)
-    if status:
-        stmt = stmt.where(Session.status == status)
-    if session_type:
-        stmt = stmt.where(Session.session_type == session_type)
+    """The event's sessions, filtered by the values given (``None`` or empty: no filter)."""
+    equal = ((Session.room_id, room_id), (Session.status, status or None), (Session.session_type, session_type or None))
+    stmt = sa.select(Session).where(Session.event_id == event_id,
+                                    *(column == value for column, value in equal if value is not None))
     if is_paid is not None:
         stmt = stmt.where(Session.is_paid.is_(is_paid))
     if search:
@@ -63,7 +61,7 @@ def lock_room(db, room_id, event_id) -> Room:
     try:
         rid = api.parse_uuid(room_id, "room")
     except errors.Invalid:
-        raise errors.NotFound("room: room not found in this event", field="room")
+        raise errors.NotFound("room: room not found in this event", field="room") from None
     room = db.scalar(sa.select(Room).where(Room.id == rid, Room.event_id == event_id).with_for_update())
     if room is None:
         raise errors.NotFound("room: room not found in this event", field="room")
@@ -104,7 +102,7 @@ def _check_price(is_paid, price) -> None:
         raise errors.Invalid("price: a paid session needs a price greater than 0", field="price")
 
 
-def create(db, event: Event, data: dict, user_id, pm=None, request=None) -> Session:
+def create(db, event: Event, data: dict, user_id, pm, request=None) -> Session:
     room = lock_room(db, data["room"], event.id)
     check_slot(db, event, room.id, data["start_time"], data["end_time"], data.get("status"))
     _check_price(data.get("is_paid"), data.get("price"))
@@ -119,7 +117,7 @@ def create(db, event: Event, data: dict, user_id, pm=None, request=None) -> Sess
     return session
 
 
-def update(db, session: Session, data: dict, pm=None, request=None) -> dict:
+def update(db, session: Session, data: dict, pm, request=None) -> dict:
     event = db.get(Event, session.event_id)
     room_id = session.room_id
     if "room" in data:
@@ -152,7 +150,7 @@ def update(db, session: Session, data: dict, pm=None, request=None) -> dict:
     return changes
 
 
-def set_status(db, session: Session, status: str, pm=None, request=None) -> dict:
+def set_status(db, session: Session, status: str, pm, request=None) -> dict:
     changes = {}
     if session.status != status:
         changes = {"status": (session.status, status)}
@@ -162,26 +160,26 @@ def set_status(db, session: Session, status: str, pm=None, request=None) -> dict
     return changes
 
 
-def delete(db, session: Session, pm=None, request=None) -> None:
+def delete(db, session: Session, pm, request=None) -> None:
     db.delete(session)
     db.flush()
     notify(pm, db, session, "deleted", {}, request)
 
 
-def swap_times(db, event_id, first_id, second_id, pm=None, request=None) -> list[Session]:
+def swap_times(db, event_id, first_id, second_id, pm, request=None) -> list[Session]:
     """Exchange the time slots of two sessions of ``event_id`` (rooms stay)."""
     ids = []
     for field, value in (("session_1_id", first_id), ("session_2_id", second_id)):
         try:
             ids.append(api.parse_uuid(value, field))
         except errors.Invalid:
-            raise errors.NotFound(f"{field}: session not found", field=field)
+            raise errors.NotFound(f"{field}: session not found", field=field) from None
     if ids[0] == ids[1]:
         raise errors.Invalid("session_2_id: choose two different sessions", field="session_2_id")
     found = {s.id: s for s in db.scalars(sa.select(Session).where(Session.id.in_(ids),
                                                                   Session.event_id == event_id)
                                          .with_for_update())}
-    for field, sid in zip(("session_1_id", "session_2_id"), ids):
+    for field, sid in zip(("session_1_id", "session_2_id"), ids, strict=False):
         if sid not in found:
             raise errors.NotFound(f"{field}: session not found", field=field)
     a, b = found[ids[0]], found[ids[1]]
@@ -211,8 +209,6 @@ def read_images(request, required: bool = False) -> dict:
     """The session images of a multipart request (PNG/JPEG checked by content, stored under a
     random name): ``{column: stored path}``. ``required``: 400 naming ``speaker_photo`` when
     neither file is there."""
-    from ..events.services import save_image_upload
-
     if not (request.content_type or "").startswith("multipart/"):
         files = {}
     else:

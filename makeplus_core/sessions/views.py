@@ -18,7 +18,7 @@ from . import schemas, services
 from .models import Session
 from .serializers import serialize_sessions
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
+ID = api.UUID_ID
 
 sessions = api.service("sessions", "/api/sessions/", "Sessions of my event")
 session = api.service("session", f"/api/sessions/{ID}/", "One session")
@@ -46,10 +46,6 @@ images = api.service("session-images", f"/api/sessions/{ID}/images/",
 cancel = api.service("session-cancel", f"/api/sessions/{ID}/cancel/", "Reset a session to pas_encore")
 action_services = {"mark_live": mark_live, "start": start, "mark_completed": mark_completed, "end": end,
                    "cancel": cancel}
-
-
-def _pm(request):
-    return request.plugins
 
 
 def _one(request, obj):
@@ -95,7 +91,7 @@ def create_session(request):
     event = request.dbsession.get(Event, event_id)
     if event is None:
         raise errors.NotFound("Event not found", field="event")
-    obj = services.create(request.dbsession, event, data, ident.user_id, pm=_pm(request), request=request)
+    obj = services.create(request.dbsession, event, data, ident.user_id, pm=request.plugins, request=request)
     request.response.status = 201
     return _one(request, obj)
 
@@ -122,7 +118,7 @@ def update_session(request):
         raw.pop(key, None)
     data = api.validate(schemas.SessionSchema(), raw, partial=request.method == "PATCH")
     extensions.validate_fields(request, "session")
-    services.update(request.dbsession, obj, data, pm=_pm(request), request=request)
+    services.update(request.dbsession, obj, data, pm=request.plugins, request=request)
     return _one(request, obj)
 
 
@@ -135,7 +131,7 @@ def upload_images(request):
 
 @session.delete()
 def delete_session(request):
-    services.delete(request.dbsession, _load(request, write=True), pm=_pm(request), request=request)
+    services.delete(request.dbsession, _load(request, write=True), pm=request.plugins, request=request)
     return api.no_content()
 
 
@@ -144,7 +140,7 @@ def _make_action(name):
 
     def action(request):
         obj = _load(request, write=True)
-        services.set_status(request.dbsession, obj, status, pm=_pm(request), request=request)
+        services.set_status(request.dbsession, obj, status, pm=request.plugins, request=request)
         return {**_one(request, obj), "message": message}
 
     action.__name__ = f"session_{name}"
@@ -163,7 +159,7 @@ def swap_times(request):
     api.require_gestionnaire(request, event_id=event_id)
     data = api.validate(schemas.SwapSchema(), _body(request))
     pair = services.swap_times(request.dbsession, event_id, data["session_1_id"], data["session_2_id"],
-                               pm=_pm(request), request=request)
+                               pm=request.plugins, request=request)
     return {"success": True, "message": "Session times swapped", "sessions": serialize_sessions(request, pair)}
 
 

@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from ..db import utcnow
-from ..rooms.models import Room
+from ..events.services import event_counts
 from ..sessions.models import Session
+from ..sessions.services import NOT_STARTED
 
-NOT_STARTED = "pas_encore"
 
-
-def dashboard_figures(db, event_id, upcoming_limit: int = 5) -> dict:
-    """The event's counts (shared with the event statistics) and its next sessions."""
-    from ..events.services import event_counts
-
+def dashboard_figures(db, event_id) -> dict:
+    """The event's counts (shared with the event statistics)."""
     c = event_counts(db, event_id)
-    upcoming = db.execute(
-        sa.select(Session, Room.name)
-        .join(Room, Room.id == Session.room_id)
-        .where(Session.event_id == event_id, Session.status == NOT_STARTED, Session.end_time > utcnow())
-        .order_by(Session.start_time, Session.id)
-        .limit(upcoming_limit)
-    ).all()
     return {
         "total_participants": c["participants"],
         "checked_in": c["checked_in"],
@@ -34,26 +25,14 @@ def dashboard_figures(db, event_id, upcoming_limit: int = 5) -> dict:
         "not_started_sessions": c["not_started"],
         "paid_sessions": c["paid_sessions"],
         "total_rooms": c["rooms"],
-        "upcoming_sessions": [_session_json(session, room_name) for session, room_name in upcoming],
     }
 
 
-def _session_json(session: Session, room_name: str) -> dict:
-    from ..api import money
-
-    return {
-        "id": str(session.id),
-        "event": str(session.event_id),
-        "title": session.title,
-        "speaker_name": session.speaker_name,
-        "theme": session.theme,
-        "room": str(session.room_id),
-        "room_id": str(session.room_id),
-        "room_name": room_name,
-        "start_time": session.start_time,
-        "end_time": session.end_time,
-        "status": session.status,
-        "session_type": session.session_type,
-        "is_paid": bool(session.is_paid),
-        "price": money(session.price),
-    }
+def upcoming_sessions(db, event_id, limit: int = 5) -> list[Session]:
+    """The next sessions not started yet and not over, their room loaded (one query)."""
+    return db.scalars(
+        sa.select(Session).join(Session.room).options(sa.orm.contains_eager(Session.room))
+        .where(Session.event_id == event_id, Session.status == NOT_STARTED, Session.end_time > utcnow())
+        .order_by(Session.start_time, Session.id)
+        .limit(limit)
+    ).all()
