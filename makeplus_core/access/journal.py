@@ -33,6 +33,7 @@ from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from .models import RoomAccess, SessionAccess
 from .pipeline import PRE_MEMBERSHIP_LAYERS
+from .window import current_window_start
 
 STATUSES = ("granted", "denied")
 DIRECTIONS = ("entry", "exit")
@@ -175,13 +176,9 @@ def xlsx_rows(db, stmt, reveal_all=False, chunk=1000):
 
 
 def window_start(db, room, now: dt.datetime | None = None) -> dt.datetime:
-    """The room's current capacity window (see ``access/occupancy.py``): the start of the
-    session running in it now, else the start of the current UTC day."""
-    now = now or utcnow()
-    start = db.scalar(sa.select(sa.func.max(Session.start_time)).where(
-        Session.room_id == room.id, Session.start_time <= now, Session.end_time > now,
-        Session.status.in_(("pas_encore", "en_cours"))))
-    return start or now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """The room's current capacity window (:mod:`.window`): the start of the session running
+    in it now, else the start of the current UTC day."""
+    return current_window_start(db, room.id, now or utcnow())
 
 
 def room_people(db, room, since: dt.datetime) -> list[dict]:

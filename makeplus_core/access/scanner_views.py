@@ -18,7 +18,7 @@ import colander
 import sqlalchemy as sa
 
 from .. import api, errors
-from ..db import utcnow
+from ..db import keep_writes, utcnow
 from ..events.models import Event
 from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
@@ -139,7 +139,7 @@ def _scan_time(raw, now, index) -> dt.datetime:
 
 @sync_service.post(schema=api.doc(SyncSchema))
 def sync_view(request):
-    request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
+    keep_writes(request)  # denied scans are recorded too
     ident = api.identity(request)
     request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
     body = api.json_body(request)
