@@ -72,6 +72,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors, idempotency
+from ..audit.services import record_update
 from ..auth.models import AuthSession, User
 from ..db import UTCDateTime, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
@@ -1112,13 +1113,15 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
     participant = holder.participant
     if participant is not None:
         # The check-in happens exactly once, whatever the concurrency.
+        before = participant.checked_in_at
         result = db.execute(sa.update(Participant)
                             .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
                             .values(is_checked_in=True, checked_in_at=now)
                             .execution_options(synchronize_session=False))
         first = result.rowcount == 1
-        if first:  # reflect it without making the object dirty (no second UPDATE)
+        if first:  # reflect it without making the object dirty (no second UPDATE), and audit it
             set_committed_value(participant, "is_checked_in", True)
             set_committed_value(participant, "checked_in_at", now)
+            record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
     event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
     return event_success_answer(db, access, holder, event, first_check_in=first)
