@@ -67,14 +67,13 @@ import types
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors, idempotency
 from ..audit.services import record_update
 from ..auth.models import AuthSession, User
-from ..db import UTCDateTime, keep_writes, utcnow
+from ..db import UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant, participant_allowed_rooms
 from ..qr.signing import BadToken, Keyring
@@ -607,12 +606,17 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 _JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
-@functools.cache
-def _journal_upsert(dialect: str):
-    """The journal insert of a scan with a scan id (built once: only parameters change)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(RoomAccess.__table__).on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
-            .returning(RoomAccess.__table__.c.id))
+_JOURNAL_UPSERTS: dict = {}  # dialect name -> statement
+
+
+def _journal_upsert(db):
+    """The journal insert of a scan with a scan id (built once per dialect: only parameters change)."""
+    name = db.get_bind().dialect.name
+    if name not in _JOURNAL_UPSERTS:
+        _JOURNAL_UPSERTS[name] = (dialect_insert(db, RoomAccess.__table__)
+                                  .on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
+                                  .returning(RoomAccess.__table__.c.id))
+    return _JOURNAL_UPSERTS[name]
 
 
 def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
@@ -660,7 +664,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
                             layer=layer, reason=reason, http_status=http_status, holder=holder, session=session,
                             scan_id=scan_id, direction=direction)
     if scan_id is not None:
-        inserted = db.execute(_journal_upsert(db.get_bind().dialect.name), values).first()
+        inserted = db.execute(_journal_upsert(db), values).first()
         mark_changed(db)
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None
