@@ -33,6 +33,7 @@ from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from .models import RoomAccess, SessionAccess
 from .pipeline import PRE_MEMBERSHIP_LAYERS
+from .services import granted_holders
 from .window import current_window_start
 
 STATUSES = ("granted", "denied")
@@ -183,15 +184,7 @@ def window_start(db, room, now: dt.datetime | None = None) -> dt.datetime:
 
 def room_people(db, room, since: dt.datetime) -> list[dict]:
     """Distinct holders granted in ``room`` since ``since``, with first/last entry (one query)."""
-    rows = db.execute(
-        sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
-                  sa.func.count())
-        .join(User, User.id == RoomAccess.user_id)
-        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
-        .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted", RoomAccess.access_time >= since)
-        .group_by(User.id, Participant.id)
-        .order_by(sa.func.min(RoomAccess.access_time), User.id)
-    ).all()
+    rows = granted_holders(db, RoomAccess.room_id == room.id, RoomAccess.access_time >= since)
     return [{"id": str(pid) if pid else None, "participant_id": str(pid) if pid else None, "user_id": user.id,
              "name": user.full_name, "email": user.email, "badge_id": user.badge_id, "first_access": first,
              "last_access": last, "scans": n} for user, pid, first, last, n in rows]
@@ -212,15 +205,7 @@ def session_participants(db, session) -> dict:
         .join(User, User.id == Participant.user_id)
         .where(SessionAccess.session_id == session.id, Participant.event_id == session.event_id)
     ).all()
-    admitted = db.execute(
-        sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
-                  sa.func.count())
-        .join(User, User.id == RoomAccess.user_id)
-        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
-        .where(RoomAccess.session_id == session.id, RoomAccess.status == "granted",
-               RoomAccess.event_id == session.event_id)
-        .group_by(User.id, Participant.id)
-    ).all()
+    admitted = granted_holders(db, RoomAccess.session_id == session.id, RoomAccess.event_id == session.event_id)
     people: dict = {}
 
     def entry(user, pid):

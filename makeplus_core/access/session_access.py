@@ -127,13 +127,7 @@ def create(db, event_id, data: dict, granted_by_id=None) -> SessionAccess:
                         has_access=False, amount_paid=decimal.Decimal("0.00"), registered_at=utcnow())
     _apply_status(obj, session, {**data, "payment_status": data.get("payment_status", "pending")},
                   granted_by_id)
-    db.add(obj)
-    try:
-        db.flush()
-    except sa.exc.IntegrityError:  # concurrent duplicate (PostgreSQL)
-        raise errors.Conflict("session: this participant already has an access record for this session",
-                              field="session")
-    return obj
+    return _insert(db, [obj])[0]
 
 
 def create_many(db, event_id, pairs: list, payment_status: str = "paid", granted_by_id=None) -> list:
@@ -165,12 +159,16 @@ def create_many(db, event_id, pairs: list, payment_status: str = "paid", granted
                             amount_paid=decimal.Decimal("0.00"), registered_at=now)
         _apply_status(obj, sessions[sid], {"payment_status": payment_status}, granted_by_id)
         objs.append(obj)
+    return _insert(db, objs)
+
+
+def _insert(db, objs: list) -> list:
     db.add_all(objs)
     try:
         db.flush()
     except sa.exc.IntegrityError:  # concurrent duplicate (PostgreSQL)
         raise errors.Conflict("session: this participant already has an access record for this session",
-                              field="session")
+                              field="session") from None
     return objs
 
 

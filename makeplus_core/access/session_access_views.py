@@ -12,10 +12,9 @@ from ..participants.models import Participant
 from ..roles import GESTIONNAIRE, PARTICIPANT
 from . import session_access as services
 
-UUID_ID = "{id:[0-9a-fA-F-]{32,36}}"
 
 accesses = api.service("session-accesses", "/api/session-access/", "Paid-atelier access records")
-access = api.service("session-access", f"/api/session-access/{UUID_ID}/", "One access record")
+access = api.service("session-access", f"/api/session-access/{api.UUID_ID}/", "One access record")
 my_ateliers = api.service("my-ateliers", "/api/my-ateliers/", "My paid ateliers with a payment summary")
 
 
