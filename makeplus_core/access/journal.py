@@ -75,23 +75,12 @@ def journal_query(event_id, *, rooms=ALL, room_id=None, participant_id=None, use
     stmt = sa.select(RoomAccess).where(RoomAccess.event_id == event_id)
     if rooms is not ALL:
         stmt = stmt.where(RoomAccess.room_id.in_(rooms or [None]))
-    if room_id is not None:
-        stmt = stmt.where(RoomAccess.room_id == room_id)
-    if participant_id is not None or user_id is not None:
-        if participant_id is not None:
-            stmt = stmt.where(RoomAccess.participant_id == participant_id)
-        if user_id is not None:
-            stmt = stmt.where(RoomAccess.user_id == user_id)
-        if not reveal_all:
-            stmt = stmt.where(_identified())
-    if session_id is not None:
-        stmt = stmt.where(RoomAccess.session_id == session_id)
-    if status is not None:
-        stmt = stmt.where(RoomAccess.status == status)
-    if reason is not None:
-        stmt = stmt.where(RoomAccess.reason == reason)
-    if direction is not None:
-        stmt = stmt.where(RoomAccess.direction == direction)
+    if (participant_id is not None or user_id is not None) and not reveal_all:
+        stmt = stmt.where(_identified())
+    equal = ((RoomAccess.room_id, room_id), (RoomAccess.participant_id, participant_id),
+             (RoomAccess.user_id, user_id), (RoomAccess.session_id, session_id), (RoomAccess.status, status),
+             (RoomAccess.reason, reason), (RoomAccess.direction, direction))
+    stmt = stmt.where(*(column == value for column, value in equal if value is not None))
     if since is not None:
         stmt = stmt.where(RoomAccess.access_time >= since)
     if until is not None:
