@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from makeplus_core.access.models import RoomAccess
+from makeplus_core.access.pipeline import journal_scan_id
 from makeplus_core.idempotency import MAX_KEY_LENGTH
 
 CTRL = "controlleur_des_badges"
@@ -63,7 +64,7 @@ def test_a_long_key_is_replayed_once_on_every_door(app, f, db, world):
         assert (again.status_int, again.json) == (first.status_int, first.json), name
         assert again.headers["Idempotent-Replayed"] == "true", name
         assert "Idempotent-Replayed" not in first.headers, name
-        assert journal_count(db, key) == 1, name  # recorded once, with the client's key
+        assert journal_count(db, journal_scan_id(key)) == 1, name  # recorded once, under the client's key
         # the same key with another body: refused, as on every POST
         other = app.post_json(url, {**body, "session_id": ""}, headers=headers, status=422)
         assert other.json["error"] == "idempotency_key_reused", name
@@ -93,3 +94,21 @@ def test_one_key_limit_everywhere(app, f, db, world):
     assert journal_count(db) == 0
     r = app.post_json(url, body, headers={**h, "X-Scan-Id": "s" * MAX_KEY_LENGTH}, status=200)
     assert r.json["status"] == "granted"
+
+
+def test_offline_sync_takes_the_same_keys(app, f, db, world):
+    """The offline scanner's per-scan ids follow the same limit, and one longer than the
+    journal column (100) is still recorded once and recognised on a retry."""
+    from makeplus_core.db import utcnow
+
+    holder = f.member(world["event"], "participant")
+    h = f.auth(world["ctrl"], world["event"])
+    body = {"room": str(world["room"].id), "scans": [
+        {"scan_id": "o" * LONG, "qr_data": qr(holder), "scanned_at": utcnow().isoformat()}]}
+    first = app.post_json("/api/scanner/sync/", body, headers=h).json["results"][0]
+    again = app.post_json("/api/scanner/sync/", body, headers=h).json["results"][0]
+    assert (first["result"], first["decision"]) == ("recorded", "granted"), first
+    assert (again["result"], again["decision"]) == ("duplicate", "granted")
+    assert journal_count(db) == 1
+    body["scans"][0]["scan_id"] = "o" * (MAX_KEY_LENGTH + 1)
+    app.post_json("/api/scanner/sync/", body, headers=h, status=400)

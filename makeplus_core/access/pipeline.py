@@ -61,6 +61,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
 import secrets
 import types
@@ -619,6 +620,17 @@ def _journal_upsert(db):
     return _JOURNAL_UPSERTS[name]
 
 
+SCAN_ID_LENGTH = RoomAccess.__table__.c.scan_id.type.length  # 100
+
+
+def journal_scan_id(key: str | None) -> str | None:
+    """The journal's ``scan_id`` for a client's key (at most ``idempotency.MAX_KEY_LENGTH``
+    characters): the key itself when it fits the column, else ``sha256:`` and its digest."""
+    if key is None or len(key) <= SCAN_ID_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
                    holder: Holder | None = None, session=None, scan_id=None, access_id=None,
                    direction: str = "entry") -> dict:
@@ -627,7 +639,7 @@ def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason,
         id=access_id or uuid.uuid4(), event_id=event_id, room_id=room_id, session_id=session.id if session else None,
         participant_id=holder.participant.id if holder and holder.participant else None,
         user_id=holder.user.id if holder else None, verified_by_id=scanner_id, access_time=now,
-        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=scan_id,
+        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=journal_scan_id(scan_id),
         direction=direction,
     )
 
@@ -740,7 +752,7 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
         .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
         .outerjoin(Room, Room.id == RoomAccess.room_id)
         .outerjoin(Session, Session.id == RoomAccess.session_id)
-        .where(RoomAccess.verified_by_id == verified_by_id, RoomAccess.scan_id == scan_id)
+        .where(RoomAccess.verified_by_id == verified_by_id, RoomAccess.scan_id == journal_scan_id(scan_id))
     ).first()
     if row is None:
         return None

@@ -17,7 +17,7 @@ import datetime as dt
 import colander
 import sqlalchemy as sa
 
-from .. import api, errors
+from .. import api, errors, idempotency
 from ..db import keep_writes, utcnow
 from ..events.models import Event
 from ..roles import CONTROLLEUR, GESTIONNAIRE
@@ -47,7 +47,7 @@ class ManifestQuery(colander.MappingSchema):
 
 
 class SyncItem(colander.MappingSchema):
-    scan_id = colander.SchemaNode(colander.String(), description="The phone's id of this scan (1-100 chars)")
+    scan_id = colander.SchemaNode(colander.String(), description="The phone's id of this scan (1-200 chars)")
     qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text")
     scanned_at = colander.SchemaNode(colander.String(), description="When the phone scanned (ISO-8601)")
     room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (or room_id)")
@@ -154,8 +154,9 @@ def sync_view(request):
         if not isinstance(raw, dict):
             raise errors.Invalid(f"scans.{i}: must be an object", field=f"scans.{i}")
         scan_id = raw.get("scan_id")
-        if not isinstance(scan_id, str) or not scan_id.strip() or len(scan_id.strip()) > 100:
-            raise errors.Invalid(f"scans.{i}.scan_id: 1 to 100 characters", field=f"scans.{i}.scan_id")
+        if not isinstance(scan_id, str) or not scan_id.strip() or len(scan_id.strip()) > idempotency.MAX_KEY_LENGTH:
+            raise errors.Invalid(f"scans.{i}.scan_id: 1 to {idempotency.MAX_KEY_LENGTH} characters",
+                                 field=f"scans.{i}.scan_id")
         scan_id = scan_id.strip()
         if not isinstance(raw.get("qr_data"), (str, dict)):
             raise errors.Invalid(f"scans.{i}.qr_data: required", field=f"scans.{i}.qr_data")
@@ -183,7 +184,7 @@ def sync_view(request):
     db = request.dbsession
     # Scans this scanner already recorded (a retry): reported, never recorded again.
     known = {}
-    ids = [it[1] for it in items]
+    ids = [pipeline.journal_scan_id(it[1]) for it in items]
     for chunk in range(0, len(ids), 500):
         for sid, status, reason, code in db.execute(
                 sa.select(RoomAccess.scan_id, RoomAccess.status, RoomAccess.reason, RoomAccess.http_status)
@@ -194,8 +195,8 @@ def sync_view(request):
     # syncing the same batch also take their row locks in the same order (no deadlock).
     for pos, (i, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
                                                                    key=lambda x: (x[1][2], x[1][1])):
-        if scan_id in known:
-            status, reason, code = known[scan_id]
+        if pipeline.journal_scan_id(scan_id) in known:
+            status, reason, code = known[pipeline.journal_scan_id(scan_id)]
             results[pos] = _result(scan_id, "duplicate", status, reason, code, decision)
             continue
         body_i = {"qr_data": raw["qr_data"], "direction": raw.get("direction") or None}
