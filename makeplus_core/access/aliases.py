@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import colander
 import sqlalchemy as sa
 
 from .. import api, errors
@@ -23,19 +22,7 @@ from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..staff.models import RoomAssignment
 from . import pipeline
-from .views import ScanSchema
-
-class QrVerifySchema(ScanSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="Room id: verify at that room's door (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-
-
-class GrantRoomSchema(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    rooms = colander.SchemaNode(colander.List(), missing=colander.drop, description="Several room ids")
-
+from .schemas import GrantRoomSchema, QrVerifySchema, ScanSchema
 
 qr_verify = api.service("qr-verify", "/api/qr/verify/",
                         "Verify a badge QR: at a room's door when a room is given, else the event check-in")

@@ -15,7 +15,6 @@ they may scan (``journal.scannable_rooms``); other roles get 403.
 """
 from __future__ import annotations
 
-import colander
 
 from .. import api, errors, xlsx
 from ..audit.views import parse_when
@@ -24,23 +23,8 @@ from ..rooms.models import Room
 from ..schema import to_int
 from ..sessions.models import Session
 from . import journal, registrations
+from .schemas import JournalQuery
 from .models import RoomAccess
-
-
-
-class JournalQuery(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    participant = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                      description="Participant id (alias participant_id)")
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(colander.String(), missing=colander.drop, description="Holder's user id")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop, description="Session id")
-    status = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(journal.STATUSES))
-    reason = colander.SchemaNode(colander.String(), missing=colander.drop, description="Reason code, e.g. room_full")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(journal.DIRECTIONS))
-    format = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(("json", "xlsx")))
 
 
 journal_svc = api.service("room-access", "/api/room-access/",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import colander
 import sqlalchemy as sa
 
 from .. import api, errors, idempotency
@@ -24,9 +23,9 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..staff.models import RoomAssignment
 from . import manifest, pipeline
+from .schemas import MAX_SYNC, ManifestQuery, SyncSchema
 from .models import RoomAccess
 
-MAX_SYNC = 1000
 MAX_SKEW = dt.timedelta(minutes=5)  # a scan time this far in the future is refused
 MAX_AGE = dt.timedelta(days=7)  # offline scans older than this are refused
 
@@ -34,39 +33,6 @@ manifest_service = api.service("scanner-manifest", "/api/scanner/manifest/",
                                "The offline scanner's manifest for one room (ETag, ?since= delta)")
 sync_service = api.service("scanner-sync", "/api/scanner/sync/",
                            "Record up to 1,000 offline scans exactly once; the server re-decides each")
-
-
-class ManifestQuery(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of room")
-    since = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                description="The version a previous call returned (delta)")
-    hours = colander.SchemaNode(colander.Integer(), missing=colander.drop,
-                                description=f"Sessions starting within this many hours (default "
-                                            f"{manifest.DEFAULT_HOURS}, at most {manifest.MAX_HOURS})")
-
-
-class SyncItem(colander.MappingSchema):
-    scan_id = colander.SchemaNode(colander.String(), description="The phone's id of this scan (1-200 chars)")
-    qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text")
-    scanned_at = colander.SchemaNode(colander.String(), description="When the phone scanned (ISO-8601)")
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (or room_id)")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(["entry", "exit"]))
-    decision = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                   validator=colander.OneOf(["granted", "denied"]),
-                                   description="What the phone decided offline")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop)
-
-
-class SyncItems(colander.SequenceSchema):
-    item = SyncItem()
-
-
-class SyncSchema(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="Default room of the items")
-    scans = SyncItems(description=f"At most {MAX_SYNC} offline scans")
 
 
 def _scanner_room(request, raw_room, field="room") -> Room:

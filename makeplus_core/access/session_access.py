@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import decimal
 
-import colander
 import sqlalchemy as sa
 
 from .. import errors
 from ..auth.models import User
 from ..db import utcnow
-from ..schema import Money
 from ..participants.models import Participant
 from ..rooms.models import Room
 from ..sessions.models import Session
@@ -32,32 +30,6 @@ def amount_as_text(value):
 
 # "free" is set only by a participant's own registration for a free atelier (registrations.py)
 MANAGED_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != "free")
-
-
-class SessionAccessSchema(colander.MappingSchema):
-    participant = colander.SchemaNode(colander.String())
-    session = colander.SchemaNode(colander.String())
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES),
-                                         missing="pending")
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
-
-
-class SessionAccessUpdateSchema(colander.MappingSchema):
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES))
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
-
-
-class SessionAccessQuery(colander.MappingSchema):
-    participant = colander.SchemaNode(colander.String(), missing=colander.drop)
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    session = colander.SchemaNode(colander.String(), missing=colander.drop)
-    session_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    payment_status = colander.SchemaNode(colander.String(), missing=colander.drop)
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    event = colander.SchemaNode(colander.String(), missing=colander.drop)
-    event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
 
 
 def list_query(event_id, *, own_participant_id=None, participant_id=None, session_id=None,

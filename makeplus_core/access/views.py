@@ -2,7 +2,6 @@
 badge re-issue. The decision itself lives in :mod:`.pipeline`."""
 from __future__ import annotations
 
-import colander
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
@@ -11,17 +10,7 @@ from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from . import pipeline, services
-
-class ScanSchema(colander.MappingSchema):
-    qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text (JSON, signed or id)")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop, description="Session id (optional)")
-    session_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of session")
-    scan_id = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                  description="Client scan id (idempotency, like Idempotency-Key)")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(["entry", "exit"]),
-                                    description="entry (default, or the room's door_direction) or exit")
-
+from .schemas import ScanSchema
 
 verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{api.UUID}}}/verify_access/",
                             "Verify a badge at a room door (granted / 402 / 403 / 404 / 400)")
