@@ -115,7 +115,7 @@ def grant_room_view(request):
     try:
         rooms = participant_services.check_rooms(db, participant.event_id, wanted)
     except errors.Invalid as exc:
-        raise errors.Invalid(exc.message.replace("allowed_rooms", "room"), field="room")
+        raise errors.Invalid(exc.message.replace("allowed_rooms", "room"), field="room") from None
     current = list(db.scalars(sa.select(participant_allowed_rooms.c.room_id)
                               .where(participant_allowed_rooms.c.participant_id == participant.id)))
     added = []

@@ -205,7 +205,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
             try:
                 user_id, badge_id = keyring.verify(text)
             except BadToken:
-                raise Deny(400, "parse", "invalid_signature")
+                raise Deny(400, "parse", "invalid_signature") from None
             return QrBadge(_user_id(user_id), badge_id, "signed")
         if text.isascii() and text.isdigit():
             if not accept_plain:
@@ -216,7 +216,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
         try:
             payload = json.loads(text)
         except (ValueError, RecursionError):
-            raise Deny(400, "parse", "invalid_qr")
+            raise Deny(400, "parse", "invalid_qr") from None
         if not isinstance(payload, dict):
             raise Deny(400, "parse", "invalid_qr")
     user_id, badge_id = payload.get("user_id"), payload.get("badge_id")
@@ -300,7 +300,7 @@ def identify_badge(db, registry_or_settings, qr_data, event_id) -> Holder:
         return load_holder(db, badge, event_id)
     except Deny as deny:
         cls = {400: errors.Invalid, 404: errors.NotFound}.get(deny.http_status, errors.Forbidden)
-        raise cls(deny.message, field="qr_data" if deny.http_status == 400 else None, reason=deny.reason)
+        raise cls(deny.message, field="qr_data" if deny.http_status == 400 else None, reason=deny.reason) from None
 
 
 def accept_plain_ids(settings) -> bool:
@@ -933,7 +933,7 @@ def _session_param(body):
     try:
         return uuid.UUID(str(raw))
     except (TypeError, ValueError, AttributeError):
-        raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id")
+        raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id") from None
 
 
 def scan_direction(body) -> str | None:
@@ -1082,7 +1082,7 @@ def _granted_by_door(ident, door: Door, badge, now) -> Answer:
         if door.room.capacity is not None and not row.admitted:
             raise Deny(403, "capacity", "room_full")
     except Deny as deny:
-        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})")
+        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})") from None
     access = RoomAccess(**journal_values(
         access_id=door.recorded_id, event_id=door.room.event_id, room_id=door.room.id, scanner_id=ident.user_id,
         now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,

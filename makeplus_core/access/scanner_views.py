@@ -92,7 +92,7 @@ def _scan_time(raw, now, index) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
-        raise errors.Invalid(f"{field}: not an ISO-8601 datetime", field=field)
+        raise errors.Invalid(f"{field}: not an ISO-8601 datetime", field=field) from None
     if when.tzinfo is None:  # the app sends naive UTC times
         when = when.replace(tzinfo=dt.timezone.utc)
     when = when.astimezone(dt.timezone.utc)
@@ -159,7 +159,7 @@ def sync_view(request):
     results = [None] * len(items)
     # In the order the scans happened (an exit after its entry), ties by scan id: two processes
     # syncing the same batch also take their row locks in the same order (no deadlock).
-    for pos, (i, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
+    for pos, (_, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
                                                                    key=lambda x: (x[1][2], x[1][1])):
         if pipeline.journal_scan_id(scan_id) in known:
             status, reason, code = known[pipeline.journal_scan_id(scan_id)]

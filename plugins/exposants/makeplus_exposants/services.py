@@ -41,7 +41,7 @@ def visitor_by_id(db, participant_id, event_id) -> Participant:
     try:
         pid = uuid.UUID(str(participant_id))
     except (TypeError, ValueError, AttributeError):
-        raise errors.Invalid("scanned_participant: not a valid id", field="scanned_participant")
+        raise errors.Invalid("scanned_participant: not a valid id", field="scanned_participant") from None
     row = db.execute(
         sa.select(Participant, User.is_active, UserEventAssignment.is_active)
         .join(User, User.id == Participant.user_id)
