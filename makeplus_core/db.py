@@ -216,14 +216,23 @@ def includeme(config):
     config.add_request_method(dbsession, reify=True)
 
 
-def commit_veto(request, response):
-    """Abort the transaction for every 4xx/5xx answer, and when asked to.
+KEEP_WRITES = "makeplus.keep_writes"
 
-    A view that must keep its writes despite a 4xx (e.g. revoking a stolen refresh
-    token before answering 401) sets ``request.environ["makeplus.commit_anyway"]``.
+
+def keep_writes(request) -> None:
+    """Commit what this request wrote even if its answer is a 4xx.
+
+    The one exception to :func:`commit_veto`'s rule, for writes that are the point of the
+    answer: a denied scan's journal row (the doors record every decision), the revocation
+    of a stolen refresh token before answering 401, the web session of a login page. A 5xx
+    still rolls everything back.
     """
-    if request.environ.get("makeplus.commit_anyway") and not response.status.startswith("5"):
-        return False
-    if response.status.startswith(("4", "5")):
+    request.environ[KEEP_WRITES] = True
+
+
+def commit_veto(request, response):
+    """``tm.commit_veto``: abort the transaction of every 4xx/5xx answer, unless the view
+    called :func:`keep_writes` (then only a 5xx aborts)."""
+    if response.status.startswith("5"):
         return True
-    return response.headers.get("x-tm") == "abort"
+    return response.status.startswith("4") and not request.environ.get(KEEP_WRITES)

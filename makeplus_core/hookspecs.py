@@ -214,8 +214,15 @@ def makeplus_check_access(dbsession, request, attempt):
     at a room door (``POST /api/rooms/{id}/verify_access/``) and at the event-level
     scanner (``POST /api/participants/scan/``) once the badge was identified and
     every core rule (event assignment, allowed rooms, paid atelier, capacity)
-    passed. A first entry in a capped room holds its seat (the room's admission
-    counter row is locked) during the call: be quick.
+    passed.
+
+    Locks: a first entry into a capped room has already taken its seat, raising the
+    window's admission counter (``room_admission_counts``; in a room that tracks exits,
+    the day's presence counter) with an upsert that keeps that counter row locked until
+    the scan's transaction ends; concurrent first entries into the same room wait for
+    this call (on SQLite the seat's write holds the database's write lock): be quick and
+    take no other lock. A re-entry, a room without capacity and the event scanner hold
+    no lock here. A denial gives the seat back.
 
     :param dbsession: the SQLAlchemy session (same transaction as the scan).
     :param request: the current request (the scanner is ``request.identity``).
@@ -263,9 +270,11 @@ def makeplus_access_recorded(dbsession, request, access, attempt):
     """React to a recorded scan decision (granted or denied).
 
     Called by the scan pipeline right after the scan's ``RoomAccess`` row was
-    inserted, in the same transaction (it commits with the answer; raising aborts
-    the scan with a 500, so don't). Not called for an idempotent retry, which
-    records nothing.
+    inserted, in the same transaction (it commits with the answer, denials too;
+    raising aborts the scan with a 500, so don't), while the scan still holds the
+    locks described in ``makeplus_check_access``. Not called for an idempotent retry,
+    which records nothing, nor for a granted scan the door's one statement recorded on
+    PostgreSQL (a plugin implementing this hook turns that path off).
 
     :param dbsession: the SQLAlchemy session.
     :param request: the current request.

@@ -19,7 +19,8 @@ from __future__ import annotations
 from .hookspecs import hookimpl
 
 # Database: the declarative base, column types, helpers ----------------------------
-from .db import Base, Money, UTCDateTime, get_engine, get_session_factory, icontains, new_uuid, utcnow
+from .db import Base, Money, UTCDateTime, get_engine, get_session_factory, icontains, keep_writes, new_uuid, utcnow
+from .db import dialect_insert
 
 # Views: Cornice services, validation, scoping, pagination, JSON (module and names) --
 from . import api
@@ -105,7 +106,8 @@ from .plugins import make_plugin_manager
 
 __all__ = [
     "hookimpl",
-    "Base", "Money", "UTCDateTime", "get_engine", "get_session_factory", "icontains", "new_uuid", "utcnow",
+    "Base", "Money", "UTCDateTime", "get_engine", "get_session_factory", "icontains", "keep_writes", "new_uuid",
+    "utcnow", "dialect_insert",
     "api", "doc", "get_or_404", "identity", "isoformat", "json_body", "json_response", "money", "no_content",
     "paginate", "param", "parse_bool", "parse_uuid", "require_event", "require_gestionnaire",
     "require_role", "role_in_event", "service", "validate",

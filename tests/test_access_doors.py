@@ -89,6 +89,25 @@ def test_event_scan_denials(app, f, db, world):
     db.commit()
 
 
+def test_event_check_in_is_in_the_audit_trail(app, f, world):
+    """The check-in's conditional bulk UPDATE is recorded in the audit trail, once, by the
+    controller who scanned (issue 15: the trail never saw it)."""
+    event, holder, ctrl = world["event"], world["holder"], world["ctrl"]
+    participant = f.participant_of(holder, event)
+    f.db.commit()
+    h = f.auth(ctrl, event)
+    for _ in range(2):  # the second scan checks nobody in: no second entry
+        app.post_json("/api/participants/scan/", {"qr_data": qr(holder)}, headers=h, status=200)
+    r = app.get("/api/audit-log/", params={"object_type": "participants", "object_id": str(participant.id)},
+                headers=f.auth(world["gest"], event)).json
+    assert r["count"] == 1, r
+    entry = r["results"][0]
+    assert entry["action"] == "update" and entry["event"] == str(event.id)
+    assert entry["changes"]["is_checked_in"] == [False, True]
+    assert entry["changes"]["checked_in_at"][0] is None and entry["changes"]["checked_in_at"][1].endswith("Z")
+    assert entry["user"] == ctrl.id and entry["request_path"] == "/api/participants/scan/"
+
+
 def test_event_scan_idempotent(app, f, db, world):
     h = {**f.auth(world["ctrl"], world["event"]), "Idempotency-Key": "k-1"}
     a = app.post_json("/api/participants/scan/", {"qr_data": qr(world["holder"])}, headers=h, status=200)

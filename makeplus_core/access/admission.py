@@ -1,7 +1,7 @@
 """Capacity admission in O(1): who entered a capped room in its current window.
 
 A room with a ``capacity`` admits at most that many distinct holders per window (the
-session running in the room, since its start; else the current UTC day). Instead of
+session running in the room, since its start; else the current UTC day: :mod:`.window`). Instead of
 counting the journal (``count(DISTINCT user_id)`` over every granted row of the window,
 under a lock on the room row, which grows with every scan and serialises the door),
 admission keeps two small tables:
@@ -24,44 +24,13 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
 
-from ..sessions.models import Session
+from ..db import dialect_insert
 from .models import RoomAdmission, RoomAdmissionCount
-from .services import day_start
 
 ADMISSIONS = RoomAdmission.__table__
 COUNTS = RoomAdmissionCount.__table__
-
-
-def running_session_filter(now, S=Session):
-    """The sessions that count as running in a room at ``now`` (the scan's default session)."""
-    # constants rendered in the SQL (no per-execution expansion of an IN parameter)
-    statuses = [sa.literal_column("'pas_encore'"), sa.literal_column("'en_cours'")]
-    return sa.or_(S.status == sa.literal_column("'en_cours'"),
-                  sa.and_(S.start_time <= now, S.end_time > now, S.status.in_(statuses)))
-
-
-def running_session_order(S=Session):
-    return ((S.status == "en_cours").desc(), S.start_time.desc())
-
-
-def window_start(session, now: dt.datetime) -> dt.datetime:
-    """The capacity window a scan falls in: its session's start, else the UTC day's."""
-    return session.start_time if session is not None else day_start(now)
-
-
-def current_window_start(conn, room_id, now: dt.datetime) -> dt.datetime:
-    """The window open in ``room_id`` at ``now`` (its running session, else the day)."""
-    start = conn.execute(sa.select(Session.start_time).where(Session.room_id == room_id,
-                                                             running_session_filter(now))
-                         .order_by(*running_session_order()).limit(1)).scalar()
-    return start if start is not None else day_start(now)
-
-
-def _insert(db):
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def admit(db, room_id, capacity: int, window: dt.datetime, user_id: int, now: dt.datetime) -> bool:
@@ -69,14 +38,13 @@ def admit(db, room_id, capacity: int, window: dt.datetime, user_id: int, now: dt
 
     True too when the holder was admitted concurrently by another scan (a re-entry).
     """
-    insert = _insert(db)
     first = db.execute(
-        insert(ADMISSIONS).values(room_id=room_id, window_start=window, user_id=user_id, admitted_at=now)
+        dialect_insert(db, ADMISSIONS).values(room_id=room_id, window_start=window, user_id=user_id, admitted_at=now)
         .on_conflict_do_nothing().returning(ADMISSIONS.c.user_id)).first()
     mark_changed(db)
     if first is None:
         return True  # admitted by a concurrent scan of the same holder, now committed
-    up = insert(COUNTS).values(room_id=room_id, window_start=window, admitted=1)
+    up = dialect_insert(db, COUNTS).values(room_id=room_id, window_start=window, admitted=1)
     up = up.on_conflict_do_update(
         index_elements=[COUNTS.c.room_id, COUNTS.c.window_start],
         set_={"admitted": COUNTS.c.admitted + 1},

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import colander
 import sqlalchemy as sa
 
 from .. import api, errors
@@ -23,63 +22,43 @@ from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..staff.models import RoomAssignment
 from . import pipeline
-from .views import ScanSchema, _respond, _scan_body
-
-UUID = "[0-9a-fA-F-]{32,36}"
-
-
-class QrVerifySchema(ScanSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="Room id: verify at that room's door (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-
-
-class GrantRoomSchema(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    rooms = colander.SchemaNode(colander.List(), missing=colander.drop, description="Several room ids")
-
+from .schemas import GrantRoomSchema, QrVerifySchema, ScanSchema
 
 qr_verify = api.service("qr-verify", "/api/qr/verify/",
                         "Verify a badge QR: at a room's door when a room is given, else the event check-in")
 verify_qr = api.service("participants-verify-qr", "/api/participants/verify_qr/",
                         "Alias of /api/participants/scan/ (seed)")
-access_rooms = api.service("participant-access-rooms", f"/api/participants/{{id:{UUID}}}/access_rooms/",
+access_rooms = api.service("participant-access-rooms", f"/api/participants/{api.UUID_ID}/access_rooms/",
                            "The rooms a participant may enter")
-grant_room = api.service("participant-grant-room-access", f"/api/participants/{{id:{UUID}}}/grant_room_access/",
+grant_room = api.service("participant-grant-room-access", f"/api/participants/{api.UUID_ID}/grant_room_access/",
                          "Add rooms to a participant's allowed rooms")
-room_sessions = api.service("room-sessions", f"/api/rooms/{{id:{UUID}}}/sessions/", "The sessions of a room")
-room_staff = api.service("room-current-staff", f"/api/rooms/{{id:{UUID}}}/current-staff/",
+room_sessions = api.service("room-sessions", f"/api/rooms/{api.UUID_ID}/sessions/", "The sessions of a room")
+room_staff = api.service("room-current-staff", f"/api/rooms/{api.UUID_ID}/current-staff/",
                          "Staff assigned to the room now")
+pipeline.door_services(qr_verify, verify_qr)  # doors: pipeline.handle applies the key
 
 
 # --------------------------------------------------------------------------- scans
 
 
-def _event_scan(request, body):
-    event_id = api.require_event(request)
-    key = pipeline.scan_key(request, body)
-    return _respond(request, pipeline.idempotent(request, f"event:{event_id}", key,
-                                                 lambda: pipeline.scan_event(request, event_id, body, key)))
+def _door_named_in(body):
+    """``/api/qr/verify/``: the room's door when the body names a room, else the event scanner."""
+    raw_room = body.get("room") or body.get("room_id")
+    if raw_room in (None, ""):
+        return pipeline.EventDoor()
+    if isinstance(raw_room, dict):
+        raw_room = raw_room.get("id")
+    return pipeline.RoomDoor(api.parse_uuid(raw_room, "room"))
 
 
 @qr_verify.post(schema=api.doc(QrVerifySchema))
 def qr_verify_view(request):
-    body = _scan_body(request)
-    raw_room = body.get("room") or body.get("room_id")
-    if raw_room in (None, ""):
-        return _event_scan(request, body)
-    if isinstance(raw_room, dict):
-        raw_room = raw_room.get("id")
-    room_id = api.parse_uuid(raw_room, "room")
-    key = pipeline.scan_key(request, body)
-    return _respond(request, pipeline.idempotent(request, f"room:{room_id}", key,
-                                                 lambda: pipeline.scan_room(request, room_id, body, key)))
+    return pipeline.handle(request, _door_named_in)
 
 
 @verify_qr.post(schema=api.doc(ScanSchema))
 def verify_qr_view(request):
-    return _event_scan(request, _scan_body(request))
+    return pipeline.handle(request, pipeline.EventDoor())
 
 
 # --------------------------------------------------------------------------- participants' rooms
@@ -136,7 +115,7 @@ def grant_room_view(request):
     try:
         rooms = participant_services.check_rooms(db, participant.event_id, wanted)
     except errors.Invalid as exc:
-        raise errors.Invalid(exc.message.replace("allowed_rooms", "room"), field="room")
+        raise errors.Invalid(exc.message.replace("allowed_rooms", "room"), field="room") from None
     current = list(db.scalars(sa.select(participant_allowed_rooms.c.room_id)
                               .where(participant_allowed_rooms.c.participant_id == participant.id)))
     added = []

@@ -33,6 +33,8 @@ from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from .models import RoomAccess, SessionAccess
 from .pipeline import PRE_MEMBERSHIP_LAYERS
+from .services import granted_holders
+from .window import current_window_start
 
 STATUSES = ("granted", "denied")
 DIRECTIONS = ("entry", "exit")
@@ -73,23 +75,12 @@ def journal_query(event_id, *, rooms=ALL, room_id=None, participant_id=None, use
     stmt = sa.select(RoomAccess).where(RoomAccess.event_id == event_id)
     if rooms is not ALL:
         stmt = stmt.where(RoomAccess.room_id.in_(rooms or [None]))
-    if room_id is not None:
-        stmt = stmt.where(RoomAccess.room_id == room_id)
-    if participant_id is not None or user_id is not None:
-        if participant_id is not None:
-            stmt = stmt.where(RoomAccess.participant_id == participant_id)
-        if user_id is not None:
-            stmt = stmt.where(RoomAccess.user_id == user_id)
-        if not reveal_all:
-            stmt = stmt.where(_identified())
-    if session_id is not None:
-        stmt = stmt.where(RoomAccess.session_id == session_id)
-    if status is not None:
-        stmt = stmt.where(RoomAccess.status == status)
-    if reason is not None:
-        stmt = stmt.where(RoomAccess.reason == reason)
-    if direction is not None:
-        stmt = stmt.where(RoomAccess.direction == direction)
+    if (participant_id is not None or user_id is not None) and not reveal_all:
+        stmt = stmt.where(_identified())
+    equal = ((RoomAccess.room_id, room_id), (RoomAccess.participant_id, participant_id),
+             (RoomAccess.user_id, user_id), (RoomAccess.session_id, session_id), (RoomAccess.status, status),
+             (RoomAccess.reason, reason), (RoomAccess.direction, direction))
+    stmt = stmt.where(*(column == value for column, value in equal if value is not None))
     if since is not None:
         stmt = stmt.where(RoomAccess.access_time >= since)
     if until is not None:
@@ -175,26 +166,14 @@ def xlsx_rows(db, stmt, reveal_all=False, chunk=1000):
 
 
 def window_start(db, room, now: dt.datetime | None = None) -> dt.datetime:
-    """The room's current capacity window (see ``access/occupancy.py``): the start of the
-    session running in it now, else the start of the current UTC day."""
-    now = now or utcnow()
-    start = db.scalar(sa.select(sa.func.max(Session.start_time)).where(
-        Session.room_id == room.id, Session.start_time <= now, Session.end_time > now,
-        Session.status.in_(("pas_encore", "en_cours"))))
-    return start or now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """The room's current capacity window (:mod:`.window`): the start of the session running
+    in it now, else the start of the current UTC day."""
+    return current_window_start(db, room.id, now or utcnow())
 
 
 def room_people(db, room, since: dt.datetime) -> list[dict]:
     """Distinct holders granted in ``room`` since ``since``, with first/last entry (one query)."""
-    rows = db.execute(
-        sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
-                  sa.func.count())
-        .join(User, User.id == RoomAccess.user_id)
-        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
-        .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted", RoomAccess.access_time >= since)
-        .group_by(User.id, Participant.id)
-        .order_by(sa.func.min(RoomAccess.access_time), User.id)
-    ).all()
+    rows = granted_holders(db, RoomAccess.room_id == room.id, RoomAccess.access_time >= since)
     return [{"id": str(pid) if pid else None, "participant_id": str(pid) if pid else None, "user_id": user.id,
              "name": user.full_name, "email": user.email, "badge_id": user.badge_id, "first_access": first,
              "last_access": last, "scans": n} for user, pid, first, last, n in rows]
@@ -215,15 +194,7 @@ def session_participants(db, session) -> dict:
         .join(User, User.id == Participant.user_id)
         .where(SessionAccess.session_id == session.id, Participant.event_id == session.event_id)
     ).all()
-    admitted = db.execute(
-        sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
-                  sa.func.count())
-        .join(User, User.id == RoomAccess.user_id)
-        .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
-        .where(RoomAccess.session_id == session.id, RoomAccess.status == "granted",
-               RoomAccess.event_id == session.event_id)
-        .group_by(User.id, Participant.id)
-    ).all()
+    admitted = granted_holders(db, RoomAccess.session_id == session.id, RoomAccess.event_id == session.event_id)
     people: dict = {}
 
     def entry(user, pid):

@@ -15,7 +15,6 @@ they may scan (``journal.scannable_rooms``); other roles get 403.
 """
 from __future__ import annotations
 
-import colander
 
 from .. import api, errors, xlsx
 from ..audit.views import parse_when
@@ -24,35 +23,19 @@ from ..rooms.models import Room
 from ..schema import to_int
 from ..sessions.models import Session
 from . import journal, registrations
+from .schemas import JournalQuery
 from .models import RoomAccess
-
-UUID = "[0-9a-fA-F-]{32,36}"
-
-
-class JournalQuery(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (alias room_id)")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    participant = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                      description="Participant id (alias participant_id)")
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(colander.String(), missing=colander.drop, description="Holder's user id")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop, description="Session id")
-    status = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(journal.STATUSES))
-    reason = colander.SchemaNode(colander.String(), missing=colander.drop, description="Reason code, e.g. room_full")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(journal.DIRECTIONS))
-    format = colander.SchemaNode(colander.String(), missing=colander.drop, validator=colander.OneOf(("json", "xlsx")))
 
 
 journal_svc = api.service("room-access", "/api/room-access/",
                           "The scan journal of my event (filters, pagination, ?format=xlsx)")
 journal_export = api.service("room-access-export", "/api/room-access/export/", "The scan journal as Excel (.xlsx)")
-journal_item = api.service("room-access-item", f"/api/room-access/{{id:{UUID}}}/", "One scan journal entry")
-room_history = api.service("room-access-history", f"/api/rooms/{{id:{UUID}}}/access_history/",
+journal_item = api.service("room-access-item", f"/api/room-access/{api.UUID_ID}/", "One scan journal entry")
+room_history = api.service("room-access-history", f"/api/rooms/{api.UUID_ID}/access_history/",
                            "The scan journal of one room (seed alias)")
-room_current = api.service("room-current-participants", f"/api/rooms/{{id:{UUID}}}/current_participants/",
+room_current = api.service("room-current-participants", f"/api/rooms/{api.UUID_ID}/current_participants/",
                            "Holders admitted in the room's current window")
-session_people = api.service("session-participants", f"/api/sessions/{{id:{UUID}}}/participants/",
+session_people = api.service("session-participants", f"/api/sessions/{api.UUID_ID}/participants/",
                              "Registered, paid and admitted people of a session")
 
 
@@ -177,9 +160,9 @@ def includeme(config):
 # --------------------------------------------------------------------------- self-registration
 
 
-register_svc = api.service("session-register", f"/api/sessions/{{id:{UUID}}}/register/",
+register_svc = api.service("session-register", f"/api/sessions/{api.UUID_ID}/register/",
                            "Register myself for an atelier (free: confirmed within capacity; paid: pending)")
-unregister_svc = api.service("session-unregister", f"/api/sessions/{{id:{UUID}}}/unregister/",
+unregister_svc = api.service("session-unregister", f"/api/sessions/{api.UUID_ID}/unregister/",
                              "Cancel my registration before the session starts")
 
 

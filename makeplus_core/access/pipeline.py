@@ -61,20 +61,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
 import secrets
-import time
 import types
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
-from .. import api, errors
+from .. import api, errors, idempotency
+from ..audit.services import record_update
 from ..auth.models import AuthSession, User
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant, participant_allowed_rooms
 from ..qr.signing import BadToken, Keyring
@@ -82,15 +82,14 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission, badge_policy, presence
+from . import admission, badge_policy, presence, window
 from ..modules import _event_settings, event_hook, remember
 from .models import RoomAccess, SessionAccess
+from .services import day_start
 
 MAX_QR_LENGTH = 2048
 MAX_USER_ID = 2**31 - 1
 SCANNER_ROLES = (CONTROLLEUR, GESTIONNAIRE)
-IDEMPOTENCY_TTL = 24 * 3600
-PENDING_TTL = 30  # a crashed first attempt frees its key after this many seconds
 
 # reason code -> (message shown to the scanner)
 MESSAGES = {
@@ -177,15 +176,16 @@ class Deny(Exception):
 class Answer:
     status: int
     body: dict
-    replayed: bool = False  # rebuilt from the first recording of this scan id
+    replayed: bool = False  # the first answer of this scan id, given again
+    digest: str | None = None  # the request body's hash (a key reused with another body: 422)
 
     def dumps(self) -> str:
-        return json.dumps({"s": self.status, "b": self.body}, default=api._json_default)
+        return json.dumps({"s": self.status, "b": self.body, "d": self.digest}, default=api._json_default)
 
     @classmethod
     def loads(cls, raw) -> "Answer":
         data = json.loads(raw)
-        return cls(data["s"], data["b"])
+        return cls(data["s"], data["b"], replayed=True, digest=data.get("d"))
 
 
 # --------------------------------------------------------------------------- 2. parse
@@ -205,7 +205,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
             try:
                 user_id, badge_id = keyring.verify(text)
             except BadToken:
-                raise Deny(400, "parse", "invalid_signature")
+                raise Deny(400, "parse", "invalid_signature") from None
             return QrBadge(_user_id(user_id), badge_id, "signed")
         if text.isascii() and text.isdigit():
             if not accept_plain:
@@ -216,7 +216,7 @@ def parse_qr(qr_data, keyring: Keyring, accept_plain: bool) -> QrBadge:
         try:
             payload = json.loads(text)
         except (ValueError, RecursionError):
-            raise Deny(400, "parse", "invalid_qr")
+            raise Deny(400, "parse", "invalid_qr") from None
         if not isinstance(payload, dict):
             raise Deny(400, "parse", "invalid_qr")
     user_id, badge_id = payload.get("user_id"), payload.get("badge_id")
@@ -291,9 +291,8 @@ def identify_badge(db, registry_or_settings, qr_data, event_id) -> Holder:
     ``errors.Forbidden`` (403, not a member of the event / disabled account).
     """
     settings = getattr(registry_or_settings, "settings", registry_or_settings)
-    keyring = getattr(registry_or_settings, "get", lambda k: None)("badge_keyring") \
-        if hasattr(registry_or_settings, "settings") else None
-    keyring = keyring or Keyring.from_settings(settings)
+    components = getattr(registry_or_settings, "makeplus", None)
+    keyring = getattr(components, "badge_keyring", None) or Keyring.from_settings(settings)
     try:
         badge = parse_qr(qr_data, keyring, True)
         if badge.format == "plain":
@@ -301,7 +300,7 @@ def identify_badge(db, registry_or_settings, qr_data, event_id) -> Holder:
         return load_holder(db, badge, event_id)
     except Deny as deny:
         cls = {400: errors.Invalid, 404: errors.NotFound}.get(deny.http_status, errors.Forbidden)
-        raise cls(deny.message, field="qr_data" if deny.http_status == 400 else None, reason=deny.reason)
+        raise cls(deny.message, field="qr_data" if deny.http_status == 400 else None, reason=deny.reason) from None
 
 
 def accept_plain_ids(settings) -> bool:
@@ -383,7 +382,7 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
     first entry in a capped room) leaves ``recorded_id`` ``None`` and Python decides.
     """
     params = {"room_id": room_id, "scanner_id": scanner_id, "now": now, "holder_id": holder_id,
-              "day": admission.day_start(now)}
+              "day": day_start(now)}
     if session_id is not None:
         params["session_id"] = session_id
     if identity is not None:
@@ -416,14 +415,9 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
     if session_given:
         session_on = sa.and_(Session.id == sa.bindparam("session_id", type_=sa.Uuid), Session.room_id == Room.id)
     else:
-        running = sa.orm.aliased(Session)
-        running_id = (sa.select(running.id)
-                      .where(running.room_id == Room.id, admission.running_session_filter(now, running))
-                      .order_by(*admission.running_session_order(running)).limit(1)
-                      .correlate(Room).scalar_subquery())
-        session_on = Session.id == running_id
-    window = sa.func.coalesce(Session.start_time, sa.bindparam("day", type_=UTCDateTime))
-    admitted = admission.admitted_clause(Room.id, User.id, window)
+        session_on = Session.id == window.running_session(Room.id, now)
+    since = sa.func.coalesce(Session.start_time, sa.bindparam("day", type_=UTCDateTime))  # window.window_start
+    admitted = admission.admitted_clause(Room.id, User.id, since)
     uea = UserEventAssignment
     columns = []
     for prefix, (model, names) in DOOR_COLUMNS.items():
@@ -572,10 +566,10 @@ def take_seat(db, room, session, holder, already_admitted, now):
     back if the scan is denied later) or ``None`` (no capacity, or already admitted)."""
     if room.capacity is None or already_admitted:
         return None
-    window = admission.window_start(session, now)
-    if not admission.admit(db, room.id, room.capacity, window, holder.user.id, now):
+    window_start = window.window_start(session, now)
+    if not admission.admit(db, room.id, room.capacity, window_start, holder.user.id, now):
         raise Deny(403, "capacity", "room_full", holder=holder, session=session)
-    return window
+    return window_start
 
 
 # --------------------------------------------------------------------------- 8. plugins
@@ -613,12 +607,28 @@ def ask_plugins(request, attempt: AccessAttempt) -> None:
 _JOURNAL_INSERT = RoomAccess.__table__.insert()
 
 
-@functools.cache
-def _journal_upsert(dialect: str):
-    """The journal insert of a scan with a scan id (built once: only parameters change)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (insert(RoomAccess.__table__).on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
-            .returning(RoomAccess.__table__.c.id))
+_JOURNAL_UPSERTS: dict = {}  # dialect name -> statement
+
+
+def _journal_upsert(db):
+    """The journal insert of a scan with a scan id (built once per dialect: only parameters change)."""
+    name = db.get_bind().dialect.name
+    if name not in _JOURNAL_UPSERTS:
+        _JOURNAL_UPSERTS[name] = (dialect_insert(db, RoomAccess.__table__)
+                                  .on_conflict_do_nothing(index_elements=["verified_by_id", "scan_id"])
+                                  .returning(RoomAccess.__table__.c.id))
+    return _JOURNAL_UPSERTS[name]
+
+
+SCAN_ID_LENGTH = RoomAccess.__table__.c.scan_id.type.length  # 100
+
+
+def journal_scan_id(key: str | None) -> str | None:
+    """The journal's ``scan_id`` for a client's key (at most ``idempotency.MAX_KEY_LENGTH``
+    characters): the key itself when it fits the column, else ``sha256:`` and its digest."""
+    if key is None or len(key) <= SCAN_ID_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason, http_status,
@@ -629,7 +639,7 @@ def journal_values(*, event_id, room_id, scanner_id, now, status, layer, reason,
         id=access_id or uuid.uuid4(), event_id=event_id, room_id=room_id, session_id=session.id if session else None,
         participant_id=holder.participant.id if holder and holder.participant else None,
         user_id=holder.user.id if holder else None, verified_by_id=scanner_id, access_time=now,
-        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=scan_id,
+        status=status, layer=layer[:40], reason=reason[:300], http_status=http_status, scan_id=journal_scan_id(scan_id),
         direction=direction,
     )
 
@@ -666,7 +676,7 @@ def record(request, *, event_id, room_id, scanner_id, now, status, layer, reason
                             layer=layer, reason=reason, http_status=http_status, holder=holder, session=session,
                             scan_id=scan_id, direction=direction)
     if scan_id is not None:
-        inserted = db.execute(_journal_upsert(db.get_bind().dialect.name), values).first()
+        inserted = db.execute(_journal_upsert(db), values).first()
         mark_changed(db)
         if inserted is None:  # this scan id was already recorded: the caller replays it
             return None
@@ -742,7 +752,7 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
         .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
         .outerjoin(Room, Room.id == RoomAccess.room_id)
         .outerjoin(Session, Session.id == RoomAccess.session_id)
-        .where(RoomAccess.verified_by_id == verified_by_id, RoomAccess.scan_id == scan_id)
+        .where(RoomAccess.verified_by_id == verified_by_id, RoomAccess.scan_id == journal_scan_id(scan_id))
     ).first()
     if row is None:
         return None
@@ -786,46 +796,44 @@ def event_success_answer(db, access, holder: Holder, event: Event | None, first_
 
 
 def scan_key(request, body) -> str | None:
-    key = (request.headers.get("Idempotency-Key") or request.headers.get("X-Scan-Id")
+    """The scan's idempotency key: ``Idempotency-Key``, else ``X-Scan-Id``, else the body's
+    ``scan_id`` (:func:`makeplus_core.idempotency.clean_key`: 1 to 200 characters)."""
+    raw = (request.headers.get("Idempotency-Key") or request.headers.get("X-Scan-Id")
            or (body.get("scan_id") if isinstance(body.get("scan_id"), str) else None))
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > 100:
-        raise errors.Invalid("Idempotency-Key must be 1 to 100 characters", field="Idempotency-Key")
-    return key
+    return idempotency.clean_key(raw)
 
 
 def idempotent(request, scope: str, key: str | None, run) -> Answer:
     """Run ``run()`` once per (scanner, scope, key); retries get the first answer.
 
-    A ``pending`` marker is set with ``set_nx`` in the key-value store; concurrent
-    retries wait for the first answer (written after commit). The unique
-    ``(verified_by_id, scan_id)`` constraint backs this up across processes.
+    The key is claimed in the key-value store (:func:`makeplus_core.idempotency.claim`);
+    concurrent retries wait for the first answer (written after commit). The unique
+    ``(verified_by_id, scan_id)`` constraint backs this up across processes: a retry the
+    store cannot answer records nothing and is answered from the first row
+    (:func:`answer_from_row`). A key reused with another body is refused (422).
     """
     if key is None:
         return run()
     store = request.kv
     kv_key = f"scan-idem:{request.identity.user_id}:{scope}:{key}"
-    deadline = time.monotonic() + 15
-    while True:
-        if store.set_nx(kv_key, "pending", PENDING_TTL):
-            break
-        raw = store.read(kv_key)
-        if raw is not None and raw not in ("pending", b"pending"):
-            return Answer.loads(raw)
-        if time.monotonic() > deadline:
-            break  # the first attempt vanished: fall through, the DB constraint decides
-        time.sleep(0.02)
+    digest = idempotency.body_digest(request)
+    raw = idempotency.claim(store, kv_key)
+    if raw is not None and raw != idempotency.PENDING:  # PENDING: the first attempt vanished, the DB decides
+        answer = Answer.loads(raw)
+        if answer.digest != digest:
+            return Answer(422, idempotency.reused_key_body())
+        return answer
     try:
         answer = run()
     except BaseException:
         store.delete(kv_key)
         raise
+    answer.digest = digest
+    ttl = int(request.registry.settings.get("makeplus.idempotency_ttl", idempotency.DEFAULT_TTL))
 
     def after_commit(success):
         if success:
-            store.write(kv_key, answer.dumps(), IDEMPOTENCY_TTL)
+            store.write(kv_key, answer.dumps(), ttl)
         else:
             store.delete(kv_key)
 
@@ -838,6 +846,84 @@ def idempotent(request, scope: str, key: str | None, run) -> Answer:
 # --------------------------------------------------------------------------- the doors
 
 
+class RoomDoor:
+    """A room door (``verify_access`` and its aliases): :func:`scan_room` in ``room_id``.
+    ``claims``: the caller's access token when the door's statement reads the identity
+    (:func:`foldable_claims`)."""
+
+    records_denials = True
+
+    def __init__(self, room_id: uuid.UUID, claims: dict | None = None):
+        self.room_id, self.claims = room_id, claims
+
+    def scope(self, request, body) -> str:
+        return f"room:{self.room_id}"
+
+    def run(self, request, body, key) -> Answer:
+        claims = self.claims
+        if key is not None and claims is not None:
+            claims = None  # an idempotent scan reads the identity first (the key is the caller's)
+            if request.identity is None:
+                raise errors.NotAuthenticated("Authentication credentials were not provided or are invalid")
+        return scan_room(request, self.room_id, body, key, claims)
+
+
+class EventDoor:
+    """The app's event-level scanner (``participants/scan`` and its aliases): :func:`scan_event`
+    in the caller's event; a success is the holder's check-in."""
+
+    records_denials = True
+    event_id = None
+
+    def scope(self, request, body) -> str:
+        self.event_id = api.require_event(request)
+        return f"event:{self.event_id}"
+
+    def run(self, request, body, key) -> Answer:
+        return scan_event(request, self.event_id, body, key)
+
+
+def door_services(*services) -> None:
+    """Declare Cornice services as scan doors (their views call :func:`handle`): the generic
+    ``Idempotency-Key`` tween lets them through, the door applies the key itself."""
+    idempotency.keyed_by_view(*services)
+
+
+def handle(request, door, body: dict | None = None):
+    """The one entry point of every scan door; returns its JSON response.
+
+    ``door`` says where the scan happens and what answers it (:class:`RoomDoor`,
+    :class:`EventDoor`, a plugin's door such as the exposants' booth): ``scope(request,
+    body)`` names it (and checks the caller may use it), ``run(request, body, key)``
+    decides and records, returning an :class:`Answer`; ``records_denials`` (the doors that
+    journal every decision) keeps a denial's writes though the answer is 4xx
+    (:func:`makeplus_core.db.keep_writes`) and counts the scan in the ``scan`` rate limit.
+    ``door`` may also be a function of the body returning the door (``/api/qr/verify/``).
+    Idempotency (``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``) is applied here,
+    once, per scanner and scope (:func:`idempotent`).
+    """
+    records = getattr(door, "records_denials", True)
+    if records:
+        keep_writes(request)  # a denied scan's journal row is kept
+        claims = getattr(door, "claims", None)
+        user_key = claims["user_id"] if claims is not None else api.identity(request).user_id
+        request.rate_limiter.hit(request, "scan", user_key=user_key)
+    if body is None:
+        body = api.json_body(request)
+    if not hasattr(door, "run"):
+        door = door(body)
+    scope = door.scope(request, body)
+    key = scan_key(request, body)
+    return respond(idempotent(request, scope, key, lambda: door.run(request, body, key)))
+
+
+def respond(answer: Answer):
+    """The JSON response of a door's answer (a replay says so: ``Idempotent-Replayed``)."""
+    return api.json_response(answer.body, status=answer.status,
+                             headers=idempotency.REPLAYED if answer.replayed else None)
+
+
+
 def _session_param(body):
     raw = body.get("session") or body.get("session_id")
     if raw in (None, ""):
@@ -847,7 +933,7 @@ def _session_param(body):
     try:
         return uuid.UUID(str(raw))
     except (TypeError, ValueError, AttributeError):
-        raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id")
+        raise Deny(400, "parse", "invalid_session_id", message="session: not a valid id") from None
 
 
 def scan_direction(body) -> str | None:
@@ -996,7 +1082,7 @@ def _granted_by_door(ident, door: Door, badge, now) -> Answer:
         if door.room.capacity is not None and not row.admitted:
             raise Deny(403, "capacity", "room_full")
     except Deny as deny:
-        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})")
+        raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})") from None
     access = RoomAccess(**journal_values(
         access_id=door.recorded_id, event_id=door.room.event_id, room_id=door.room.id, scanner_id=ident.user_id,
         now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,
@@ -1043,13 +1129,15 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
     participant = holder.participant
     if participant is not None:
         # The check-in happens exactly once, whatever the concurrency.
+        before = participant.checked_in_at
         result = db.execute(sa.update(Participant)
                             .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
                             .values(is_checked_in=True, checked_in_at=now)
                             .execution_options(synchronize_session=False))
         first = result.rowcount == 1
-        if first:  # reflect it without making the object dirty (no second UPDATE)
+        if first:  # reflect it without making the object dirty (no second UPDATE), and audit it
             set_committed_value(participant, "is_checked_in", True)
             set_committed_value(participant, "checked_in_at", now)
+            record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
     event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
     return event_success_answer(db, access, holder, event, first_check_in=first)

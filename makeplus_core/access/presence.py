@@ -27,7 +27,7 @@ import zoneinfo
 import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
-from ..db import UTCDateTime
+from ..db import UTCDateTime, dialect_insert
 from .models import RoomAdmission, RoomAdmissionCount
 
 ADMISSIONS = RoomAdmission.__table__
@@ -58,12 +58,18 @@ def _key():
                    ADMISSIONS.c.user_id == sa.bindparam("p_user", type_=sa.Integer))
 
 
-@functools.cache
-def _statements(dialect: str) -> dict:
-    """Built once per dialect; each scan only binds parameters (no statement construction)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+_BUILT: dict = {}  # dialect name -> statements
 
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+def _statements(db) -> dict:
+    """Built once per dialect; each scan only binds parameters (no statement construction)."""
+    name = _dialect(db)
+    if name not in _BUILT:
+        _BUILT[name] = _build(functools.partial(dialect_insert, db))
+    return _BUILT[name]
+
+
+def _build(insert) -> dict:
     room, day = sa.bindparam("p_room", type_=sa.Uuid), sa.bindparam("p_day", type_=UTCDateTime)
     user, now = sa.bindparam("p_user", type_=sa.Integer), sa.bindparam("p_now", type_=UTCDateTime)
     counter = insert(COUNTS).values(room_id=room, window_start=day, admitted=1)
@@ -91,7 +97,7 @@ def _statements(dialect: str) -> dict:
 def enter(db, room_id, capacity: int | None, day: dt.datetime, user_id: int, now: dt.datetime) -> str:
     """An entry: ``"entered"`` (now inside, counted), ``"inside"`` (already inside: no
     change) or ``"full"`` (occupancy reached the capacity: nothing changed)."""
-    st = _statements(_dialect(db))
+    st = _statements(db)
     params = {"p_room": room_id, "p_day": day, "p_user": user_id, "p_now": now}
     new = db.execute(st["insert"], params).first()
     mark_changed(db)
@@ -108,7 +114,7 @@ def enter(db, room_id, capacity: int | None, day: dt.datetime, user_id: int, now
 
 def leave(db, room_id, day: dt.datetime, user_id: int) -> bool:
     """An exit: True when the holder was inside (the counter is lowered, exactly once)."""
-    st = _statements(_dialect(db))
+    st = _statements(db)
     params = {"p_room": room_id, "p_day": day, "p_user": user_id}
     out = db.execute(st["leave"], params).first()
     mark_changed(db)

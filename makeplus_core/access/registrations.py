@@ -85,7 +85,7 @@ def register(db, participant: Participant, session_id) -> tuple[SessionAccess, b
         db.flush()
     except sa.exc.IntegrityError:  # a concurrent registration of the same person
         raise errors.Conflict("session: you are already registered for this session", field="session",
-                              reason="already_registered")
+                              reason="already_registered") from None
     return row, True
 
 

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import colander
 import sqlalchemy as sa
 
-from .. import api, errors
-from ..db import utcnow
+from .. import api, errors, idempotency
+from ..db import keep_writes, utcnow
 from ..events.models import Event
 from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..staff.models import RoomAssignment
 from . import manifest, pipeline
+from .schemas import MAX_SYNC, ManifestQuery, SyncSchema
 from .models import RoomAccess
 
-MAX_SYNC = 1000
 MAX_SKEW = dt.timedelta(minutes=5)  # a scan time this far in the future is refused
 MAX_AGE = dt.timedelta(days=7)  # offline scans older than this are refused
 
@@ -34,39 +33,6 @@ manifest_service = api.service("scanner-manifest", "/api/scanner/manifest/",
                                "The offline scanner's manifest for one room (ETag, ?since= delta)")
 sync_service = api.service("scanner-sync", "/api/scanner/sync/",
                            "Record up to 1,000 offline scans exactly once; the server re-decides each")
-
-
-class ManifestQuery(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id")
-    room_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of room")
-    since = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                description="The version a previous call returned (delta)")
-    hours = colander.SchemaNode(colander.Integer(), missing=colander.drop,
-                                description=f"Sessions starting within this many hours (default "
-                                            f"{manifest.DEFAULT_HOURS}, at most {manifest.MAX_HOURS})")
-
-
-class SyncItem(colander.MappingSchema):
-    scan_id = colander.SchemaNode(colander.String(), description="The phone's id of this scan (1-100 chars)")
-    qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text")
-    scanned_at = colander.SchemaNode(colander.String(), description="When the phone scanned (ISO-8601)")
-    room = colander.SchemaNode(colander.String(), missing=colander.drop, description="Room id (or room_id)")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(["entry", "exit"]))
-    decision = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                   validator=colander.OneOf(["granted", "denied"]),
-                                   description="What the phone decided offline")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop)
-
-
-class SyncItems(colander.SequenceSchema):
-    item = SyncItem()
-
-
-class SyncSchema(colander.MappingSchema):
-    room = colander.SchemaNode(colander.String(), missing=colander.drop,
-                               description="Default room of the items")
-    scans = SyncItems(description=f"At most {MAX_SYNC} offline scans")
 
 
 def _scanner_room(request, raw_room, field="room") -> Room:
@@ -126,7 +92,7 @@ def _scan_time(raw, now, index) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except (ValueError, AttributeError):
-        raise errors.Invalid(f"{field}: not an ISO-8601 datetime", field=field)
+        raise errors.Invalid(f"{field}: not an ISO-8601 datetime", field=field) from None
     if when.tzinfo is None:  # the app sends naive UTC times
         when = when.replace(tzinfo=dt.timezone.utc)
     when = when.astimezone(dt.timezone.utc)
@@ -139,7 +105,7 @@ def _scan_time(raw, now, index) -> dt.datetime:
 
 @sync_service.post(schema=api.doc(SyncSchema))
 def sync_view(request):
-    request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
+    keep_writes(request)  # denied scans are recorded too
     ident = api.identity(request)
     request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
     body = api.json_body(request)
@@ -154,8 +120,9 @@ def sync_view(request):
         if not isinstance(raw, dict):
             raise errors.Invalid(f"scans.{i}: must be an object", field=f"scans.{i}")
         scan_id = raw.get("scan_id")
-        if not isinstance(scan_id, str) or not scan_id.strip() or len(scan_id.strip()) > 100:
-            raise errors.Invalid(f"scans.{i}.scan_id: 1 to 100 characters", field=f"scans.{i}.scan_id")
+        if not isinstance(scan_id, str) or not scan_id.strip() or len(scan_id.strip()) > idempotency.MAX_KEY_LENGTH:
+            raise errors.Invalid(f"scans.{i}.scan_id: 1 to {idempotency.MAX_KEY_LENGTH} characters",
+                                 field=f"scans.{i}.scan_id")
         scan_id = scan_id.strip()
         if not isinstance(raw.get("qr_data"), (str, dict)):
             raise errors.Invalid(f"scans.{i}.qr_data: required", field=f"scans.{i}.qr_data")
@@ -183,7 +150,7 @@ def sync_view(request):
     db = request.dbsession
     # Scans this scanner already recorded (a retry): reported, never recorded again.
     known = {}
-    ids = [it[1] for it in items]
+    ids = [pipeline.journal_scan_id(it[1]) for it in items]
     for chunk in range(0, len(ids), 500):
         for sid, status, reason, code in db.execute(
                 sa.select(RoomAccess.scan_id, RoomAccess.status, RoomAccess.reason, RoomAccess.http_status)
@@ -192,10 +159,10 @@ def sync_view(request):
     results = [None] * len(items)
     # In the order the scans happened (an exit after its entry), ties by scan id: two processes
     # syncing the same batch also take their row locks in the same order (no deadlock).
-    for pos, (i, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
+    for pos, (_, scan_id, when, room_raw, raw, decision) in sorted(enumerate(items),
                                                                    key=lambda x: (x[1][2], x[1][1])):
-        if scan_id in known:
-            status, reason, code = known[scan_id]
+        if pipeline.journal_scan_id(scan_id) in known:
+            status, reason, code = known[pipeline.journal_scan_id(scan_id)]
             results[pos] = _result(scan_id, "duplicate", status, reason, code, decision)
             continue
         body_i = {"qr_data": raw["qr_data"], "direction": raw.get("direction") or None}

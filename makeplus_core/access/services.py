@@ -181,18 +181,23 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def room_participants_today(db, room) -> list[dict]:
-    """Distinct holders granted in ``room`` today with their first/last entry."""
-    rows = db.execute(
+def granted_holders(db, *where) -> list:
+    """``(user, participant_id, first access, last access, scans)`` of each distinct holder
+    granted by the journal rows matching ``where``, by first access (one query)."""
+    return db.execute(
         sa.select(User, Participant.id, sa.func.min(RoomAccess.access_time), sa.func.max(RoomAccess.access_time),
                   sa.func.count())
         .join(User, User.id == RoomAccess.user_id)
         .outerjoin(Participant, Participant.id == RoomAccess.participant_id)
-        .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted",
-               RoomAccess.access_time >= day_start())
+        .where(RoomAccess.status == "granted", *where)
         .group_by(User.id, Participant.id)
-        .order_by(sa.func.min(RoomAccess.access_time))
+        .order_by(sa.func.min(RoomAccess.access_time), User.id)
     ).all()
+
+
+def room_participants_today(db, room) -> list[dict]:
+    """Distinct holders granted in ``room`` today with their first/last entry."""
+    rows = granted_holders(db, RoomAccess.room_id == room.id, RoomAccess.access_time >= day_start())
     return [{"id": str(pid) if pid else None, "user_id": user.id, "name": user.full_name, "email": user.email,
              "badge_id": user.badge_id, "first_access": first, "last_access": last, "scans": n}
             for user, pid, first, last, n in rows]

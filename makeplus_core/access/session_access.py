@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import decimal
 
-import colander
 import sqlalchemy as sa
 
 from .. import errors
 from ..auth.models import User
 from ..db import utcnow
-from ..schema import Money
 from ..participants.models import Participant
 from ..rooms.models import Room
 from ..sessions.models import Session
@@ -32,32 +30,6 @@ def amount_as_text(value):
 
 # "free" is set only by a participant's own registration for a free atelier (registrations.py)
 MANAGED_STATUSES = tuple(s for s in PAYMENT_STATUSES if s != "free")
-
-
-class SessionAccessSchema(colander.MappingSchema):
-    participant = colander.SchemaNode(colander.String())
-    session = colander.SchemaNode(colander.String())
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES),
-                                         missing="pending")
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
-
-
-class SessionAccessUpdateSchema(colander.MappingSchema):
-    payment_status = colander.SchemaNode(colander.String(), validator=colander.OneOf(MANAGED_STATUSES))
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    amount_paid = colander.SchemaNode(Money(round=True), missing=colander.drop)
-
-
-class SessionAccessQuery(colander.MappingSchema):
-    participant = colander.SchemaNode(colander.String(), missing=colander.drop)
-    participant_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    session = colander.SchemaNode(colander.String(), missing=colander.drop)
-    session_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    payment_status = colander.SchemaNode(colander.String(), missing=colander.drop)
-    has_access = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    event = colander.SchemaNode(colander.String(), missing=colander.drop)
-    event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
 
 
 def list_query(event_id, *, own_participant_id=None, participant_id=None, session_id=None,
@@ -127,13 +99,7 @@ def create(db, event_id, data: dict, granted_by_id=None) -> SessionAccess:
                         has_access=False, amount_paid=decimal.Decimal("0.00"), registered_at=utcnow())
     _apply_status(obj, session, {**data, "payment_status": data.get("payment_status", "pending")},
                   granted_by_id)
-    db.add(obj)
-    try:
-        db.flush()
-    except sa.exc.IntegrityError:  # concurrent duplicate (PostgreSQL)
-        raise errors.Conflict("session: this participant already has an access record for this session",
-                              field="session")
-    return obj
+    return _insert(db, [obj])[0]
 
 
 def create_many(db, event_id, pairs: list, payment_status: str = "paid", granted_by_id=None) -> list:
@@ -165,12 +131,16 @@ def create_many(db, event_id, pairs: list, payment_status: str = "paid", granted
                             amount_paid=decimal.Decimal("0.00"), registered_at=now)
         _apply_status(obj, sessions[sid], {"payment_status": payment_status}, granted_by_id)
         objs.append(obj)
+    return _insert(db, objs)
+
+
+def _insert(db, objs: list) -> list:
     db.add_all(objs)
     try:
         db.flush()
     except sa.exc.IntegrityError:  # concurrent duplicate (PostgreSQL)
         raise errors.Conflict("session: this participant already has an access record for this session",
-                              field="session")
+                              field="session") from None
     return objs
 
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from .. import api, errors
 from ..participants.models import Participant
 from ..roles import GESTIONNAIRE, PARTICIPANT
+from . import schemas
 from . import session_access as services
 
-UUID_ID = "{id:[0-9a-fA-F-]{32,36}}"
 
 accesses = api.service("session-accesses", "/api/session-access/", "Paid-atelier access records")
-access = api.service("session-access", f"/api/session-access/{UUID_ID}/", "One access record")
+access = api.service("session-access", f"/api/session-access/{api.UUID_ID}/", "One access record")
 my_ateliers = api.service("my-ateliers", "/api/my-ateliers/", "My paid ateliers with a payment summary")
 
 
@@ -52,10 +52,10 @@ def _body(request, event_id) -> dict:
     return raw
 
 
-@accesses.get(schema=api.doc(querystring=services.SessionAccessQuery))
+@accesses.get(schema=api.doc(querystring=schemas.SessionAccessQuery))
 def list_accesses(request):
     event_id, own = _scope(request)
-    q = api.validate(services.SessionAccessQuery(), dict(request.GET), partial=True)
+    q = api.validate(schemas.SessionAccessQuery(), dict(request.GET), partial=True)
     pid = q.get("participant", q.get("participant_id"))
     sid = q.get("session", q.get("session_id"))
     stmt = services.list_query(event_id, own_participant_id=own,
@@ -65,10 +65,10 @@ def list_accesses(request):
     return api.paginate(request, stmt, lambda rows: services.serialize(request, rows))
 
 
-@accesses.post(schema=api.doc(services.SessionAccessSchema))
+@accesses.post(schema=api.doc(schemas.SessionAccessSchema))
 def create_access(request):
     event_id, _ = _scope(request, write=True)
-    data = api.validate(services.SessionAccessSchema(), _body(request, event_id))
+    data = api.validate(schemas.SessionAccessSchema(), _body(request, event_id))
     obj = services.create(request.dbsession, event_id, data, granted_by_id=api.identity(request).user_id)
     request.response.status = 201
     return services.serialize(request, [obj])[0]
@@ -81,8 +81,8 @@ def get_access(request):
     return services.serialize(request, [obj])[0]
 
 
-@access.put(schema=api.doc(services.SessionAccessUpdateSchema))
-@access.patch(schema=api.doc(services.SessionAccessUpdateSchema))
+@access.put(schema=api.doc(schemas.SessionAccessUpdateSchema))
+@access.patch(schema=api.doc(schemas.SessionAccessUpdateSchema))
 def update_access(request):
     event_id, _ = _scope(request, write=True)
     obj = services.get_in_event(request.dbsession, request.matchdict["id"], event_id)
@@ -90,7 +90,7 @@ def update_access(request):
     for key in ("participant", "session"):
         if key in raw and str(raw.pop(key)) != str(getattr(obj, f"{key}_id")):
             raise errors.Invalid(f"{key}: cannot be changed; create another record", field=key)
-    data = api.validate(services.SessionAccessUpdateSchema(), raw, partial=request.method == "PATCH")
+    data = api.validate(schemas.SessionAccessUpdateSchema(), raw, partial=request.method == "PATCH")
     services.update(request.dbsession, obj, data, granted_by_id=api.identity(request).user_id)
     return services.serialize(request, [obj])[0]
 

@@ -2,7 +2,6 @@
 badge re-issue. The decision itself lives in :mod:`.pipeline`."""
 from __future__ import annotations
 
-import colander
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
@@ -11,47 +10,25 @@ from ..participants.models import Participant
 from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from . import pipeline, services
+from .schemas import ScanSchema
 
-UUID = "[0-9a-fA-F-]{32,36}"
-
-
-class ScanSchema(colander.MappingSchema):
-    qr_data = colander.SchemaNode(colander.String(), description="The scanned QR text (JSON, signed or id)")
-    session = colander.SchemaNode(colander.String(), missing=colander.drop, description="Session id (optional)")
-    session_id = colander.SchemaNode(colander.String(), missing=colander.drop, description="Alias of session")
-    scan_id = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                  description="Client scan id (idempotency, like Idempotency-Key)")
-    direction = colander.SchemaNode(colander.String(), missing=colander.drop,
-                                    validator=colander.OneOf(["entry", "exit"]),
-                                    description="entry (default, or the room's door_direction) or exit")
-
-
-verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{UUID}}}/verify_access/",
+verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{api.UUID}}}/verify_access/",
                             "Verify a badge at a room door (granted / 402 / 403 / 404 / 400)")
 event_scan = api.service("access-event-scan", "/api/participants/scan/",
                          "The app's event-level scanner: check a badge in (status success)")
-room_stats = api.service("access-room-statistics", f"/api/rooms/{{id:{UUID}}}/statistics/",
+room_stats = api.service("access-room-statistics", f"/api/rooms/{api.UUID_ID}/statistics/",
                          "Scan statistics of a room")
-room_people = api.service("access-room-participants", f"/api/rooms/{{id:{UUID}}}/participants/",
+room_people = api.service("access-room-participants", f"/api/rooms/{api.UUID_ID}/participants/",
                           "Holders granted in the room today")
 my_room = api.service("access-my-room-statistics", "/api/my-room/statistics/",
                       "The controller's room (assigned now) and their own scans today")
 reissue_user = api.service("access-badge-reissue-user", r"/api/users/{user_id:\d+}/badge/reissue/",
                            "Revoke and re-issue a user's badge (lost badge)")
 reissue_participant = api.service("access-badge-reissue-participant",
-                                  f"/api/participants/{{id:{UUID}}}/badge/reissue/",
+                                  f"/api/participants/{api.UUID_ID}/badge/reissue/",
                                   "Revoke and re-issue the badge of a participant's user")
-
-
-def _scan_body(request) -> dict:
-    request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
-    ident = api.identity(request)
-    request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
-    return api.json_body(request)
-
-
-def _respond(request, answer: pipeline.Answer):
-    return api.json_response(answer.body, status=answer.status)
+# The doors apply Idempotency-Key themselves (pipeline.handle), backed by the journal.
+pipeline.door_services(verify_access, event_scan)
 
 
 @verify_access.post(schema=api.doc(ScanSchema), permission=NO_PERMISSION_REQUIRED)
@@ -64,31 +41,13 @@ def verify_access_view(request):
         ident = request.identity
         if ident is None or ident.kind != "access":
             return api.forbidden_view(request)
-        user_key = ident.user_id
-    else:
-        user_key = claims["user_id"]  # from the verified token (the identity is checked by the door)
     room_id = api.parse_uuid(request.matchdict["room_id"], "room_id")
-    request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too
-    request.rate_limiter.hit(request, "scan", user_key=user_key)
-    body = api.json_body(request)
-    key = pipeline.scan_key(request, body)
-    if key is not None and claims is not None:
-        claims = None  # idempotent scans read the identity first (the key is the caller's)
-        if request.identity is None:
-            return api.forbidden_view(request)
-    answer = pipeline.idempotent(request, f"room:{room_id}", key,
-                                 lambda: pipeline.scan_room(request, room_id, body, key, claims))
-    return _respond(request, answer)
+    return pipeline.handle(request, pipeline.RoomDoor(room_id, claims))
 
 
 @event_scan.post(schema=api.doc(ScanSchema))
 def event_scan_view(request):
-    body = _scan_body(request)
-    event_id = api.require_event(request)
-    key = pipeline.scan_key(request, body)
-    answer = pipeline.idempotent(request, f"event:{event_id}", key,
-                                 lambda: pipeline.scan_event(request, event_id, body, key))
-    return _respond(request, answer)
+    return pipeline.handle(request, pipeline.EventDoor())
 
 
 def _room(request):

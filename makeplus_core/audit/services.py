@@ -16,8 +16,9 @@ room_access`` — scan decisions are journaled in ``room_access`` itself)
 and the audit rows themselves. Columns whose name looks secret (``password*``,
 ``*token*``, ``*secret*``, ``*hash*``, ``refresh_jti``) are written as ``"***"``:
 the trail says *that* a password changed, never its hash. Bulk ``UPDATE``/``DELETE``
-statements issued with ``session.execute()`` bypass the unit of work and are not
-recorded: domain code that must be audited writes through the ORM.
+statements issued with ``session.execute()`` bypass the unit of work: domain code that
+must be audited writes through the ORM, or records its bulk write with
+:func:`record_update` (the event check-in does).
 
 Sessions without a request (scripts, demo data, tests arranging data) record
 nothing unless ``session.info["audit"]`` is true.
@@ -215,6 +216,22 @@ def after_flush(session, flush_context):
         rows.append({**ctx, "event_id": event_id, "at": now, "action": action, "object_type": table,
                      "object_id": _object_id(obj)[:100], "changes": changes})
     session.connection().execute(sa.insert(AuditLog.__table__), rows)
+
+
+def record_update(session, obj, changes: dict) -> None:
+    """Record an update the unit of work did not see: a conditional bulk ``UPDATE`` issued
+    with ``session.execute()`` on ``obj``'s row (the event check-in's, which must happen once
+    whatever the concurrency). ``changes`` maps column names to ``(old, new)``. One insert,
+    in the same transaction as the update; nothing when the session is not audited."""
+    table = _table_name(obj)
+    if not _enabled(session) or table is None or table in _excluded(session):
+        return
+    ctx = _context(session)
+    event_id = getattr(obj, "event_id", None)
+    session.connection().execute(sa.insert(AuditLog.__table__), [{
+        **ctx, "event_id": event_id if isinstance(event_id, uuid.UUID) else ctx["event_id"], "at": utcnow(),
+        "action": "update", "object_type": table, "object_id": _object_id(obj)[:100],
+        "changes": {name: [_value(name, old), _value(name, new)] for name, (old, new) in changes.items()}}])
 
 
 def after_soft_rollback(session, previous_transaction):

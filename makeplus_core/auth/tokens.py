@@ -128,7 +128,7 @@ def rotate(db, registry, token: str):
         raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
     if not secrets.compare_digest(auth_session.refresh_jti, str(claims["jti"])):
         auth_session.revoked_at = utcnow()
-        # Commit the revocation even though we answer 401 (see views: x-tm header).
+        # The revocation is committed though the answer is 401 (the view calls db.keep_writes).
         raise errors.NotAuthenticated("Token has been revoked", field="refresh", reuse_detected=True)
     auth_session.refresh_jti = secrets.token_hex(16)
     auth_session.refreshed_at = utcnow()

@@ -5,6 +5,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
+from ..db import keep_writes
 from ..i18n import mail_locale, translate
 from ..mail import send_mail
 from ..security import SELECT_EVENT
@@ -186,7 +187,7 @@ def refresh_view(request):
         user, auth_session = tokens.rotate(request.dbsession, request.registry, data["refresh"])
     except errors.NotAuthenticated as exc:
         if exc.extra.get("reuse_detected"):
-            request.environ["makeplus.commit_anyway"] = True  # keep the revocation
+            keep_writes(request)  # the revocation stands though the answer is 401
             exc.extra.pop("reuse_detected")
         raise
     return tokens.token_pair(request.registry, user, auth_session)

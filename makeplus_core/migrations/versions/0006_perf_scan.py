@@ -46,7 +46,7 @@ def upgrade():
 
 
 def _backfill_open_windows():
-    from makeplus_core.access.admission import current_window_start
+    from makeplus_core.access.window import current_window_start
 
     bind = op.get_bind()
     now = makeplus_core.db.utcnow()

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from makeplus_core.plugin_api import keep_writes
 from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User, errors,
                                       UserEventAssignment, access_pipeline, api, badges, event_modules, qr_images,
                                       N_, i18n, send_mail, translate, utcnow, xlsx_response)
@@ -713,7 +714,7 @@ def _scan(request, record: bool):
     if not isinstance(body.get("qr_data"), str):
         raise Invalid("qr_data: required", field="qr_data")
     if record:
-        request.environ["makeplus.commit_anyway"] = True  # denied scans are recorded too (as the core does)
+        keep_writes(request)  # denied scans are recorded too (as the core does)
     else:
         request.tm.doom()  # decide only: nothing this request wrote is committed
     key = access_pipeline.scan_key(request, body) if record else None

@@ -10,6 +10,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from makeplus_core.plugin_api import keep_writes
 from makeplus_core.plugin_api import translate
 from makeplus_core.plugin_api import (
     access_services, api, auth_services, badge_policy, badges, errors, Event, event_archive, event_schemas, event_services,
@@ -69,7 +70,7 @@ def login_post(request):
     if not (user.is_admin or managed):
         return render(request, "refused.jinja2", {"user": user}, status=403)
     web.web_login(request, user, managed[0] if len(managed) == 1 else None)
-    request.environ["makeplus.commit_anyway"] = True
+    keep_writes(request)  # the web session, whatever the answer
     target = request.POST.get("next") or ""
     if not target.startswith("/dashboard/"):
         target = request.route_url("dashboard.home")

@@ -7,11 +7,11 @@ import uuid
 import zoneinfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from makeplus_core.plugin_api import (
     errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
 )
+from makeplus_core.plugin_api import dialect_insert
 
 from .models import ExposantPlan, ExposantScan, ExposantVisit
 from .schemas import NOTES_MAX
@@ -41,7 +41,7 @@ def visitor_by_id(db, participant_id, event_id) -> Participant:
     try:
         pid = uuid.UUID(str(participant_id))
     except (TypeError, ValueError, AttributeError):
-        raise errors.Invalid("scanned_participant: not a valid id", field="scanned_participant")
+        raise errors.Invalid("scanned_participant: not a valid id", field="scanned_participant") from None
     row = db.execute(
         sa.select(Participant, User.is_active, UserEventAssignment.is_active)
         .join(User, User.id == Participant.user_id)
@@ -61,7 +61,7 @@ def visitor_by_id(db, participant_id, event_id) -> Participant:
 
 
 def _insert(db):
-    return (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)(ExposantScan)
+    return dialect_insert(db, ExposantScan)
 
 
 def _append(old: str, new: str) -> str:
@@ -291,7 +291,7 @@ def plan_files(db, participant_ids) -> dict:
 def set_plan(db, participant: Participant, path: str, user_id: int | None) -> None:
     """Store ``path`` (a file under the storage root) as the booth plan of ``participant``,
     replacing the previous one: one upsert, so concurrent uploads never collide."""
-    insert = (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)(ExposantPlan)
+    insert = dialect_insert(db, ExposantPlan)
     now = utcnow()
     db.execute(insert.values(participant_id=participant.id, file=path, uploaded_at=now, uploaded_by_id=user_id)
                .on_conflict_do_update(index_elements=["participant_id"],

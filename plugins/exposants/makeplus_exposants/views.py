@@ -10,8 +10,6 @@ from makeplus_core.plugin_api import (
 
 from . import export, schemas, services
 
-UUID = "{id:[0-9a-fA-F-]{32,36}}"
-
 scans = api.service("exposant_scans", "/api/exposant-scans/", "Leads scanned at exhibitors' booths")
 scan_participant = api.service("exposant_scan_participant", "/api/exposant-scans/scan_participant/",
                                "The app's lead scan: {qr_data, event_id, notes}")
@@ -20,11 +18,12 @@ my_scans = api.service("exposant_my_scans", "/api/exposant-scans/my_scans/",
 export_scans = api.service("exposant_scans_export", "/api/exposant-scans/export/", "Leads as .xlsx")
 export_excel = api.service("exposant_scans_export_excel", "/api/exposant-scans/export_excel/",
                            "Leads as .xlsx (the app's path)")
-scan = api.service("exposant_scan", f"/api/exposant-scans/{UUID}/", "One lead")
+scan = api.service("exposant_scan", f"/api/exposant-scans/{api.UUID_ID}/", "One lead")
 exposants = api.service("exposants", "/api/exposants/", "The event's exhibitors with their booth plans")
-exposant_plan = api.service("exposant_plan", f"/api/exposants/{UUID}/plan/", "An exhibitor's booth plan")
-upload_plan = api.service("exposant_upload_plan", f"/api/participants/{UUID}/upload_plan/",
+exposant_plan = api.service("exposant_plan", f"/api/exposants/{api.UUID_ID}/plan/", "An exhibitor's booth plan")
+upload_plan = api.service("exposant_upload_plan", f"/api/participants/{api.UUID_ID}/upload_plan/",
                           "Upload an exposant's booth plan (PDF, multipart field plan_file or file)")
+pipeline.door_services(scans, scan_participant)  # the lead scan is a door: pipeline.handle applies the key
 
 
 def _scope(request):
@@ -104,11 +103,21 @@ def _create(request):
             body["qr_data"] = json.dumps(body["qr_data"])
         else:
             raise errors.Invalid("qr_data: must be a string", field="qr_data")
-    _scope(request)  # 401/404 before touching the idempotency store
-    key = pipeline.scan_key(request, body)
-    answer = pipeline.idempotent(request, "exposant-scan", key, lambda: _record(request, body))
-    request.response.status = answer.status
-    return answer.body
+    return pipeline.handle(request, BoothDoor(), body)
+
+
+class BoothDoor:
+    """The exposant's lead scan as a door of the core's scan pipeline (``pipeline.handle``):
+    the booth's lead is recorded once per key; nothing is written for a refused scan."""
+
+    records_denials = False
+
+    def scope(self, request, body) -> str:
+        _scope(request)  # 401/404 before touching the idempotency store
+        return "exposant-scan"
+
+    def run(self, request, body, key) -> pipeline.Answer:
+        return _record(request, body)
 
 
 @scans.get(schema=api.doc(querystring=schemas.ScanQuery))

@@ -293,6 +293,21 @@ def test_idempotency_key_sequential(app, w, f):
     f.db.commit()
 
 
+def test_lead_scan_is_a_door_with_the_core_key_rules(app, w, f):
+    """The lead scan goes through the core's door entry point: a 150-character key (the
+    one limit is 200) is replayed once, status and body identical; 201 characters: 400."""
+    h = w.h(w.expo, **{"Idempotency-Key": "k" * 150})
+    body = {"qr_data": qr(w.part), "notes": "longue clé"}
+    a = app.post_json(SCAN, body, headers=h, status=201)
+    b = app.post_json(SCAN, body, headers=h, status=201)
+    assert a.json == b.json and b.headers["Idempotent-Replayed"] == "true"
+    assert count(f.db) == 1 and count(f.db, ExposantVisit) == 1
+    r = app.post_json(SCAN, body, headers=w.h(w.expo, **{"Idempotency-Key": "k" * 201}), status=400)
+    assert r.json["field"] == "Idempotency-Key"
+    assert app.post_json(SCAN, {**body, "notes": "autre"}, headers=h, status=422).json["error"] == \
+        "idempotency_key_reused"
+
+
 def test_idempotency_key_concurrent(app, w, f, engine):
     if engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL (real parallel writers)")
