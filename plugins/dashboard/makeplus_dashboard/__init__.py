@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import api, hookimpl
 
 from .core import EVENT, PREFIX, Dashboard
 
@@ -31,14 +31,14 @@ def _routes(config):
     r("dashboard.event_restore", f"{e}/restore/")
     r("dashboard.wizard", f"{e}/wizard/{{step}}/")
     r("dashboard.rooms", f"{e}/rooms/")
-    room = f"{e}/rooms/{{room:[0-9a-fA-F-]{{32,36}}}}"
+    room = f"{e}/rooms/{{room:{api.UUID}}}"
     r("dashboard.room", f"{room}/")
     r("dashboard.room_delete", f"{room}/delete/")
     r("dashboard.room_assign", f"{room}/assign/")
-    r("dashboard.room_unassign", f"{room}/assign/{{assignment:[0-9a-fA-F-]{{32,36}}}}/delete/")
+    r("dashboard.room_unassign", f"{room}/assign/{{assignment:{api.UUID}}}/delete/")
     r("dashboard.sessions", f"{e}/sessions/")
     r("dashboard.session_new", f"{e}/sessions/new/")
-    session = f"{e}/sessions/{{session:[0-9a-fA-F-]{{32,36}}}}"
+    session = f"{e}/sessions/{{session:{api.UUID}}}"
     r("dashboard.session", f"{session}/")
     r("dashboard.session_delete", f"{session}/delete/")
     r("dashboard.users", f"{e}/users/")
