@@ -480,8 +480,29 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     (``order_ref``: another plugin's order, e.g. a billetterie on-site order, completed
     through the ``makeplus_desk_order`` hook; its row lock makes two desks selling it
     at once → the second gets 409).
+
+    The steps: lock the desk → validate the input → replay a known idempotency key →
+    load and lock the buyer, the items and their seats → check (not bought yet, seats
+    left) → collect the order → record.
     """
     _lock(db, sa.select(Caisse).where(Caisse.id == caisse.id))
+    order_ref, item_ids = _parse_sale(order_ref, item_refs)
+    if idempotency_key:
+        previous = find_by_key(db, caisse.id, idempotency_key)
+        if previous is not None:
+            return _replay(db, previous, participant_ref, item_ids, order_ref), True
+    participant = _lock_participant(db, caisse, participant_ref, item_ids, order_ref)
+    items = _load_items(db, caisse, item_ids)
+    session_ids, sessions, stock_ids = _lock_seats(db, items)
+    _check_not_bought(db, participant, items, item_ids, session_ids, sessions)
+    _check_seats(db, items, item_ids, session_ids, sessions, stock_ids)
+    order = _collect_order(request, db, caisse, order_ref)  # last: its lock is held for the shortest time
+    return _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key,
+                        order), False
+
+
+def _parse_sale(order_ref, item_refs) -> tuple[str | None, list[uuid.UUID]]:
+    """Validate the input: the order reference (stripped, or ``None``) and the item ids."""
     if order_ref is not None and (not isinstance(order_ref, str) or not order_ref.strip()
                                   or len(order_ref.strip()) > 64):
         raise errors.Invalid("order: an order reference (at most 64 characters)", field="order")
@@ -492,29 +513,34 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
         raise errors.Invalid("items: choose at least one item", field="items")
     if len(item_refs) > 50:
         raise errors.Invalid("items: at most 50 items per sale", field="items")
-    item_ids = []
-    for ref in item_refs:
-        if not isinstance(ref, str | int) or isinstance(ref, bool):
-            raise errors.Invalid("items: item ids are strings", field="items")
-        try:
-            item_ids.append(uuid.UUID(str(ref)))
-        except ValueError:
-            raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref))
+    item_ids = [_item_id(ref) for ref in item_refs]
     if len(set(item_ids)) != len(item_ids):
         dup = next(str(i) for i in item_ids if item_ids.count(i) > 1)
         raise errors.Invalid(f"items: item {dup} is listed twice", field="items", item=dup)
-    if idempotency_key:
-        previous = find_by_key(db, caisse.id, idempotency_key)
-        if previous is not None:
-            return _replay(db, previous, participant_ref, item_ids, order_ref), True
+    return order_ref, item_ids
 
+
+def _item_id(ref) -> uuid.UUID:
+    if not isinstance(ref, str | int) or isinstance(ref, bool):
+        raise errors.Invalid("items: item ids are strings", field="items")
+    try:
+        return uuid.UUID(str(ref))
+    except ValueError:
+        raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref))
+
+
+def _lock_participant(db, caisse, participant_ref, item_ids, order_ref) -> Participant | None:
+    """The buyer, locked (required unless the sale only collects an order)."""
     if participant_ref in (None, "") and (item_ids or not order_ref):
         raise errors.Invalid("participant: required", field="participant")
-    participant = None
-    if participant_ref not in (None, ""):
-        participant = get_participant(db, participant_ref, caisse.event_id)
-        participant = _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
+    if participant_ref in (None, ""):
+        return None
+    participant = get_participant(db, participant_ref, caisse.event_id)
+    return _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
 
+
+def _load_items(db, caisse, item_ids) -> dict:
+    """The items sold, by id: each of the desk's event, on sale, a session item with its session."""
     items = {i.id: i for i in db.scalars(sa.select(Item).where(Item.id.in_(item_ids)))}
     for iid in item_ids:
         item = items.get(iid)
@@ -524,8 +550,12 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
             raise errors.Invalid(f"items: « {item.name} » is not on sale", field="items", item=str(iid))
         if item.item_type == "session" and item.session_id is None:
             raise errors.Invalid(f"items: « {item.name} » has no session", field="items", item=str(iid))
+    return items
 
-    # Lock what has limited seats, in id order.
+
+def _lock_seats(db, items: dict):
+    """Lock what has limited seats, in id order: the sessions, then the stock-limited items.
+    Returns ``(session_ids, sessions by id, stock_ids)``."""
     session_ids = sorted({i.session_id for i in items.values() if i.session_id})
     sessions = {}
     if session_ids:
@@ -534,8 +564,11 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     stock_ids = sorted(i.id for i in items.values() if i.session_id is None and i.capacity is not None)
     if stock_ids:
         _lock(db, sa.select(Item).where(Item.id.in_(stock_ids)).order_by(Item.id)).all()
+    return session_ids, sessions, stock_ids
 
-    # Already paid?
+
+def _check_not_bought(db, participant, items, item_ids, session_ids, sessions):
+    """409 for an item (or atelier) the participant already paid; 400 for a cancelled atelier."""
     paid_sessions = bought = set()
     if item_ids:
         paid_sessions, bought = _already_paid(db, participant, session_ids, item_ids)
@@ -546,15 +579,16 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
                                   item=str(iid))
         if item.session_id and item.session_id in sessions and sessions[item.session_id].status == "cancelled":
             raise errors.Invalid(f"items: « {item.name} » was cancelled", field="items", item=str(iid))
-    _check_seats(db, items, item_ids, session_ids, sessions, stock_ids)
 
-    order = None
-    if order_ref:  # last: the order's lock is held for the shortest time
-        order = desk_order(request, db, caisse.event_id, "pay", reference=order_ref)
-        if order is None:
-            raise errors.NotFound("order: no such order payable at this desk", field="order")
-    return _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key,
-                        order), False
+
+def _collect_order(request, db, caisse, order_ref) -> dict | None:
+    """Another plugin's order paid at this desk (``makeplus_desk_order``), locked by it; 404 when none."""
+    if not order_ref:
+        return None
+    order = desk_order(request, db, caisse.event_id, "pay", reference=order_ref)
+    if order is None:
+        raise errors.NotFound("order: no such order payable at this desk", field="order")
+    return order
 
 
 def _already_paid(db, participant, session_ids, item_ids):
@@ -569,7 +603,7 @@ def _already_paid(db, participant, session_ids, item_ids):
 
 
 def _check_seats(db, items, item_ids, session_ids, sessions, stock_ids):
-    # Seats left?
+    """409 ``full`` when an atelier has no seat left or a stock-limited item is sold out."""
     if session_ids:
         room_caps = dict(db.execute(sa.select(Session.id, Room.capacity).join(Room, Room.id == Session.room_id)
                                     .where(Session.id.in_(session_ids))).all())
@@ -594,6 +628,7 @@ def _check_seats(db, items, item_ids, session_ids, sessions, stock_ids):
 
 
 def _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key, order):
+    """Record the transaction, its lines and the ateliers' paid accesses; check the buyer in."""
     now = utcnow()
     user = db.get(User, participant.user_id) if participant is not None else None
     total = sum((items[i].price for i in item_ids), ZERO)
