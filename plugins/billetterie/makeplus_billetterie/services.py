@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
 from makeplus_core.plugin_api import (Conflict, Event, Forbidden, Invalid, NotFound, Participant,
-                                      PaymentRequired, Room, Session, User, enrolment, errors, utcnow)
+                                      PaymentRequired, Room, Session, User, dialect_insert, enrolment, errors,
+                                      utcnow)
 
 from .models import Counter, Order, PaymentEvent, Refund, Ticket, TicketType, Transfer
 
@@ -387,11 +388,7 @@ def create_order(db, settings, event: Event, *, items, provider: str, buyer_user
 def next_invoice_number(db, settings, event_id) -> str:
     """The event's next invoice number (gap-free: one counter row per event, created with
     ``INSERT … ON CONFLICT DO NOTHING`` then locked, so concurrent payments queue on it)."""
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.execute(insert(Counter).values(event_id=event_id, last_invoice=0)
+    db.execute(dialect_insert(db, Counter).values(event_id=event_id, last_invoice=0)
                .on_conflict_do_nothing(index_elements=["event_id"]))
     row = _lock(db, sa.select(Counter).where(Counter.event_id == event_id)).scalar_one()
     row.last_invoice += 1

@@ -11,7 +11,6 @@ from . import schemas, services
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES, Caisse, Item, Transaction
 
 TEMPLATE = "makeplus_caisse:templates/dashboard.jinja2"
-UUID = "[0-9a-fA-F-]{32,36}"
 
 
 def _caisses(db, event_id):
@@ -129,9 +128,9 @@ def register(dashboard):
 
     both = ("GET", "POST")
     dashboard.add_page("caisses", "caisses", caisses, TEMPLATE, "Caisses", order=70, methods=both)
-    dashboard.add_page("caisse", f"caisses/{{id:{UUID}}}", caisse, TEMPLATE, "Caisse", methods=both)
+    dashboard.add_page("caisse", f"caisses/{api.UUID_ID}", caisse, TEMPLATE, "Caisse", methods=both)
     dashboard.add_page("caisse_items", "caisse/items", items, TEMPLATE, "Items", order=71, methods=both)
-    dashboard.add_page("caisse_item", f"caisse/items/{{id:{UUID}}}", item, TEMPLATE, "Item", methods=both)
+    dashboard.add_page("caisse_item", f"caisse/items/{api.UUID_ID}", item, TEMPLATE, "Item", methods=both)
     dashboard.add_page("caisse_transactions", "caisse/transactions", transactions, TEMPLATE, "Transactions",
                        order=72, methods=both)
     dashboard.add_page("caisse_statistics", "caisse/statistics", statistics, TEMPLATE, "Sales", order=73)

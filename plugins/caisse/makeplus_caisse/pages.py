@@ -34,7 +34,6 @@ from .badge import SIZES, participant_badge, pdf_response
 from .models import PAYMENT_METHODS
 
 PUBLIC = NO_PERMISSION_REQUIRED
-UUID = "{id:[0-9a-fA-F-]{32,36}}"
 POS = "makeplus_caisse:templates/pos.jinja2"
 LOGIN = "makeplus_caisse:templates/login.jinja2"
 ERROR = "makeplus_caisse:templates/error.jinja2"
@@ -50,10 +49,10 @@ def includeme(config):
     config.add_route("caisse-page-login", "/caisse/login/")
     config.add_route("caisse-page-logout", "/caisse/logout/")
     config.add_route("caisse-page", "/caisse/")
-    config.add_route("caisse-page-participant", f"/caisse/participants/{UUID}/")
-    config.add_route("caisse-page-sell", f"/caisse/participants/{UUID}/sell/")
-    config.add_route("caisse-page-badge", f"/caisse/participants/{UUID}/badge.pdf")
-    config.add_route("caisse-page-cancel", f"/caisse/transactions/{UUID}/cancel/")
+    config.add_route("caisse-page-participant", f"/caisse/participants/{api.UUID_ID}/")
+    config.add_route("caisse-page-sell", f"/caisse/participants/{api.UUID_ID}/sell/")
+    config.add_route("caisse-page-badge", f"/caisse/participants/{api.UUID_ID}/badge.pdf")
+    config.add_route("caisse-page-cancel", f"/caisse/transactions/{api.UUID_ID}/cancel/")
     config.add_route("caisse-page-sell-order", "/caisse/orders/sell/")
     config.add_static_view(name="caisse/static", path="makeplus_caisse:static", cache_max_age=3600,
                            permission=PUBLIC)

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 
-from makeplus_core.plugin_api import errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment, WEB
+from makeplus_core.plugin_api import api, errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment, WEB
 
 PREFIX = "/dashboard"
-EVENT = "{event:[0-9a-fA-F-]{32,36}}"
+EVENT = "{event:" + api.UUID + "}"
 PAGE_SIZE = 20
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from makeplus_core.plugin_api import (
-    errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
+    dialect_insert, errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
 )
 
 from .models import ExposantPlan, ExposantScan, ExposantVisit
@@ -291,7 +291,7 @@ def plan_files(db, participant_ids) -> dict:
 def set_plan(db, participant: Participant, path: str, user_id: int | None) -> None:
     """Store ``path`` (a file under the storage root) as the booth plan of ``participant``,
     replacing the previous one: one upsert, so concurrent uploads never collide."""
-    insert = (postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert)(ExposantPlan)
+    insert = dialect_insert(db, ExposantPlan)
     now = utcnow()
     db.execute(insert.values(participant_id=participant.id, file=path, uploaded_at=now, uploaded_by_id=user_id)
                .on_conflict_do_update(index_elements=["participant_id"],

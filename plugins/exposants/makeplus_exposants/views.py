@@ -10,7 +10,6 @@ from makeplus_core.plugin_api import (
 
 from . import export, schemas, services
 
-UUID = "{id:[0-9a-fA-F-]{32,36}}"
 
 scans = api.service("exposant_scans", "/api/exposant-scans/", "Leads scanned at exhibitors' booths")
 scan_participant = api.service("exposant_scan_participant", "/api/exposant-scans/scan_participant/",
@@ -20,10 +19,10 @@ my_scans = api.service("exposant_my_scans", "/api/exposant-scans/my_scans/",
 export_scans = api.service("exposant_scans_export", "/api/exposant-scans/export/", "Leads as .xlsx")
 export_excel = api.service("exposant_scans_export_excel", "/api/exposant-scans/export_excel/",
                            "Leads as .xlsx (the app's path)")
-scan = api.service("exposant_scan", f"/api/exposant-scans/{UUID}/", "One lead")
+scan = api.service("exposant_scan", f"/api/exposant-scans/{api.UUID_ID}/", "One lead")
 exposants = api.service("exposants", "/api/exposants/", "The event's exhibitors with their booth plans")
-exposant_plan = api.service("exposant_plan", f"/api/exposants/{UUID}/plan/", "An exhibitor's booth plan")
-upload_plan = api.service("exposant_upload_plan", f"/api/participants/{UUID}/upload_plan/",
+exposant_plan = api.service("exposant_plan", f"/api/exposants/{api.UUID_ID}/plan/", "An exhibitor's booth plan")
+upload_plan = api.service("exposant_upload_plan", f"/api/participants/{api.UUID_ID}/upload_plan/",
                           "Upload an exposant's booth plan (PDF, multipart field plan_file or file)")
 
 
