@@ -24,10 +24,9 @@ import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
 from makeplus_core.plugin_api import (Conflict, Event, Forbidden, Invalid, NotFound, Participant,
-                                      PaymentRequired, Room, Session, User, dialect_insert, enrolment, errors,
-                                      utcnow)
+                                      Room, Session, User, dialect_insert, enrolment, utcnow)
 
-from .models import Counter, Order, PaymentEvent, Refund, Ticket, TicketType, Transfer
+from .models import Counter, Order, Refund, Ticket, TicketType, Transfer
 
 ZERO = decimal.Decimal("0.00")
 CENT = decimal.Decimal("0.01")
@@ -70,7 +69,7 @@ def _uuid(value, field):
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise Invalid(f"{field}: not a valid id", field=field)
+        raise Invalid(f"{field}: not a valid id", field=field) from None
 
 
 # --------------------------------------------------------------------------- ticket types
@@ -207,7 +206,7 @@ def public_event(db, raw_id) -> Event:
     try:
         event_id = uuid.UUID(str(raw_id))
     except (TypeError, ValueError):
-        raise NotFound("Event not found", field="event")
+        raise NotFound("Event not found", field="event") from None
     event = db.get(Event, event_id)
     if event is None or not event.is_active or event.archived_at is not None:
         raise NotFound("Event not found", field="event")

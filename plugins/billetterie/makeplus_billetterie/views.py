@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 
 import sqlalchemy as sa
@@ -489,6 +488,18 @@ def my_transfers(request):
     return api.paginate(request, stmt, _transfers_json)
 
 
+def _my_ticket_in_body(request, schema):
+    """``(event id, identity, validated body, ticket)`` for a body naming one of the caller's
+    own tickets (``ticket``); any other ticket is a 404."""
+    event_id = _caller_event(request)
+    ident = api.identity(request)
+    data = api.validate(schema, api.json_body(request))
+    ticket = api.get_or_404(request.dbsession, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
+    if ticket.holder_user_id != ident.user_id:
+        raise NotFound("Ticket not found", field="ticket")
+    return event_id, ident, data, ticket
+
+
 def _transfers_json(rows):
     return [{"id": str(t.id), "ticket": str(t.ticket_id), "to_email": t.to_email, "to_name": t.to_name,
              "status": t.status, "created_at": t.created_at, "decided_at": t.decided_at} for t in rows]
@@ -496,13 +507,8 @@ def _transfers_json(rows):
 
 @s_transfer_create.post(schema=api.doc(schemas.TransferSchema))
 def create_transfer(request):
-    event_id = _caller_event(request)
-    ident = api.identity(request)
-    data = api.validate(schemas.TransferSchema(), api.json_body(request))
+    event_id, ident, data, ticket = _my_ticket_in_body(request, schemas.TransferSchema())
     db = request.dbsession
-    ticket = api.get_or_404(db, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
-    if ticket.holder_user_id != ident.user_id:
-        raise NotFound("Ticket not found", field="ticket")
     transfer, code = services.offer_transfer(db, ticket, ident.user_id, data["email"], data["name"])
     mails.send_transfer_offer(request, transfer, code, db.get(Event, event_id),
                               db.get(TicketType, ticket.ticket_type_id))
@@ -549,13 +555,8 @@ def my_upgrades(request):
 
 @s_upgrade_create.post(schema=api.doc(schemas.UpgradeSchema))
 def create_upgrade(request):
-    event_id = _caller_event(request)
-    ident = api.identity(request)
-    data = api.validate(schemas.UpgradeSchema(), api.json_body(request))
+    event_id, ident, data, ticket = _my_ticket_in_body(request, schemas.UpgradeSchema())
     db = request.dbsession
-    ticket = api.get_or_404(db, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
-    if ticket.holder_user_id != ident.user_id:
-        raise NotFound("Ticket not found", field="ticket")
     target = services.upgrade_target(db, ticket, data["to_type"])
     order = services.create_upgrade(db, request.registry.settings, ticket, target, data["provider"], ident.user,
                                     by_user_id=ident.user_id)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
     errors, Event, event_modules, money, Participant, passwords, Room, Session, SessionAccess, User,
-    UserEventAssignment, utcnow,
+    UserEventAssignment, N_, utcnow,
 )
 
 from .models import Caisse, Item, Transaction, TransactionItem
@@ -26,7 +26,7 @@ def _uuid(value, field):
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise errors.Invalid(f"{field}: not a valid id", field=field)
+        raise errors.Invalid(f"{field}: not a valid id", field=field) from None
 
 
 # --------------------------------------------------------------------------- caisses
@@ -120,24 +120,23 @@ def serialize_caisses(db, caisses: list[Caisse]) -> list[dict]:
 # --------------------------------------------------------------------------- items
 
 
-def _check_session(db, event_id, value):
+def _of_event(db, model, event_id, value, field, message):
+    """The ``model`` row named by ``value`` (``None`` when blank); 400 ``message`` unless it is of the event."""
     if value in (None, ""):
         return None
-    sid = _uuid(value, "session")
-    session = db.get(Session, sid)
-    if session is None or session.event_id != event_id:
-        raise errors.Invalid("session: not a session of this event", field="session")
-    return session
+    obj = db.get(model, _uuid(value, field))
+    if obj is None or obj.event_id != event_id:
+        raise errors.Invalid(message, field=field)
+    return obj
+
+
+def _check_session(db, event_id, value):
+    return _of_event(db, Session, event_id, value, "session", N_("session: not a session of this event"))
 
 
 def _check_room(db, event_id, value, session=None):
-    if value in (None, ""):
-        return None
-    rid = _uuid(value, "room")
-    room = db.get(Room, rid)
-    if room is None or room.event_id != event_id:
-        raise errors.Invalid("room: not a room of this event", field="room")
-    if session is not None:
+    room = _of_event(db, Room, event_id, value, "room", N_("room: not a room of this event"))
+    if room is not None and session is not None:
         raise errors.Invalid("room: an atelier's item is checked at the door through its session", field="room")
     return room
 
@@ -338,7 +337,7 @@ def parse_scan(q: str):
             data = json.loads(text)
             return int(data["user_id"]), (str(data["badge_id"]) if data.get("badge_id") else None)
         except (ValueError, KeyError, TypeError):
-            raise errors.Invalid("q: not a valid badge QR payload", field="q")
+            raise errors.Invalid("q: not a valid badge QR payload", field="q") from None
     if text.isdigit() and len(text) < 10:
         return int(text), None
     return None
@@ -369,7 +368,7 @@ def get_participant(db, participant_id, event_id) -> Participant:
     try:
         pid = uuid.UUID(str(participant_id))
     except (TypeError, ValueError):
-        raise errors.NotFound("Participant not found", field="participant")
+        raise errors.NotFound("Participant not found", field="participant") from None
     participant = db.get(Participant, pid)
     if participant is None or participant.event_id != event_id:
         raise errors.NotFound("Participant not found", field="participant")
@@ -381,7 +380,7 @@ def serialize_participants(db, participants: list[Participant]) -> list[dict]:
     users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_(uids)))} if uids else {}
     roles = {}
     if participants:
-        for uid, eid, role in db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.event_id,
+        for uid, _eid, role in db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.event_id,
                                                    UserEventAssignment.role)
                                          .where(UserEventAssignment.user_id.in_(uids),
                                                 UserEventAssignment.event_id == participants[0].event_id)):
@@ -526,7 +525,7 @@ def _item_id(ref) -> uuid.UUID:
     try:
         return uuid.UUID(str(ref))
     except ValueError:
-        raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref))
+        raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref)) from None
 
 
 def _lock_participant(db, caisse, participant_ref, item_ids, order_ref) -> Participant | None:
@@ -693,7 +692,7 @@ def cancel(db, caisse: Caisse, transaction_id, reason: str, request=None) -> Tra
     try:
         tid = uuid.UUID(str(transaction_id))
     except ValueError:
-        raise errors.NotFound("Transaction not found")
+        raise errors.NotFound("Transaction not found") from None
     txn = _lock(db, sa.select(Transaction).where(Transaction.id == tid)).scalar_one_or_none()
     if txn is None or txn.caisse_id != caisse.id:
         raise errors.NotFound("Transaction not found")
@@ -736,7 +735,7 @@ def parse_date(value, field, end=False):
             return d + dt.timedelta(days=1) if end else d
         d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field)
+        raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field) from None
     return d if d.tzinfo else d.replace(tzinfo=dt.timezone.utc)
 
 

@@ -126,7 +126,6 @@ LOCATION_FIELDS = {"venue": 200, "address": 300, "city": 100, "country": 100, "m
 
 
 def _event_input(request) -> dict:
-    import json
     import re
 
     data = post_data(request)

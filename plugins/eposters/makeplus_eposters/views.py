@@ -88,7 +88,7 @@ def _parse_json_field(value, field):
         try:
             return json.loads(text)
         except ValueError:
-            raise errors.Invalid(f"{field}: must be JSON", field=field)
+            raise errors.Invalid(f"{field}: must be JSON", field=field) from None
     return value
 
 

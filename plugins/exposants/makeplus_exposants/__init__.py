@@ -38,7 +38,7 @@ def makeplus_extend_json(kind, objects, payloads, request):
     from .services import exhibitor_totals
 
     totals = exhibitor_totals(request.dbsession, [getattr(o, "id", None) for o in objects])
-    for obj, payload in zip(objects, payloads):
+    for obj, payload in zip(objects, payloads, strict=False):
         payload["total_exhibitors"] = totals.get(getattr(obj, "id", None), 0)
 
 

@@ -194,4 +194,4 @@ def parse_id(value, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
-        raise errors.Invalid(f"{field}: not a valid id", field=field)
+        raise errors.Invalid(f"{field}: not a valid id", field=field) from None

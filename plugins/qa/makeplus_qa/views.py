@@ -152,17 +152,19 @@ def answer_question(request):
     return _one(request, obj)
 
 
+def _vote(request, change):
+    """Add (``services.upvote``) or take back (``services.remove_upvote``) the caller's vote."""
+    ident, event_id, _role = _scope(request)
+    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
+    change(request.dbsession, obj, ident.user_id)
+    return _one(request, obj)
+
+
 @upvote.post()
 def upvote_question(request):
-    ident, event_id, role = _scope(request)
-    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
-    services.upvote(request.dbsession, obj, ident.user_id)
-    return _one(request, obj)
+    return _vote(request, services.upvote)
 
 
 @upvote.delete()
 def remove_upvote(request):
-    ident, event_id, role = _scope(request)
-    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
-    services.remove_upvote(request.dbsession, obj, ident.user_id)
-    return _one(request, obj)
+    return _vote(request, services.remove_upvote)
