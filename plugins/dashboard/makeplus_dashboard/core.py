@@ -279,9 +279,12 @@ def layout(request, event=None) -> dict:
     }
 
 
-def render(request, template, ctx=None, event=None, status=200):
+def render(request, template, ctx=None, event=None, status=200, again=None):
+    """``template`` with the layout, ``ctx`` and ``again`` over it (a page shown again after a
+    failed form: its values and errors)."""
     data = layout(request, event if event is not None else (ctx or {}).get("event"))
     data.update(ctx or {})
+    data.update(again or {})
     if not template.count(":"):
         template = tpl(template)
     resp = render_to_response(template, data, request=request)

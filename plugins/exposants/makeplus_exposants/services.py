@@ -271,7 +271,8 @@ def serialize_exposants(request, rows: list[Participant], lead_counts_for) -> li
 
 
 def get_exposant(db, participant_id, event_id) -> Participant:
-    p = db.scalar(exposants_query(event_id).where(Participant.id == _id_or_404(participant_id, N_("Exposant not found"))))
+    pid = _id_or_404(participant_id, N_("Exposant not found"))
+    p = db.scalar(exposants_query(event_id).where(Participant.id == pid))
     if p is None:
         raise errors.NotFound("Exposant not found")
     return p
