@@ -395,13 +395,9 @@ def _my_orders(request):
     return api.paginate(request, stmt, lambda rows: services.serialize_orders(db, rows, with_tickets=True))
 
 
+@s_orders_alias.get()
 @s_orders.get()
 def my_orders(request):
-    return _my_orders(request)
-
-
-@s_orders_alias.get()
-def my_orders_alias(request):
     return _my_orders(request)
 
 
@@ -412,13 +408,9 @@ def _one_order(request):
     return _order_answer(request, _order_for_caller(request, request.matchdict["id"], token))
 
 
+@s_order_alias.get(permission=PUBLIC)
 @s_order.get(permission=PUBLIC)
 def my_order(request):
-    return _one_order(request)
-
-
-@s_order_alias.get(permission=PUBLIC)
-def my_order_alias(request):
     return _one_order(request)
 
 
@@ -844,11 +836,7 @@ def _invoice(request):
     return resp
 
 
+@s_invoice_alias.get(permission=PUBLIC)
 @s_invoice.get(permission=PUBLIC)
 def invoice(request):
-    return _invoice(request)
-
-
-@s_invoice_alias.get(permission=PUBLIC)
-def invoice_alias(request):
     return _invoice(request)

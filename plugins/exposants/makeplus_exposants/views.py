@@ -174,13 +174,9 @@ def _export(request):
     return resp
 
 
+@export_excel.get()
 @export_scans.get()
 def export_view(request):
-    return _export(request)
-
-
-@export_excel.get()
-def export_excel_view(request):
     return _export(request)
 
 
