@@ -5,7 +5,8 @@ admins and gestionnaires des salles: events (list, creation wizard, detail with
 charts, edit, delete), rooms, sessions and users. Other plugins add their pages
 through the ``makeplus_dashboard_pages`` hook (see docs/dashboard.md).
 
-Hooks implemented: ``makeplus_includeme``.
+Hooks: ``makeplus_includeme`` (its routes, pages, static files, and the other plugins' pages gathered
+through ``makeplus_dashboard_pages``).
 """
 from __future__ import annotations
 
