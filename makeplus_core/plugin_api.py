@@ -17,10 +17,11 @@ from __future__ import annotations
 
 # Hooks ----------------------------------------------------------------------------
 from .hookspecs import hookimpl
+from .plugin_hooks import dashboard_pages_hook, demo_data_hook, includeme_hook, migrations_hook, returns
 
 # Database: the declarative base, column types, helpers ----------------------------
-from .db import Base, Money, UTCDateTime, get_engine, get_session_factory, icontains, keep_writes, new_uuid, utcnow
-from .db import dialect_insert
+from .db import (Base, Money, UTCDateTime, dialect_insert, get_engine, get_session_factory, icontains, keep_writes,
+                 new_uuid, utcnow)
 
 # Views: Cornice services, validation, scoping, pagination, JSON (module and names) --
 from . import api
@@ -105,9 +106,9 @@ from . import demo, migrate
 from .plugins import make_plugin_manager
 
 __all__ = [
-    "hookimpl",
-    "Base", "Money", "UTCDateTime", "get_engine", "get_session_factory", "icontains", "keep_writes", "new_uuid",
-    "utcnow", "dialect_insert",
+    "hookimpl", "includeme_hook", "migrations_hook", "demo_data_hook", "dashboard_pages_hook", "returns",
+    "Base", "Money", "UTCDateTime", "dialect_insert", "get_engine", "get_session_factory", "icontains", "keep_writes",
+    "new_uuid", "utcnow",
     "api", "doc", "get_or_404", "identity", "isoformat", "json_body", "json_response", "money", "no_content",
     "paginate", "param", "parse_bool", "parse_uuid", "require_event", "require_gestionnaire",
     "require_role", "role_in_event", "service", "validate",

@@ -1,33 +1,21 @@
 """MakePlus plugin ``annonces``: announcements of an event, targeted by role.
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
-``makeplus_search`` (annonces the caller's role may read).
+Hooks: ``makeplus_includeme`` (REST services), ``makeplus_migrations`` (its Alembic
+branch), ``makeplus_demo_data``, ``makeplus_user_export`` (the annonces a user wrote),
+``makeplus_search`` (annonces the caller's role may read), ``makeplus_dashboard_pages``
+(the annonces page).
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
+                                      migrations_hook)
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_annonces.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
+makeplus_includeme = includeme_hook(__name__)
+makeplus_migrations = migrations_hook(__name__)
+makeplus_demo_data = demo_data_hook(__name__)
+makeplus_dashboard_pages = dashboard_pages_hook(__name__)
 
 
 @hookimpl
@@ -42,10 +30,3 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
     from .services import search
 
     return search(dbsession, event_id, query, role, limit)
-
-
-@hookimpl
-def makeplus_dashboard_pages(dashboard):
-    from .dashboard import register
-
-    register(dashboard)

@@ -40,7 +40,7 @@ def register(dashboard):
 
     dashboard.add_page("annonces", "annonces", listing, TEMPLATE, "Announcements", order=50,
                        methods=("GET", "POST"))
-    dashboard.add_page("annonce", "annonces/{id:[0-9a-fA-F-]{32,36}}", edit, TEMPLATE, "Announcement",
+    dashboard.add_page("annonce", f"annonces/{api.UUID_ID}", edit, TEMPLATE, "Announcement",
                        methods=("GET", "POST"))
 
 

@@ -4,9 +4,9 @@ Ticket types, the public shop, orders with named attendees and stock reservation
 payment providers (test, Stripe, on-site), tickets (the holder's badge QR), transfers,
 upgrades, refunds, comp tickets, staff lists and exports, and the door's ticket rules.
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_check_access`` (a holder with tickets needs a valid
-one that includes the room), ``makeplus_rate_limits`` (contact form, checkout),
+Hooks: ``makeplus_includeme`` (REST services; wallet keys read once), ``makeplus_migrations``
+(its Alembic branch), ``makeplus_check_access`` and ``makeplus_access_gates`` (a holder with
+tickets needs a valid one that includes the room), ``makeplus_rate_limits`` (contact form, checkout),
 ``makeplus_demo_data``, ``makeplus_event_statistics``, ``makeplus_event_records``,
 ``makeplus_dashboard_pages``, ``makeplus_capabilities``, ``makeplus_desk_order`` (a ``caisse``
 desk collects on-site orders, :mod:`.desk`). See docs/billetterie.md.
@@ -14,12 +14,16 @@ It imports the core only through ``makeplus_core.plugin_api``.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, migrations_hook, returns
 
 from . import mails  # noqa: F401  (registers its background jobs)
 from . import models  # noqa: F401  (its tables on the core's Base)
+
+makeplus_migrations = migrations_hook(__name__)
+makeplus_rate_limits = returns({"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"})
+makeplus_capabilities = returns({"providers": ["test", "stripe", "onsite"]})
+makeplus_demo_data = demo_data_hook(__name__)
+makeplus_dashboard_pages = dashboard_pages_hook(__name__)
 
 
 @hookimpl
@@ -28,11 +32,6 @@ def makeplus_includeme(config):
 
     load_wallets(config.registry)  # wallet certificates and keys read once, at start-up
     config.scan("makeplus_billetterie.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
 
 
 @hookimpl
@@ -58,23 +57,6 @@ def makeplus_access_gates():
 
 
 @hookimpl
-def makeplus_rate_limits():
-    return {"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"}
-
-
-@hookimpl
-def makeplus_capabilities():
-    return {"providers": ["test", "stripe", "onsite"]}
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
-
-
-@hookimpl
 def makeplus_event_statistics(dbsession, event_id, role):
     """Tickets and revenue: gestionnaires and admins only."""
     from makeplus_core.plugin_api import sees_finances
@@ -84,13 +66,6 @@ def makeplus_event_statistics(dbsession, event_id, role):
     if not sees_finances(role):
         return None
     return {"billetterie": event_statistics(dbsession, event_id)}
-
-
-@hookimpl
-def makeplus_dashboard_pages(dashboard):
-    from .dashboard import register
-
-    register(dashboard)
 
 
 @hookimpl

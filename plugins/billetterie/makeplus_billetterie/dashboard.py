@@ -12,7 +12,6 @@ from . import providers, schemas, services
 from .models import ORDER_STATUSES, Order, TicketType
 
 TEMPLATE = "makeplus_billetterie:templates/dashboard.jinja2"
-UUID = "[0-9a-fA-F-]{32,36}"
 
 
 def _type_form(data: dict) -> dict:
@@ -89,8 +88,8 @@ def register(dashboard):
     both = ("GET", "POST")
     dashboard.add_page("billetterie_types", "billetterie/types", ticket_types, TEMPLATE, "Ticket types", order=75,
                        methods=both)
-    dashboard.add_page("billetterie_type", f"billetterie/types/{{id:{UUID}}}", ticket_type, TEMPLATE, "Ticket type",
+    dashboard.add_page("billetterie_type", f"billetterie/types/{api.UUID_ID}", ticket_type, TEMPLATE, "Ticket type",
                        methods=both)
     dashboard.add_page("billetterie_orders", "billetterie/orders", orders, TEMPLATE, "Ticket orders", order=76)
-    dashboard.add_page("billetterie_order", f"billetterie/orders/{{id:{UUID}}}", order, TEMPLATE, "Order",
+    dashboard.add_page("billetterie_order", f"billetterie/orders/{api.UUID_ID}", order, TEMPLATE, "Order",
                        methods=both)

@@ -442,15 +442,10 @@ def invoice_pdf(invoice: dict) -> bytes:
 
 
 def qr_png(payload: str) -> bytes:
-    """A PNG of the QR code holding ``payload`` (error correction M, quiet zone 4)."""
-    import qrcode
+    """A PNG of the QR code holding ``payload`` (the core's QR images: error correction M, quiet zone 4)."""
+    from makeplus_core.plugin_api import qr_images
 
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
-    qr.add_data(payload)
-    qr.make(fit=True)
-    buf = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    return buf.getvalue()
+    return qr_images.render(payload, "png")[0]
 
 
 def ticket_pdf(ticket: dict) -> bytes:

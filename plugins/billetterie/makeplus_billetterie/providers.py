@@ -105,7 +105,7 @@ class StripeProvider:
         except stripe.StripeError as exc:
             log.warning("stripe error: %s", exc)
             raise ProviderUnavailable(f"Stripe refused the request: {exc.user_message or exc.code or 'error'}",
-                                      field="provider")
+                                      field="provider") from None
 
     def start(self, request, order):
         client = self.client(request)
@@ -163,7 +163,7 @@ def verify_stripe_webhook(settings, payload: bytes, header: str | None) -> dict:
                                               tolerance=int(setting(settings, "stripe.tolerance") or 300))
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
-        raise Invalid("Stripe-Signature: signature verification failed", field="Stripe-Signature")
+        raise Invalid("Stripe-Signature: signature verification failed", field="Stripe-Signature") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise Invalid("body: not a Stripe event", field="body")
     return event

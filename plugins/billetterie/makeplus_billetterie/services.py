@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
 from makeplus_core.plugin_api import (Conflict, Event, Forbidden, Invalid, NotFound, Participant,
-                                      PaymentRequired, Room, Session, User, enrolment, errors, utcnow)
+                                      Room, Session, User, dialect_insert, enrolment, utcnow)
 
-from .models import Counter, Order, PaymentEvent, Refund, Ticket, TicketType, Transfer
+from .models import Counter, Order, Refund, Ticket, TicketType, Transfer
 
 ZERO = decimal.Decimal("0.00")
 CENT = decimal.Decimal("0.01")
@@ -69,7 +69,7 @@ def _uuid(value, field):
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise Invalid(f"{field}: not a valid id", field=field)
+        raise Invalid(f"{field}: not a valid id", field=field) from None
 
 
 # --------------------------------------------------------------------------- ticket types
@@ -206,7 +206,7 @@ def public_event(db, raw_id) -> Event:
     try:
         event_id = uuid.UUID(str(raw_id))
     except (TypeError, ValueError):
-        raise NotFound("Event not found", field="event")
+        raise NotFound("Event not found", field="event") from None
     event = db.get(Event, event_id)
     if event is None or not event.is_active or event.archived_at is not None:
         raise NotFound("Event not found", field="event")
@@ -387,11 +387,7 @@ def create_order(db, settings, event: Event, *, items, provider: str, buyer_user
 def next_invoice_number(db, settings, event_id) -> str:
     """The event's next invoice number (gap-free: one counter row per event, created with
     ``INSERT … ON CONFLICT DO NOTHING`` then locked, so concurrent payments queue on it)."""
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.execute(insert(Counter).values(event_id=event_id, last_invoice=0)
+    db.execute(dialect_insert(db, Counter).values(event_id=event_id, last_invoice=0)
                .on_conflict_do_nothing(index_elements=["event_id"]))
     row = _lock(db, sa.select(Counter).where(Counter.event_id == event_id)).scalar_one()
     row.last_invoice += 1

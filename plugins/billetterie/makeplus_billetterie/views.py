@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 
 import sqlalchemy as sa
@@ -30,12 +29,11 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from makeplus_core.plugin_api import keep_writes
 from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User, errors,
                                       UserEventAssignment, access_pipeline, api, badges, event_modules, qr_images,
-                                      N_, i18n, send_mail, translate, utcnow, xlsx_response)
+                                      N_, dialect_insert, i18n, send_mail, translate, utcnow, xlsx_response)
 
 from . import mails, providers, schemas, services
 from .models import Order, PaymentEvent, Ticket, TicketType, Transfer
 
-UUID = "[0-9a-fA-F-]{32,36}"
 PUBLIC = NO_PERMISSION_REQUIRED
 PLUGIN = "billetterie"
 
@@ -45,7 +43,7 @@ s_contact = api.service("billetterie-contact", "/api/config/contact/", "Contact 
 s_types_public = api.service("billetterie-types-public", "/api/tickets/types/",
                              "Ticket types on sale with remaining quantity (?event=)")
 s_types = api.service("billetterie-types", "/api/billetterie/ticket-types/", "Ticket types of my event (gestionnaire)")
-s_type = api.service("billetterie-type", f"/api/billetterie/ticket-types/{{id:{UUID}}}/", "One ticket type")
+s_type = api.service("billetterie-type", f"/api/billetterie/ticket-types/{api.UUID_ID}/", "One ticket type")
 s_checkout = api.service("billetterie-checkout", "/api/payments/checkout/create-intent/",
                          "Order tickets: reserve the seats and start the payment (guest or logged-in)")
 s_confirm = api.service("billetterie-confirm", "/api/payments/checkout/confirm/", "Confirm an order's payment")
@@ -53,18 +51,18 @@ s_webhook = api.service("billetterie-stripe-webhook", "/api/payments/webhook/str
                         "Stripe webhook (signature verified, each event processed once)")
 s_orders = api.service("billetterie-orders", "/api/orders/", "My orders in my event")
 s_orders_alias = api.service("billetterie-orders-alias", "/api/payments/orders/", "My orders (seed 004 path)")
-s_order = api.service("billetterie-order", f"/api/orders/{{id:{UUID}}}/", "One of my orders (or a guest's, ?token=)")
-s_order_alias = api.service("billetterie-order-alias", f"/api/payments/orders/{{id:{UUID}}}/", "One of my orders")
-s_order_cancel = api.service("billetterie-order-cancel", f"/api/orders/{{id:{UUID}}}/cancel/",
+s_order = api.service("billetterie-order", f"/api/orders/{api.UUID_ID}/", "One of my orders (or a guest's, ?token=)")
+s_order_alias = api.service("billetterie-order-alias", f"/api/payments/orders/{api.UUID_ID}/", "One of my orders")
+s_order_cancel = api.service("billetterie-order-cancel", f"/api/orders/{api.UUID_ID}/cancel/",
                              "Cancel my pending order (seats go back)")
 s_my_tickets = api.service("billetterie-my-tickets", "/api/tickets/my/", "My tickets in my event")
-s_ticket = api.service("billetterie-ticket", f"/api/tickets/{{id:{UUID}}}/", "One of my tickets, with its QR")
-s_ticket_qr = api.service("billetterie-ticket-qr", f"/api/tickets/{{id:{UUID}}}/qr/",
+s_ticket = api.service("billetterie-ticket", f"/api/tickets/{api.UUID_ID}/", "One of my tickets, with its QR")
+s_ticket_qr = api.service("billetterie-ticket-qr", f"/api/tickets/{api.UUID_ID}/qr/",
                           "The ticket's QR image: the holder's badge (?format=png|svg)")
 s_transfers = api.service("billetterie-transfers", "/api/tickets/transfers/", "My transfers (sent and received)")
 s_transfer_create = api.service("billetterie-transfer-create", "/api/tickets/transfers/create/",
                                 "Offer my ticket to another e-mail")
-s_transfer_cancel = api.service("billetterie-transfer-cancel", f"/api/tickets/transfers/{{id:{UUID}}}/cancel/",
+s_transfer_cancel = api.service("billetterie-transfer-cancel", f"/api/tickets/transfers/{api.UUID_ID}/cancel/",
                                 "Cancel my pending transfer")
 s_transfer_accept = api.service("billetterie-transfer-accept", "/api/tickets/transfers/accept/",
                                 "Accept a ticket with the code from the e-mail (logged in or not)")
@@ -73,9 +71,9 @@ s_upgrade_create = api.service("billetterie-upgrade-create", "/api/tickets/upgra
                                "Upgrade my ticket: a pending order for the difference")
 s_staff_orders = api.service("billetterie-staff-orders", "/api/tickets/staff/orders/",
                              "Orders of my event (?q=, ?status=) (gestionnaire)")
-s_staff_order = api.service("billetterie-staff-order", f"/api/tickets/staff/orders/{{id:{UUID}}}/",
+s_staff_order = api.service("billetterie-staff-order", f"/api/tickets/staff/orders/{api.UUID_ID}/",
                             "One order of my event (gestionnaire)")
-s_staff_mark_paid = api.service("billetterie-staff-mark-paid", f"/api/tickets/staff/orders/{{id:{UUID}}}/mark-paid/",
+s_staff_mark_paid = api.service("billetterie-staff-mark-paid", f"/api/tickets/staff/orders/{api.UUID_ID}/mark-paid/",
                                 "Complete an on-site order paid at the venue (gestionnaire)")
 s_staff_comp = api.service("billetterie-staff-comp", "/api/tickets/staff/comp/", "Issue free tickets (gestionnaire)")
 s_staff_refund = api.service("billetterie-staff-refund", "/api/tickets/staff/refund/",
@@ -88,15 +86,15 @@ s_staff_resend_invoice = api.service("billetterie-staff-resend-invoice", "/api/t
                                      "Mail an order's confirmation and invoice again (gestionnaire)")
 s_staff_export = api.service("billetterie-staff-export", "/api/tickets/staff/export/",
                              "Orders and attendees of my event as an Excel file (gestionnaire)")
-s_invoice = api.service("billetterie-order-invoice", f"/api/orders/{{id:{UUID}}}/invoice/",
+s_invoice = api.service("billetterie-order-invoice", f"/api/orders/{api.UUID_ID}/invoice/",
                         "The invoice PDF of my paid order (or a guest's, ?token=)")
-s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments/orders/{{id:{UUID}}}/invoice/",
+s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments/orders/{api.UUID_ID}/invoice/",
                               "The invoice PDF of my paid order (seed 004 path)")
-s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{{id:{UUID}}}/pdf/",
+s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{api.UUID_ID}/pdf/",
                            "The ticket as PDF with the holder's badge QR")
-s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{{id:{UUID}}}/wallet/apple/",
+s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{api.UUID_ID}/wallet/apple/",
                              "Apple Wallet pass (.pkpass) of my ticket (404 not_configured when not set up)")
-s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{{id:{UUID}}}/wallet/google/",
+s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{api.UUID_ID}/wallet/google/",
                               "Save to Google Wallet link of my ticket (404 not_configured when not set up)")
 s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
                               "Decide on a badge without recording (alias of the core scan pipeline)")
@@ -343,11 +341,7 @@ def _stripe_order(db, obj: dict):
 
 def _record_event(db, event: dict, order) -> bool:
     """Insert the event id once (ON CONFLICT DO NOTHING): False when already processed."""
-    if db.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(PaymentEvent).values(id=event["id"], provider="stripe", type=event["type"],
+    stmt = dialect_insert(db, PaymentEvent).values(id=event["id"], provider="stripe", type=event["type"],
                                        order_id=order.id if order else None, outcome="", received_at=utcnow())
     inserted = db.execute(stmt.on_conflict_do_nothing(index_elements=["id"]).returning(PaymentEvent.id)).first()
     from zope.sqlalchemy import mark_changed
@@ -402,13 +396,9 @@ def _my_orders(request):
     return api.paginate(request, stmt, lambda rows: services.serialize_orders(db, rows, with_tickets=True))
 
 
+@s_orders_alias.get()
 @s_orders.get()
 def my_orders(request):
-    return _my_orders(request)
-
-
-@s_orders_alias.get()
-def my_orders_alias(request):
     return _my_orders(request)
 
 
@@ -419,13 +409,9 @@ def _one_order(request):
     return _order_answer(request, _order_for_caller(request, request.matchdict["id"], token))
 
 
+@s_order_alias.get(permission=PUBLIC)
 @s_order.get(permission=PUBLIC)
 def my_order(request):
-    return _one_order(request)
-
-
-@s_order_alias.get(permission=PUBLIC)
-def my_order_alias(request):
     return _one_order(request)
 
 
@@ -495,6 +481,18 @@ def my_transfers(request):
     return api.paginate(request, stmt, _transfers_json)
 
 
+def _my_ticket_in_body(request, schema):
+    """``(event id, identity, validated body, ticket)`` for a body naming one of the caller's
+    own tickets (``ticket``); any other ticket is a 404."""
+    event_id = _caller_event(request)
+    ident = api.identity(request)
+    data = api.validate(schema, api.json_body(request))
+    ticket = api.get_or_404(request.dbsession, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
+    if ticket.holder_user_id != ident.user_id:
+        raise NotFound("Ticket not found", field="ticket")
+    return event_id, ident, data, ticket
+
+
 def _transfers_json(rows):
     return [{"id": str(t.id), "ticket": str(t.ticket_id), "to_email": t.to_email, "to_name": t.to_name,
              "status": t.status, "created_at": t.created_at, "decided_at": t.decided_at} for t in rows]
@@ -502,13 +500,8 @@ def _transfers_json(rows):
 
 @s_transfer_create.post(schema=api.doc(schemas.TransferSchema))
 def create_transfer(request):
-    event_id = _caller_event(request)
-    ident = api.identity(request)
-    data = api.validate(schemas.TransferSchema(), api.json_body(request))
+    event_id, ident, data, ticket = _my_ticket_in_body(request, schemas.TransferSchema())
     db = request.dbsession
-    ticket = api.get_or_404(db, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
-    if ticket.holder_user_id != ident.user_id:
-        raise NotFound("Ticket not found", field="ticket")
     transfer, code = services.offer_transfer(db, ticket, ident.user_id, data["email"], data["name"])
     mails.send_transfer_offer(request, transfer, code, db.get(Event, event_id),
                               db.get(TicketType, ticket.ticket_type_id))
@@ -555,13 +548,8 @@ def my_upgrades(request):
 
 @s_upgrade_create.post(schema=api.doc(schemas.UpgradeSchema))
 def create_upgrade(request):
-    event_id = _caller_event(request)
-    ident = api.identity(request)
-    data = api.validate(schemas.UpgradeSchema(), api.json_body(request))
+    event_id, ident, data, ticket = _my_ticket_in_body(request, schemas.UpgradeSchema())
     db = request.dbsession
-    ticket = api.get_or_404(db, Ticket, data["ticket"], event_id, label="Ticket", field="ticket")
-    if ticket.holder_user_id != ident.user_id:
-        raise NotFound("Ticket not found", field="ticket")
     target = services.upgrade_target(db, ticket, data["to_type"])
     order = services.create_upgrade(db, request.registry.settings, ticket, target, data["provider"], ident.user,
                                     by_user_id=ident.user_id)
@@ -784,16 +772,24 @@ def _valid_ticket(request) -> Ticket:
     return ticket
 
 
+def _wallet_pass(request, name, label, build):
+    """The caller's valid ticket and ``build(ticket data, **wallet config)``; 404 when the
+    wallet is not configured or not usable."""
+    from . import documents, wallet
+
+    ticket = _valid_ticket(request)
+    cfg = _wallet_config(request, name, label)
+    try:
+        return ticket, build(documents.ticket_data(request.dbsession, ticket), **cfg)
+    except wallet.WalletNotConfigured as exc:
+        raise NotConfigured(f"{label} is not usable: {exc}") from None
+
+
 @s_wallet_apple.get()
 def wallet_apple(request):
     from . import documents, wallet
 
-    ticket = _valid_ticket(request)
-    cfg = _wallet_config(request, "apple", "Apple Wallet")
-    try:
-        data = wallet.build_pkpass(documents.ticket_data(request.dbsession, ticket), **cfg)
-    except wallet.WalletNotConfigured as exc:
-        raise NotConfigured(f"Apple Wallet is not usable: {exc}")
+    ticket, data = _wallet_pass(request, "apple", "Apple Wallet", wallet.build_pkpass)
     resp = Response(body=data, content_type="application/vnd.apple.pkpass")
     resp.content_disposition = f'attachment; filename="{documents.ticket_number(ticket)}.pkpass"'
     return resp
@@ -801,14 +797,9 @@ def wallet_apple(request):
 
 @s_wallet_google.get()
 def wallet_google(request):
-    from . import documents, wallet
+    from . import wallet
 
-    ticket = _valid_ticket(request)
-    cfg = _wallet_config(request, "google", "Google Wallet")
-    try:
-        link = wallet.google_save_link(documents.ticket_data(request.dbsession, ticket), **cfg)
-    except wallet.WalletNotConfigured as exc:
-        raise NotConfigured(f"Google Wallet is not usable: {exc}")
+    _ticket, link = _wallet_pass(request, "google", "Google Wallet", wallet.google_save_link)
     return {"save_url": link}
 
 
@@ -846,11 +837,7 @@ def _invoice(request):
     return resp
 
 
+@s_invoice_alias.get(permission=PUBLIC)
 @s_invoice.get(permission=PUBLIC)
 def invoice(request):
-    return _invoice(request)
-
-
-@s_invoice_alias.get(permission=PUBLIC)
-def invoice_alias(request):
     return _invoice(request)

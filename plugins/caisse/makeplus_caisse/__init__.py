@@ -1,32 +1,26 @@
 """MakePlus plugin ``caisse``: cash desks selling paid ateliers and extras.
 
-Hooks implemented: ``makeplus_includeme`` (REST services and the point-of-sale
-page ``/caisse/``), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_demo_data``, ``makeplus_session_changed`` (one
-payable item per paid atelier, kept in step), ``makeplus_event_statistics``,
-``makeplus_user_export``, ``makeplus_dashboard_pages``, ``makeplus_search`` (sales by
-buyer name/e-mail or id, gestionnaires and admins only), ``makeplus_paid_items`` (extras
-bought at a desk in the scanner's ``paid_items``) and ``makeplus_check_access`` (a room
-linked to a ticket item admits only its buyers). See docs/caisse.md.
+Hooks: ``makeplus_includeme`` (REST services and the point-of-sale page ``/caisse/``),
+``makeplus_migrations`` (its Alembic branch), ``makeplus_token_kinds`` (the desk's own
+token), ``makeplus_demo_data``, ``makeplus_session_changed`` (one payable item per paid
+atelier, kept in step), ``makeplus_event_statistics``, ``makeplus_event_records`` (an
+event with sales cannot be deleted), ``makeplus_user_export``, ``makeplus_dashboard_pages``,
+``makeplus_search`` (sales by buyer name/e-mail or id, gestionnaires and admins only),
+``makeplus_paid_items`` (extras bought at a desk in the scanner's ``paid_items``),
+``makeplus_check_access`` and ``makeplus_access_gates`` (a room linked to a ticket item
+admits only its buyers). See docs/caisse.md.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
+                                      migrations_hook)
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_caisse.views")
-    config.include("makeplus_caisse.pages")  # the point-of-sale web page /caisse/
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
+makeplus_includeme = includeme_hook(__name__, include=("pages",))  # pages: the point-of-sale page /caisse/
+makeplus_migrations = migrations_hook(__name__)
+makeplus_demo_data = demo_data_hook(__name__)
+makeplus_dashboard_pages = dashboard_pages_hook(__name__)
 
 
 @hookimpl
@@ -34,13 +28,6 @@ def makeplus_token_kinds():
     from .auth import TOKEN_TYPE, load_token
 
     return {TOKEN_TYPE: load_token}
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
 
 
 @hookimpl
@@ -75,13 +62,6 @@ def makeplus_user_export(dbsession, user):
     from .services import export_for_caisse_user
 
     return {"caisse_purchases": export_for_caisse_user(dbsession, user)}
-
-
-@hookimpl
-def makeplus_dashboard_pages(dashboard):
-    from .dashboard import register
-
-    register(dashboard)
 
 
 @hookimpl

@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 import os
 
-import qrcode
 from fpdf import FPDF
 
-from makeplus_core.plugin_api import badges
+from makeplus_core.plugin_api import badges, qr_images
 
 # name: (width mm, height mm)
 SIZES = {
@@ -39,13 +38,8 @@ def _font_path(name):
 
 
 def qr_png(payload: str) -> bytes:
-    """A PNG of the QR code holding ``payload`` (error correction M, quiet zone 4)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4)
-    qr.add_data(payload)
-    qr.make(fit=True)
-    buf = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    return buf.getvalue()
+    """A PNG of the QR code holding ``payload`` (the core's QR images: error correction M, quiet zone 4)."""
+    return qr_images.render(payload, "png")[0]
 
 
 def render_badge(user, participant, event, role: str | None, paid_ateliers: list[str], size: str = "a6") -> bytes:

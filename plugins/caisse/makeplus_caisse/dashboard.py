@@ -11,7 +11,6 @@ from . import schemas, services
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES, Caisse, Item, Transaction
 
 TEMPLATE = "makeplus_caisse:templates/dashboard.jinja2"
-UUID = "[0-9a-fA-F-]{32,36}"
 
 
 def _caisses(db, event_id):
@@ -24,6 +23,19 @@ LABELS = (N_("completed"), N_("cancelled"), N_("cash"), N_("bank transfer"), N_(
 
 
 def register(dashboard):
+    def edit_or_delete(request, event, back, delete, save, deleted, saved):
+        """The POST of an edit page: ``action=delete`` calls ``delete()``, anything else
+        ``save(form)`` (``is_active`` from its checkbox); then back to the ``back`` list."""
+        if request.POST.get("action") == "delete":
+            delete()
+            dashboard.flash(request, deleted)
+        else:
+            data = dashboard.form(request, "action")
+            data["is_active"] = "true" if request.POST.get("is_active") else "false"
+            save(data)
+            dashboard.flash(request, saved)
+        return dashboard.redirect(request, back, event)
+
     def caisses(request, event):
         db = request.dbsession
         if request.method == "POST":
@@ -38,18 +50,13 @@ def register(dashboard):
         db = request.dbsession
         obj = api.get_or_404(db, Caisse, request.matchdict["id"], event.id, label="Caisse")
         if request.method == "POST":
-            if request.POST.get("action") == "delete":
-                services.delete_caisse(db, obj)
-                dashboard.flash(request, "Caisse deleted.")
-                return dashboard.redirect(request, "caisses", event)
-            data = dashboard.form(request, "action")
-            data["is_active"] = "true" if request.POST.get("is_active") else "false"
-            schema = schemas.CaisseSchema().clone()
-            schema["password"].missing = colander.drop  # blank: keep the password
-            changes = api.validate(schema, data)
-            services.update_caisse(db, obj, changes)
-            dashboard.flash(request, "Caisse saved.")
-            return dashboard.redirect(request, "caisses", event)
+            def save(data):
+                schema = schemas.CaisseSchema().clone()
+                schema["password"].missing = colander.drop  # blank: keep the password
+                services.update_caisse(db, obj, api.validate(schema, data))
+
+            return edit_or_delete(request, event, "caisses", lambda: services.delete_caisse(db, obj), save,
+                                  N_("Caisse deleted."), N_("Caisse saved."))
         return {"view": "caisse", "caisse": obj, "active": "caisses",
                 "form": {"name": obj.name, "email": obj.email, "is_active": obj.is_active}}
 
@@ -71,16 +78,12 @@ def register(dashboard):
         db = request.dbsession
         obj = api.get_or_404(db, Item, request.matchdict["id"], event.id, label="Item")
         if request.method == "POST":
-            if request.POST.get("action") == "delete":
-                services.delete_item(db, obj)
-                dashboard.flash(request, "Item deleted.")
-                return dashboard.redirect(request, "caisse_items", event)
-            data = dashboard.form(request, "action")
-            data["is_active"] = "true" if request.POST.get("is_active") else "false"
-            data.setdefault("session", str(obj.session_id) if obj.session_id else None)
-            services.update_item(db, obj, api.validate(schemas.ItemSchema(), data))
-            dashboard.flash(request, "Item saved.")
-            return dashboard.redirect(request, "caisse_items", event)
+            def save(data):
+                data.setdefault("session", str(obj.session_id) if obj.session_id else None)
+                services.update_item(db, obj, api.validate(schemas.ItemSchema(), data))
+
+            return edit_or_delete(request, event, "caisse_items", lambda: services.delete_item(db, obj), save,
+                                  N_("Item deleted."), N_("Item saved."))
         return {"view": "item", "item": obj, "types": ITEM_TYPES, "active": "caisse_items",
                 "form": {"name": obj.name, "item_type": obj.item_type, "price": obj.price,
                          "description": obj.description, "is_active": obj.is_active,
@@ -129,9 +132,9 @@ def register(dashboard):
 
     both = ("GET", "POST")
     dashboard.add_page("caisses", "caisses", caisses, TEMPLATE, "Caisses", order=70, methods=both)
-    dashboard.add_page("caisse", f"caisses/{{id:{UUID}}}", caisse, TEMPLATE, "Caisse", methods=both)
+    dashboard.add_page("caisse", f"caisses/{api.UUID_ID}", caisse, TEMPLATE, "Caisse", methods=both)
     dashboard.add_page("caisse_items", "caisse/items", items, TEMPLATE, "Items", order=71, methods=both)
-    dashboard.add_page("caisse_item", f"caisse/items/{{id:{UUID}}}", item, TEMPLATE, "Item", methods=both)
+    dashboard.add_page("caisse_item", f"caisse/items/{api.UUID_ID}", item, TEMPLATE, "Item", methods=both)
     dashboard.add_page("caisse_transactions", "caisse/transactions", transactions, TEMPLATE, "Transactions",
                        order=72, methods=both)
     dashboard.add_page("caisse_statistics", "caisse/statistics", statistics, TEMPLATE, "Sales", order=73)

@@ -19,7 +19,7 @@ The views only parse forms, call the domain functions of :mod:`.services` and
 """
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import secrets
 
 from pyramid.exceptions import BadCSRFToken
@@ -34,7 +34,6 @@ from .badge import SIZES, participant_badge, pdf_response
 from .models import PAYMENT_METHODS
 
 PUBLIC = NO_PERMISSION_REQUIRED
-UUID = "{id:[0-9a-fA-F-]{32,36}}"
 POS = "makeplus_caisse:templates/pos.jinja2"
 LOGIN = "makeplus_caisse:templates/login.jinja2"
 ERROR = "makeplus_caisse:templates/error.jinja2"
@@ -50,10 +49,10 @@ def includeme(config):
     config.add_route("caisse-page-login", "/caisse/login/")
     config.add_route("caisse-page-logout", "/caisse/logout/")
     config.add_route("caisse-page", "/caisse/")
-    config.add_route("caisse-page-participant", f"/caisse/participants/{UUID}/")
-    config.add_route("caisse-page-sell", f"/caisse/participants/{UUID}/sell/")
-    config.add_route("caisse-page-badge", f"/caisse/participants/{UUID}/badge.pdf")
-    config.add_route("caisse-page-cancel", f"/caisse/transactions/{UUID}/cancel/")
+    config.add_route("caisse-page-participant", f"/caisse/participants/{api.UUID_ID}/")
+    config.add_route("caisse-page-sell", f"/caisse/participants/{api.UUID_ID}/sell/")
+    config.add_route("caisse-page-badge", f"/caisse/participants/{api.UUID_ID}/badge.pdf")
+    config.add_route("caisse-page-cancel", f"/caisse/transactions/{api.UUID_ID}/cancel/")
     config.add_route("caisse-page-sell-order", "/caisse/orders/sell/")
     config.add_static_view(name="caisse/static", path="makeplus_caisse:static", cache_max_age=3600,
                            permission=PUBLIC)
@@ -77,6 +76,19 @@ def _redirect(request, url):
 
 def _login_redirect(request):
     return _redirect(request, request.route_url("caisse-page-login"))
+
+
+def _desk_page(view):
+    """A page of the desk logged in on this browser: ``view(request, caisse)``; nobody logged in
+    goes to the login form."""
+    @functools.wraps(view)
+    def page(request):
+        caisse = auth.caisse_from_session(request)
+        if caisse is None:
+            return _login_redirect(request)
+        return view(request, caisse)
+
+    return page
 
 
 def _participant_url(request, pid):
@@ -159,10 +171,8 @@ def logout(request):
 
 
 @view_config(route_name="caisse-page", request_method="GET", renderer=POS, permission=PUBLIC)
-def home(request):
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
+@_desk_page
+def home(request, caisse):
     q = (request.GET.get("q") or "").strip()[:500]
     if not q:
         return _screen(request, caisse)
@@ -181,19 +191,15 @@ def home(request):
 
 
 @view_config(route_name="caisse-page-participant", request_method="GET", renderer=POS, permission=PUBLIC)
-def participant(request):
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
+@_desk_page
+def participant(request, caisse):
     return _screen(request, caisse, participant_id=request.matchdict["id"])
 
 
 @view_config(route_name="caisse-page-sell", request_method="POST", renderer=POS, permission=PUBLIC,
              require_csrf=True)
-def sell(request):
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
+@_desk_page
+def sell(request, caisse):
     pid = request.matchdict["id"]
     post = request.POST
     sale = {"items": post.getall("item"), "payment_method": post.get("payment_method", "cash"),
@@ -225,11 +231,9 @@ def sell(request):
 
 @view_config(route_name="caisse-page-sell-order", request_method="POST", renderer=POS, permission=PUBLIC,
              require_csrf=True)
-def sell_order(request):
+@_desk_page
+def sell_order(request, caisse):
     """Collect an on-site ticket order (docs/caisse.md "Collecting an on-site ticket order")."""
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
     post = request.POST
     order = post.get("order", "").strip()
     key = post.get("idempotency_key", "").strip()[:200] or _new_key()
@@ -247,10 +251,8 @@ def sell_order(request):
 
 
 @view_config(route_name="caisse-page-badge", request_method="GET", permission=PUBLIC)
-def badge(request):
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
+@_desk_page
+def badge(request, caisse):
     pdf, filename = participant_badge(request.dbsession, request.matchdict["id"], caisse.event_id,
                                       request.GET.get("size"))
     resp = pdf_response(pdf, filename)
@@ -260,10 +262,8 @@ def badge(request):
 
 @view_config(route_name="caisse-page-cancel", request_method="POST", renderer=POS, permission=PUBLIC,
              require_csrf=True)
-def cancel(request):
-    caisse = auth.caisse_from_session(request)
-    if caisse is None:
-        return _login_redirect(request)
+@_desk_page
+def cancel(request, caisse):
     tid = request.matchdict["id"]
     reason = request.POST.get("reason", "")
     back = request.POST.get("participant", "").strip() or None

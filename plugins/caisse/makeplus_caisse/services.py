@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
     errors, Event, event_modules, money, Participant, passwords, Room, Session, SessionAccess, User,
-    UserEventAssignment, utcnow,
+    UserEventAssignment, N_, utcnow,
 )
 
 from .models import Caisse, Item, Transaction, TransactionItem
@@ -26,7 +26,7 @@ def _uuid(value, field):
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
-        raise errors.Invalid(f"{field}: not a valid id", field=field)
+        raise errors.Invalid(f"{field}: not a valid id", field=field) from None
 
 
 # --------------------------------------------------------------------------- caisses
@@ -120,24 +120,23 @@ def serialize_caisses(db, caisses: list[Caisse]) -> list[dict]:
 # --------------------------------------------------------------------------- items
 
 
-def _check_session(db, event_id, value):
+def _of_event(db, model, event_id, value, field, message):
+    """The ``model`` row named by ``value`` (``None`` when blank); 400 ``message`` unless it is of the event."""
     if value in (None, ""):
         return None
-    sid = _uuid(value, "session")
-    session = db.get(Session, sid)
-    if session is None or session.event_id != event_id:
-        raise errors.Invalid("session: not a session of this event", field="session")
-    return session
+    obj = db.get(model, _uuid(value, field))
+    if obj is None or obj.event_id != event_id:
+        raise errors.Invalid(message, field=field)
+    return obj
+
+
+def _check_session(db, event_id, value):
+    return _of_event(db, Session, event_id, value, "session", N_("session: not a session of this event"))
 
 
 def _check_room(db, event_id, value, session=None):
-    if value in (None, ""):
-        return None
-    rid = _uuid(value, "room")
-    room = db.get(Room, rid)
-    if room is None or room.event_id != event_id:
-        raise errors.Invalid("room: not a room of this event", field="room")
-    if session is not None:
+    room = _of_event(db, Room, event_id, value, "room", N_("room: not a room of this event"))
+    if room is not None and session is not None:
         raise errors.Invalid("room: an atelier's item is checked at the door through its session", field="room")
     return room
 
@@ -338,7 +337,7 @@ def parse_scan(q: str):
             data = json.loads(text)
             return int(data["user_id"]), (str(data["badge_id"]) if data.get("badge_id") else None)
         except (ValueError, KeyError, TypeError):
-            raise errors.Invalid("q: not a valid badge QR payload", field="q")
+            raise errors.Invalid("q: not a valid badge QR payload", field="q") from None
     if text.isdigit() and len(text) < 10:
         return int(text), None
     return None
@@ -369,7 +368,7 @@ def get_participant(db, participant_id, event_id) -> Participant:
     try:
         pid = uuid.UUID(str(participant_id))
     except (TypeError, ValueError):
-        raise errors.NotFound("Participant not found", field="participant")
+        raise errors.NotFound("Participant not found", field="participant") from None
     participant = db.get(Participant, pid)
     if participant is None or participant.event_id != event_id:
         raise errors.NotFound("Participant not found", field="participant")
@@ -381,7 +380,7 @@ def serialize_participants(db, participants: list[Participant]) -> list[dict]:
     users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_(uids)))} if uids else {}
     roles = {}
     if participants:
-        for uid, eid, role in db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.event_id,
+        for uid, _eid, role in db.execute(sa.select(UserEventAssignment.user_id, UserEventAssignment.event_id,
                                                    UserEventAssignment.role)
                                          .where(UserEventAssignment.user_id.in_(uids),
                                                 UserEventAssignment.event_id == participants[0].event_id)):
@@ -480,8 +479,29 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     (``order_ref``: another plugin's order, e.g. a billetterie on-site order, completed
     through the ``makeplus_desk_order`` hook; its row lock makes two desks selling it
     at once → the second gets 409).
+
+    The steps: lock the desk → validate the input → replay a known idempotency key →
+    load and lock the buyer, the items and their seats → check (not bought yet, seats
+    left) → collect the order → record.
     """
     _lock(db, sa.select(Caisse).where(Caisse.id == caisse.id))
+    order_ref, item_ids = _parse_sale(order_ref, item_refs)
+    if idempotency_key:
+        previous = find_by_key(db, caisse.id, idempotency_key)
+        if previous is not None:
+            return _replay(db, previous, participant_ref, item_ids, order_ref), True
+    participant = _lock_participant(db, caisse, participant_ref, item_ids, order_ref)
+    items = _load_items(db, caisse, item_ids)
+    session_ids, sessions, stock_ids = _lock_seats(db, items)
+    _check_not_bought(db, participant, items, item_ids, session_ids, sessions)
+    _check_seats(db, items, item_ids, session_ids, sessions, stock_ids)
+    order = _collect_order(request, db, caisse, order_ref)  # last: its lock is held for the shortest time
+    return _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key,
+                        order), False
+
+
+def _parse_sale(order_ref, item_refs) -> tuple[str | None, list[uuid.UUID]]:
+    """Validate the input: the order reference (stripped, or ``None``) and the item ids."""
     if order_ref is not None and (not isinstance(order_ref, str) or not order_ref.strip()
                                   or len(order_ref.strip()) > 64):
         raise errors.Invalid("order: an order reference (at most 64 characters)", field="order")
@@ -492,29 +512,34 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
         raise errors.Invalid("items: choose at least one item", field="items")
     if len(item_refs) > 50:
         raise errors.Invalid("items: at most 50 items per sale", field="items")
-    item_ids = []
-    for ref in item_refs:
-        if not isinstance(ref, str | int) or isinstance(ref, bool):
-            raise errors.Invalid("items: item ids are strings", field="items")
-        try:
-            item_ids.append(uuid.UUID(str(ref)))
-        except ValueError:
-            raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref))
+    item_ids = [_item_id(ref) for ref in item_refs]
     if len(set(item_ids)) != len(item_ids):
         dup = next(str(i) for i in item_ids if item_ids.count(i) > 1)
         raise errors.Invalid(f"items: item {dup} is listed twice", field="items", item=dup)
-    if idempotency_key:
-        previous = find_by_key(db, caisse.id, idempotency_key)
-        if previous is not None:
-            return _replay(db, previous, participant_ref, item_ids, order_ref), True
+    return order_ref, item_ids
 
+
+def _item_id(ref) -> uuid.UUID:
+    if not isinstance(ref, str | int) or isinstance(ref, bool):
+        raise errors.Invalid("items: item ids are strings", field="items")
+    try:
+        return uuid.UUID(str(ref))
+    except ValueError:
+        raise errors.Invalid(f"items: unknown item {ref}", field="items", item=str(ref)) from None
+
+
+def _lock_participant(db, caisse, participant_ref, item_ids, order_ref) -> Participant | None:
+    """The buyer, locked (required unless the sale only collects an order)."""
     if participant_ref in (None, "") and (item_ids or not order_ref):
         raise errors.Invalid("participant: required", field="participant")
-    participant = None
-    if participant_ref not in (None, ""):
-        participant = get_participant(db, participant_ref, caisse.event_id)
-        participant = _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
+    if participant_ref in (None, ""):
+        return None
+    participant = get_participant(db, participant_ref, caisse.event_id)
+    return _lock(db, sa.select(Participant).where(Participant.id == participant.id)).scalar_one()
 
+
+def _load_items(db, caisse, item_ids) -> dict:
+    """The items sold, by id: each of the desk's event, on sale, a session item with its session."""
     items = {i.id: i for i in db.scalars(sa.select(Item).where(Item.id.in_(item_ids)))}
     for iid in item_ids:
         item = items.get(iid)
@@ -524,8 +549,12 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
             raise errors.Invalid(f"items: « {item.name} » is not on sale", field="items", item=str(iid))
         if item.item_type == "session" and item.session_id is None:
             raise errors.Invalid(f"items: « {item.name} » has no session", field="items", item=str(iid))
+    return items
 
-    # Lock what has limited seats, in id order.
+
+def _lock_seats(db, items: dict):
+    """Lock what has limited seats, in id order: the sessions, then the stock-limited items.
+    Returns ``(session_ids, sessions by id, stock_ids)``."""
     session_ids = sorted({i.session_id for i in items.values() if i.session_id})
     sessions = {}
     if session_ids:
@@ -534,8 +563,11 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
     stock_ids = sorted(i.id for i in items.values() if i.session_id is None and i.capacity is not None)
     if stock_ids:
         _lock(db, sa.select(Item).where(Item.id.in_(stock_ids)).order_by(Item.id)).all()
+    return session_ids, sessions, stock_ids
 
-    # Already paid?
+
+def _check_not_bought(db, participant, items, item_ids, session_ids, sessions):
+    """409 for an item (or atelier) the participant already paid; 400 for a cancelled atelier."""
     paid_sessions = bought = set()
     if item_ids:
         paid_sessions, bought = _already_paid(db, participant, session_ids, item_ids)
@@ -546,15 +578,16 @@ def sell(db, caisse: Caisse, participant_ref, item_refs, payment_method: str, no
                                   item=str(iid))
         if item.session_id and item.session_id in sessions and sessions[item.session_id].status == "cancelled":
             raise errors.Invalid(f"items: « {item.name} » was cancelled", field="items", item=str(iid))
-    _check_seats(db, items, item_ids, session_ids, sessions, stock_ids)
 
-    order = None
-    if order_ref:  # last: the order's lock is held for the shortest time
-        order = desk_order(request, db, caisse.event_id, "pay", reference=order_ref)
-        if order is None:
-            raise errors.NotFound("order: no such order payable at this desk", field="order")
-    return _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key,
-                        order), False
+
+def _collect_order(request, db, caisse, order_ref) -> dict | None:
+    """Another plugin's order paid at this desk (``makeplus_desk_order``), locked by it; 404 when none."""
+    if not order_ref:
+        return None
+    order = desk_order(request, db, caisse.event_id, "pay", reference=order_ref)
+    if order is None:
+        raise errors.NotFound("order: no such order payable at this desk", field="order")
+    return order
 
 
 def _already_paid(db, participant, session_ids, item_ids):
@@ -569,7 +602,7 @@ def _already_paid(db, participant, session_ids, item_ids):
 
 
 def _check_seats(db, items, item_ids, session_ids, sessions, stock_ids):
-    # Seats left?
+    """409 ``full`` when an atelier has no seat left or a stock-limited item is sold out."""
     if session_ids:
         room_caps = dict(db.execute(sa.select(Session.id, Room.capacity).join(Room, Room.id == Session.room_id)
                                     .where(Session.id.in_(session_ids))).all())
@@ -594,6 +627,7 @@ def _check_seats(db, items, item_ids, session_ids, sessions, stock_ids):
 
 
 def _record_sale(db, caisse, participant, items, item_ids, payment_method, notes, idempotency_key, order):
+    """Record the transaction, its lines and the ateliers' paid accesses; check the buyer in."""
     now = utcnow()
     user = db.get(User, participant.user_id) if participant is not None else None
     total = sum((items[i].price for i in item_ids), ZERO)
@@ -658,7 +692,7 @@ def cancel(db, caisse: Caisse, transaction_id, reason: str, request=None) -> Tra
     try:
         tid = uuid.UUID(str(transaction_id))
     except ValueError:
-        raise errors.NotFound("Transaction not found")
+        raise errors.NotFound("Transaction not found") from None
     txn = _lock(db, sa.select(Transaction).where(Transaction.id == tid)).scalar_one_or_none()
     if txn is None or txn.caisse_id != caisse.id:
         raise errors.NotFound("Transaction not found")
@@ -701,7 +735,7 @@ def parse_date(value, field, end=False):
             return d + dt.timedelta(days=1) if end else d
         d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field)
+        raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field) from None
     return d if d.tzinfo else d.replace(tzinfo=dt.timezone.utc)
 
 

@@ -15,37 +15,36 @@ from makeplus_core.plugin_api import api, errors, Event, event_json
 from . import auth, schemas, services
 from .models import Caisse, Item, Transaction
 
-UUID = "{id:[0-9a-fA-F-]{32,36}}"
 PUBLIC = NO_PERMISSION_REQUIRED
 
 caisses = api.service("caisse-caisses", "/api/caisse/caisses/", "Cash desks of my event (gestionnaire)")
-caisse_one = api.service("caisse-caisse", f"/api/caisse/caisses/{UUID}/", "One cash desk (gestionnaire)")
+caisse_one = api.service("caisse-caisse", f"/api/caisse/caisses/{api.UUID_ID}/", "One cash desk (gestionnaire)")
 login = api.service("caisse-login", "/api/caisse/auth/login/", "A cash desk logs in: caisse token")
 me = api.service("caisse-me", "/api/caisse/auth/me/", "The logged-in cash desk (caisse token)")
 items = api.service("caisse-items", "/api/caisse/items/", "Payable items of my event (gestionnaire)")
 items_sync = api.service("caisse-items-sync", "/api/caisse/items/sync/",
                          "Create/refresh the items of every paid atelier (gestionnaire)")
-item_one = api.service("caisse-item", f"/api/caisse/items/{UUID}/", "One payable item (gestionnaire)")
+item_one = api.service("caisse-item", f"/api/caisse/items/{api.UUID_ID}/", "One payable item (gestionnaire)")
 bo_transactions = api.service("caisse-transactions", "/api/caisse/transactions/",
                               "Every sale of my event with totals (gestionnaire)")
-bo_transaction = api.service("caisse-transaction", f"/api/caisse/transactions/{UUID}/", "One sale (gestionnaire)")
+bo_transaction = api.service("caisse-transaction", f"/api/caisse/transactions/{api.UUID_ID}/", "One sale (gestionnaire)")
 bo_export = api.service("caisse-transactions-export", "/api/caisse/transactions/export/",
                         "Sales of my event as an Excel file (gestionnaire)")
 bo_stats = api.service("caisse-statistics", "/api/caisse/statistics/", "Sales statistics (gestionnaire)")
 pos_items = api.service("caisse-pos-items", "/api/caisse/pos/items/", "Items on sale (caisse token)")
 pos_participants = api.service("caisse-pos-participants", "/api/caisse/pos/participants/",
                                "Find participants by name, e-mail, badge or scanned QR (caisse token)")
-pos_participant = api.service("caisse-pos-participant", f"/api/caisse/pos/participants/{UUID}/",
+pos_participant = api.service("caisse-pos-participant", f"/api/caisse/pos/participants/{api.UUID_ID}/",
                               "A participant: paid and still buyable items (caisse token)")
-pos_badge = api.service("caisse-pos-badge", f"/api/caisse/pos/participants/{UUID}/badge.pdf",
+pos_badge = api.service("caisse-pos-badge", f"/api/caisse/pos/participants/{api.UUID_ID}/badge.pdf",
                         "Print-ready badge PDF (?size=a6|cr80|a4) (caisse token)")
 pos_orders = api.service("caisse-pos-orders", "/api/caisse/pos/orders/",
                          "On-site ticket orders payable at this desk (?q= order id, buyer e-mail or name)")
 pos_transactions = api.service("caisse-pos-transactions", "/api/caisse/pos/transactions/",
                                "Sell (Idempotency-Key honoured) / this desk's history (caisse token)")
-pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transactions/{UUID}/",
+pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transactions/{api.UUID_ID}/",
                               "One sale of this desk (caisse token)")
-pos_cancel = api.service("caisse-pos-cancel", f"/api/caisse/pos/transactions/{UUID}/cancel/",
+pos_cancel = api.service("caisse-pos-cancel", f"/api/caisse/pos/transactions/{api.UUID_ID}/cancel/",
                          "Cancel a sale of this desk, with a reason (caisse token)")
 # Not user tokens: the OpenAPI document says these need the cash desk's bearer token.
 DESK_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",

@@ -5,13 +5,14 @@ admins and gestionnaires des salles: events (list, creation wizard, detail with
 charts, edit, delete), rooms, sessions and users. Other plugins add their pages
 through the ``makeplus_dashboard_pages`` hook (see docs/dashboard.md).
 
-Hooks implemented: ``makeplus_includeme``.
+Hooks: ``makeplus_includeme`` (its routes, pages, static files, and the other plugins' pages gathered
+through ``makeplus_dashboard_pages``).
 """
 from __future__ import annotations
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import api, hookimpl
 
 from .core import EVENT, PREFIX, Dashboard
 
@@ -31,14 +32,14 @@ def _routes(config):
     r("dashboard.event_restore", f"{e}/restore/")
     r("dashboard.wizard", f"{e}/wizard/{{step}}/")
     r("dashboard.rooms", f"{e}/rooms/")
-    room = f"{e}/rooms/{{room:[0-9a-fA-F-]{{32,36}}}}"
+    room = f"{e}/rooms/{{room:{api.UUID}}}"
     r("dashboard.room", f"{room}/")
     r("dashboard.room_delete", f"{room}/delete/")
     r("dashboard.room_assign", f"{room}/assign/")
-    r("dashboard.room_unassign", f"{room}/assign/{{assignment:[0-9a-fA-F-]{{32,36}}}}/delete/")
+    r("dashboard.room_unassign", f"{room}/assign/{{assignment:{api.UUID}}}/delete/")
     r("dashboard.sessions", f"{e}/sessions/")
     r("dashboard.session_new", f"{e}/sessions/new/")
-    session = f"{e}/sessions/{{session:[0-9a-fA-F-]{{32,36}}}}"
+    session = f"{e}/sessions/{{session:{api.UUID}}}"
     r("dashboard.session", f"{session}/")
     r("dashboard.session_delete", f"{session}/delete/")
     r("dashboard.users", f"{e}/users/")

@@ -36,21 +36,32 @@ def _nice_max(value: float) -> float:
     return float(((int(value) // step) + 1) * step)
 
 
+def _svg_open(width, height, title, pad_l) -> list[str]:
+    """The ``<svg>`` element's start, its ``<title>`` and the visible title (when any)."""
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
+           f"<title>{escape(title or 'chart')}</title>"]
+    if title:
+        out.append(f'<text x="{pad_l}" y="18" class="chart-title">{escape(title)}</text>')
+    return out
+
+
+def _svg_empty(out, width, height) -> str:
+    """The chart closed with the "no data" notice in its middle."""
+    out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="chart-empty">'
+               f"{_no_data()}</text></svg>")
+    return "".join(out)
+
+
 def bar_chart(data, title: str = "", width: int = 900, height: int = 280, unit: str = "",
               color: str = PALETTE[0]) -> str:
     """``data``: a list of ``(label, value)``. Returns an ``<svg>`` string (empty state included)."""
     data = [(str(label), _num(value)) for label, value in data]
     pad_l, pad_r, pad_t, pad_b = 44, 10, 28 if title else 10, 56
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">']
-    out.append(f"<title>{escape(title or 'chart')}</title>")
-    if title:
-        out.append(f'<text x="{pad_l}" y="18" class="chart-title">{escape(title)}</text>')
+    out = _svg_open(width, height, title, pad_l)
     if not data:
-        out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="chart-empty">'
-                   f"{_no_data()}</text></svg>")
-        return "".join(out)
+        return _svg_empty(out, width, height)
     top = _nice_max(max(v for _, v in data))
     out.extend(_axes(pad_l, pad_t, inner_w, inner_h, top))
     slot = inner_w / len(data)
@@ -78,15 +89,9 @@ def line_chart(series, labels, title: str = "", width: int = 900, height: int = 
     series = [(str(name), [_num(v) for v in values]) for name, values in series]
     pad_l, pad_r, pad_t, pad_b = 44, 10, 28 if title else 10, 56 + 16 * ((len(series) + 2) // 3)
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-           f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">']
-    out.append(f"<title>{escape(title or 'chart')}</title>")
-    if title:
-        out.append(f'<text x="{pad_l}" y="18" class="chart-title">{escape(title)}</text>')
+    out = _svg_open(width, height, title, pad_l)
     if not labels or not series:
-        out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="chart-empty">'
-                   f"{_no_data()}</text></svg>")
-        return "".join(out)
+        return _svg_empty(out, width, height)
     top = _nice_max(max((max(v) for _, v in series if v), default=0))
     out.extend(_axes(pad_l, pad_t, inner_w, inner_h, top))
     step = inner_w / max(1, len(labels) - 1)
@@ -104,7 +109,7 @@ def line_chart(series, labels, title: str = "", width: int = 900, height: int = 
             poly = f"{pts[0][0]:.1f},{base_y:.1f} {path} {pts[-1][0]:.1f},{base_y:.1f}"
             out.append(f'<polygon points="{poly}" fill="{color}" fill-opacity="0.15" stroke="none"/>')
         out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for (x, y), label, v in zip(pts, labels, values):
+        for (x, y), label, v in zip(pts, labels, values, strict=False):
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
                        f"<title>{escape(name)} · {escape(label)}: {_fmt(v)}{escape(unit)}</title></circle>")
         lx = pad_l + (n % 3) * (inner_w / 3)

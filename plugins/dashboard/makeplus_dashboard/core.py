@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 
-from makeplus_core.plugin_api import errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment, WEB
+from makeplus_core.plugin_api import api, errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment
 
 PREFIX = "/dashboard"
-EVENT = "{event:[0-9a-fA-F-]{32,36}}"
+EVENT = "{event:" + api.UUID + "}"
 PAGE_SIZE = 20
 
 
@@ -279,9 +279,12 @@ def layout(request, event=None) -> dict:
     }
 
 
-def render(request, template, ctx=None, event=None, status=200):
+def render(request, template, ctx=None, event=None, status=200, again=None):
+    """``template`` with the layout, ``ctx`` and ``again`` over it (a page shown again after a
+    failed form: its values and errors)."""
     data = layout(request, event if event is not None else (ctx or {}).get("event"))
     data.update(ctx or {})
+    data.update(again or {})
     if not template.count(":"):
         template = tpl(template)
     resp = render_to_response(template, data, request=request)

@@ -127,7 +127,6 @@ LOCATION_FIELDS = {"venue": 200, "address": 300, "city": 100, "country": 100, "m
 
 
 def _event_input(request) -> dict:
-    import json
     import re
 
     data = post_data(request)
@@ -228,8 +227,7 @@ def wizard_step(request, ctx=None, status=200):
                                    .where(UserEventAssignment.event_id == event.id,
                                           UserEventAssignment.role.in_(STAFF_ROLES))
                                    .order_by(User.last_name, User.id)).all()
-    data.update(ctx or {})
-    return render(request, "wizard_step.jinja2", data, event=event, status=status)
+    return render(request, "wizard_step.jinja2", data, event=event, status=status, again=ctx)
 
 
 @view_config(route_name="dashboard.wizard", **POST)
@@ -367,8 +365,7 @@ def rooms_list(request, ctx=None, status=200):
     occupancy = room_services.room_occupancy(db, [r.id for r in pg["rows"]])
     data = {"pg": pg, "occupancy": occupancy, "active_filter": request.GET.get("active", ""),
             "form": {"is_active": True}}
-    data.update(ctx or {})
-    return render(request, "rooms.jinja2", data, event=event, status=status)
+    return render(request, "rooms.jinja2", data, event=event, status=status, again=ctx)
 
 
 @view_config(route_name="dashboard.rooms", **POST)
@@ -405,8 +402,7 @@ def room_detail(request, ctx=None, status=200):
                      "is_active": room.is_active},
             "assign_form": {"start_time": local(event.start_date), "end_time": local(event.end_date)},
             "staff_roles": STAFF_ROLES, "assign_errors": {}}
-    data.update(ctx or {})
-    return render(request, "room.jinja2", data, event=event, status=status)
+    return render(request, "room.jinja2", data, event=event, status=status, again=ctx)
 
 
 @view_config(route_name="dashboard.room", **POST)
@@ -638,8 +634,7 @@ def users_list(request, ctx=None, status=200):
         event.id, role=role if role in ROLES else None, search=request.GET.get("q", "").strip() or None))
     rows = staff_services.serialize_user_assignments(request, pg["rows"])
     data = {"pg": pg, "rows": rows, "roles": ROLES, "role": role, "form": {"role": "participant"}}
-    data.update(ctx or {})
-    return render(request, "users.jinja2", data, event=event, status=status)
+    return render(request, "users.jinja2", data, event=event, status=status, again=ctx)
 
 
 @view_config(route_name="dashboard.users", **POST)
@@ -681,8 +676,7 @@ def user_detail(request, ctx=None, status=200):
     qr_svg = images.render(badges.qr_payload_string(user), "svg")[0].decode() if user.badge_id else ""
     data = {"user": user, "assignment": assignment, "history": history, "room_assignments": rooms,
             "qr_svg": qr_svg, "roles": ROLES, "form": {"role": assignment.role, "is_active": assignment.is_active}}
-    data.update(ctx or {})
-    return render(request, "user.jinja2", data, event=event, status=status)
+    return render(request, "user.jinja2", data, event=event, status=status, again=ctx)
 
 
 @view_config(route_name="dashboard.user", **POST)

@@ -1,31 +1,26 @@
 """MakePlus plugin ``eposters``: scientific contributions — call for contributions,
 public submission, committee review, final poster by secret link, gallery, export.
 
-Hooks implemented: ``makeplus_includeme`` (REST services under ``/api/eposter/``),
-``makeplus_dashboard_pages`` (new submissions in the event page's recent activity),
-``makeplus_migrations`` (its Alembic branch), ``makeplus_demo_data``,
-``makeplus_user_export``, ``makeplus_search`` (accepted contributions for members;
-every submission for gestionnaires, admins and the committee). Settings: ``makeplus.eposters.abstract_max_chars``
-(default 2000), ``makeplus.eposters.final_link_days`` (default 30); rate-limit
-bucket ``makeplus.ratelimit.public_submit``. See docs/eposters.md.
+Hooks: ``makeplus_includeme`` (REST services under ``/api/eposter/``),
+``makeplus_migrations`` (its Alembic branch), ``makeplus_rate_limits`` (the
+``public_submit`` bucket, setting ``makeplus.ratelimit.public_submit``),
+``makeplus_demo_data``, ``makeplus_dashboard_pages`` (new submissions in the event
+page's recent activity), ``makeplus_user_export``, ``makeplus_search`` (accepted
+contributions for members; every submission for gestionnaires, admins and the
+committee), ``makeplus_event_records`` (an event with submissions cannot be deleted).
+Settings: ``makeplus.eposters.abstract_max_chars`` (default 2000),
+``makeplus.eposters.final_link_days`` (default 30). See docs/eposters.md.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import demo_data_hook, hookimpl, includeme_hook, migrations_hook, returns
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_eposters.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
+makeplus_includeme = includeme_hook(__name__)
+makeplus_migrations = migrations_hook(__name__)
+makeplus_rate_limits = returns({"public_submit": "10/60"})
+makeplus_demo_data = demo_data_hook(__name__)
 
 
 @hookimpl
@@ -35,18 +30,6 @@ def makeplus_dashboard_pages(dashboard):
         return (entry.changes or {}).get("title", [None, ""])[1] or ""
 
     dashboard.add_activity("eposters_submissions", "Submission", describe=submission)
-
-
-@hookimpl
-def makeplus_rate_limits():
-    return {"public_submit": "10/60"}
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
 
 
 @hookimpl

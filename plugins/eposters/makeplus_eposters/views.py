@@ -15,7 +15,7 @@ from .models import STATUSES, Submission
 from makeplus_core.plugin_api import Sheet, xlsx_response
 
 PUBLIC = NO_PERMISSION_REQUIRED
-EV = "{event_id:[0-9a-fA-F-]{32,36}}"
+EV = "{event_id:" + api.UUID + "}"
 
 call_svc = api.service("eposter-call", f"/api/eposter/{EV}/call/",
                        "Call for contributions of an event (public when published)")
@@ -24,7 +24,7 @@ submissions_svc = api.service("eposter-submissions", f"/api/eposter/{EV}/submiss
 committee_svc = api.service("eposter-committee", f"/api/eposter/{EV}/committee/", "Review committee")
 committee_member_svc = api.service("eposter-committee-member", f"/api/eposter/{EV}/committee/{{user_id:\\d+}}/",
                                    "Remove a committee member")
-review_svc = api.service("eposter-review", "/api/eposter/submissions/{id:[0-9a-fA-F-]{32,36}}/review/",
+review_svc = api.service("eposter-review", f"/api/eposter/submissions/{api.UUID_ID}/review/",
                          "Record a committee member's review")
 final_svc = api.service("eposter-final", "/api/eposter/final/{token:[A-Za-z0-9_-]{10,100}}/",
                         "Final poster upload through the secret link of the acceptance mail")
@@ -88,7 +88,7 @@ def _parse_json_field(value, field):
         try:
             return json.loads(text)
         except ValueError:
-            raise errors.Invalid(f"{field}: must be JSON", field=field)
+            raise errors.Invalid(f"{field}: must be JSON", field=field) from None
     return value
 
 

@@ -1,34 +1,25 @@
 """MakePlus plugin ``exposants``: exhibitors scan visitors' badges at their booth (leads).
 
-Hooks implemented: ``makeplus_includeme`` (REST services, the booth-plan upload
-included), ``makeplus_migrations`` (its Alembic branch), ``makeplus_extend_json``
-(``plan_file`` in participant JSON), ``makeplus_demo_data``, ``makeplus_user_export``,
-``makeplus_event_statistics``, ``makeplus_search``, ``makeplus_dashboard_pages``
-(leads page with export), ``makeplus_extend_json`` (``total_exhibitors`` in the event
-JSON). See docs/exposants.md.
+Hooks: ``makeplus_includeme`` (REST services, the booth-plan upload included),
+``makeplus_migrations`` (its Alembic branch), ``makeplus_permissions`` (exposants scan
+visitors), ``makeplus_extend_json`` (``plan_file`` in participant JSON,
+``total_exhibitors`` in event JSON), ``makeplus_demo_data``, ``makeplus_user_export``,
+``makeplus_event_statistics``, ``makeplus_event_records`` (an event with leads cannot be
+deleted), ``makeplus_search``, ``makeplus_dashboard_pages`` (leads page with export).
+See docs/exposants.md.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
+                                      migrations_hook, returns)
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_exposants.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def makeplus_permissions():
-    return {"exposant": ["scan_visitors"]}
+makeplus_includeme = includeme_hook(__name__)
+makeplus_migrations = migrations_hook(__name__)
+makeplus_permissions = returns({"exposant": ["scan_visitors"]})
+makeplus_demo_data = demo_data_hook(__name__)
+makeplus_dashboard_pages = dashboard_pages_hook(__name__)
 
 
 @hookimpl
@@ -47,15 +38,8 @@ def makeplus_extend_json(kind, objects, payloads, request):
     from .services import exhibitor_totals
 
     totals = exhibitor_totals(request.dbsession, [getattr(o, "id", None) for o in objects])
-    for obj, payload in zip(objects, payloads):
+    for obj, payload in zip(objects, payloads, strict=False):
         payload["total_exhibitors"] = totals.get(getattr(obj, "id", None), 0)
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
 
 
 @hookimpl
@@ -89,10 +73,3 @@ def makeplus_search(dbsession, event_id, query, role, user_id, limit):
     from .services import search
 
     return search(dbsession, event_id, query, role, user_id, limit)
-
-
-@hookimpl
-def makeplus_dashboard_pages(dashboard):
-    from .dashboard import register
-
-    register(dashboard)

@@ -9,7 +9,8 @@ import zoneinfo
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    errors, Event, EXPOSANT, file_url, GESTIONNAIRE, Participant, User, UserEventAssignment, utcnow,
+    dialect_insert, errors, Event, EXPOSANT, file_url, GESTIONNAIRE, N_, Participant, User, UserEventAssignment,
+    utcnow,
 )
 from makeplus_core.plugin_api import dialect_insert
 
@@ -145,13 +146,17 @@ def list_query(event_id, exposant_id=None, search=None):
     return stmt.order_by(ExposantScan.last_scanned_at.desc(), ExposantScan.id)
 
 
+def _id_or_404(value, message) -> uuid.UUID:
+    """An id from a path: one that is not a UUID names nothing (404 ``message``)."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise errors.NotFound(message) from None
+
+
 def get_visible(db, scan_id, event_id, exposant_id=None) -> ExposantScan:
     """The lead in the event; for an exposant (``exposant_id``) only their own (else 404)."""
-    try:
-        sid = uuid.UUID(str(scan_id))
-    except (TypeError, ValueError):
-        raise errors.NotFound("Scan not found")
-    lead = db.get(ExposantScan, sid)
+    lead = db.get(ExposantScan, _id_or_404(scan_id, N_("Scan not found")))
     if lead is None or lead.event_id != event_id or (exposant_id is not None and lead.exposant_id != exposant_id):
         raise errors.NotFound("Scan not found")
     return lead
@@ -266,10 +271,7 @@ def serialize_exposants(request, rows: list[Participant], lead_counts_for) -> li
 
 
 def get_exposant(db, participant_id, event_id) -> Participant:
-    try:
-        pid = uuid.UUID(str(participant_id))
-    except (TypeError, ValueError):
-        raise errors.NotFound("Exposant not found")
+    pid = _id_or_404(participant_id, N_("Exposant not found"))
     p = db.scalar(exposants_query(event_id).where(Participant.id == pid))
     if p is None:
         raise errors.NotFound("Exposant not found")
@@ -302,7 +304,7 @@ def extend_participants(request, participants, payloads) -> None:
     """``makeplus_extend_json(kind="participant")``: ``plan_file`` (absolute URL or ``null``)
     on every participant of the page, in one query."""
     paths = plan_files(request.dbsession, [p.id for p in participants])
-    for p, payload in zip(participants, payloads):
+    for p, payload in zip(participants, payloads, strict=False):
         payload["plan_file"] = file_url(request, paths.get(p.id))
 
 

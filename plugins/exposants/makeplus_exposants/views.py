@@ -10,6 +10,7 @@ from makeplus_core.plugin_api import (
 
 from . import export, schemas, services
 
+
 scans = api.service("exposant_scans", "/api/exposant-scans/", "Leads scanned at exhibitors' booths")
 scan_participant = api.service("exposant_scan_participant", "/api/exposant-scans/scan_participant/",
                                "The app's lead scan: {qr_data, event_id, notes}")
@@ -184,13 +185,9 @@ def _export(request):
     return resp
 
 
+@export_excel.get()
 @export_scans.get()
 def export_view(request):
-    return _export(request)
-
-
-@export_excel.get()
-def export_excel_view(request):
     return _export(request)
 
 

@@ -1,38 +1,23 @@
 """MakePlus plugin ``qa``: questions asked by event members about sessions.
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``
-(its Alembic branch), ``makeplus_demo_data``, ``makeplus_user_export``,
-``makeplus_event_statistics``. See docs/qa.md.
+Hooks: ``makeplus_includeme`` (REST services), ``makeplus_migrations`` (its Alembic
+branch), ``makeplus_permissions`` (gestionnaires answer questions, participants ask),
+``makeplus_demo_data``, ``makeplus_user_export`` (a user's questions),
+``makeplus_event_statistics`` (question counts), ``makeplus_dashboard_pages`` (the
+questions page). See docs/qa.md.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl
+from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
+                                      migrations_hook, returns)
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_qa.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
-
-
-@hookimpl
-def makeplus_permissions():
-    return {"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]}
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
+makeplus_includeme = includeme_hook(__name__)
+makeplus_migrations = migrations_hook(__name__)
+makeplus_permissions = returns({"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]})
+makeplus_demo_data = demo_data_hook(__name__)
+makeplus_dashboard_pages = dashboard_pages_hook(__name__)
 
 
 @hookimpl
@@ -48,10 +33,3 @@ def makeplus_event_statistics(dbsession, event_id, role):
     from .services import event_statistics
 
     return {"qa": event_statistics(dbsession, event_id)}
-
-
-@hookimpl
-def makeplus_dashboard_pages(dashboard):
-    from .dashboard import register
-
-    register(dashboard)

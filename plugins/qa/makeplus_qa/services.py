@@ -10,7 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import errors, get_or_404, Participant, Session, User, utcnow
+from makeplus_core.plugin_api import dialect_insert, errors, get_or_404, Participant, Session, User, utcnow
 
 from .models import Question, Upvote
 
@@ -122,18 +122,7 @@ def answer(db, question: Question, user_id: int, text: str | None) -> Question:
 
 def upvote(db, question: Question, user_id: int) -> None:
     """Add the user's vote; a second call changes nothing (primary key + ON CONFLICT DO NOTHING)."""
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project runs on these two
-        exists = db.get(Upvote, (question.id, user_id))
-        if exists is None:
-            db.add(Upvote(question_id=question.id, user_id=user_id, created_at=utcnow()))
-            db.flush()
-        return
-    db.execute(insert(Upvote).values(question_id=question.id, user_id=user_id, created_at=utcnow())
+    db.execute(dialect_insert(db, Upvote).values(question_id=question.id, user_id=user_id, created_at=utcnow())
                .on_conflict_do_nothing(index_elements=["question_id", "user_id"]))
 
 
@@ -205,4 +194,4 @@ def parse_id(value, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
-        raise errors.Invalid(f"{field}: not a valid id", field=field)
+        raise errors.Invalid(f"{field}: not a valid id", field=field) from None

@@ -10,15 +10,14 @@ from makeplus_core.plugin_api import api, errors, GESTIONNAIRE
 
 from . import schemas, services
 
-UUID = "[0-9a-fA-F-]{32,36}"
 
 questions = api.service("qa_questions", "/api/session-questions/", "Questions asked about the sessions of my event")
-question = api.service("qa_question", f"/api/session-questions/{{id:{UUID}}}/", "One session question")
-answer = api.service("qa_question_answer", f"/api/session-questions/{{id:{UUID}}}/answer/",
+question = api.service("qa_question", f"/api/session-questions/{api.UUID_ID}/", "One session question")
+answer = api.service("qa_question_answer", f"/api/session-questions/{api.UUID_ID}/answer/",
                      "Answer a question (gestionnaire); without answer_text, toggle is_answered")
-upvote = api.service("qa_question_upvote", f"/api/session-questions/{{id:{UUID}}}/upvote/",
+upvote = api.service("qa_question_upvote", f"/api/session-questions/{api.UUID_ID}/upvote/",
                      "Upvote a question once (POST, idempotent) or withdraw the vote (DELETE)")
-session_questions = api.service("qa_session_questions", f"/api/sessions/{{id:{UUID}}}/questions/",
+session_questions = api.service("qa_session_questions", f"/api/sessions/{api.UUID_ID}/questions/",
                                 "The questions of one session")
 
 
@@ -153,17 +152,19 @@ def answer_question(request):
     return _one(request, obj)
 
 
+def _vote(request, change):
+    """Add (``services.upvote``) or take back (``services.remove_upvote``) the caller's vote."""
+    ident, event_id, _role = _scope(request)
+    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
+    change(request.dbsession, obj, ident.user_id)
+    return _one(request, obj)
+
+
 @upvote.post()
 def upvote_question(request):
-    ident, event_id, role = _scope(request)
-    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
-    services.upvote(request.dbsession, obj, ident.user_id)
-    return _one(request, obj)
+    return _vote(request, services.upvote)
 
 
 @upvote.delete()
 def remove_upvote(request):
-    ident, event_id, role = _scope(request)
-    obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
-    services.remove_upvote(request.dbsession, obj, ident.user_id)
-    return _one(request, obj)
+    return _vote(request, services.remove_upvote)

@@ -1,28 +1,22 @@
 """MakePlus plugin ``youtube_live``: a YouTube live stream per session.
 
-Hooks implemented: ``makeplus_includeme`` (REST services), ``makeplus_migrations``,
-``makeplus_extend_json`` (``youtube_live_url``, ``youtube_video_id`` and
-``youtube_embed_url`` in every session JSON), ``makeplus_schema_fields`` and ``makeplus_session_changed`` (the
-``youtube_live_url`` field of the core's session create/update body, validated by the core) and
-``makeplus_demo_data``. See docs/youtube_live.md.
+Hooks: ``makeplus_includeme`` (REST services), ``makeplus_migrations`` (its Alembic
+branch), ``makeplus_extend_json`` (``youtube_live_url``, ``youtube_video_id`` and
+``youtube_embed_url`` in every session JSON), ``makeplus_schema_fields`` and
+``makeplus_session_changed`` (the ``youtube_live_url`` field of the core's session
+create/update body, validated by the core), ``makeplus_demo_data``,
+``makeplus_dashboard_pages`` (the same field in the dashboard's session form).
+See docs/youtube_live.md.
 """
 from __future__ import annotations
 
-import pathlib
-
-from makeplus_core.plugin_api import hookimpl, plugin_fields
+from makeplus_core.plugin_api import demo_data_hook, hookimpl, includeme_hook, migrations_hook, plugin_fields
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-
-@hookimpl
-def makeplus_includeme(config):
-    config.scan("makeplus_youtube_live.views")
-
-
-@hookimpl
-def makeplus_migrations():
-    return pathlib.Path(__file__).parent / "migrations" / "versions"
+makeplus_includeme = includeme_hook(__name__)
+makeplus_migrations = migrations_hook(__name__)
+makeplus_demo_data = demo_data_hook(__name__)
 
 
 @hookimpl
@@ -62,13 +56,6 @@ def makeplus_schema_fields(schema):
         from . import services
 
         return [services.url_node()]
-
-
-@hookimpl
-def makeplus_demo_data(dbsession, demo):
-    from .demo import load
-
-    load(dbsession, demo)
 
 
 @hookimpl

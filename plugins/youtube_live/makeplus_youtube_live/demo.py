@@ -12,8 +12,7 @@ DEMO = [
 def load(db, demo):
     if not demo.events:
         return
-    event = demo.events[0]
-    sessions = {s.title: s for s in demo.sessions.get(event.id, [])}
+    sessions = {s.title: s for s in demo.sessions.get(demo.events[0].id, [])}
     admin = demo.users.get("admin@makeplus.demo")
     for title, video_id in DEMO:
         session = sessions.get(title)

@@ -55,7 +55,7 @@ def parse_youtube_link(value) -> tuple[str | None, str]:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise _invalid()
+        raise _invalid() from None
     if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password or port is not None:
         raise _invalid()
     host = (parts.hostname or "").lower()
@@ -104,7 +104,7 @@ class _UrlType(colander.SchemaType):
         try:
             return parse_youtube_link(cstruct)[1]
         except errors.Invalid as exc:
-            raise colander.Invalid(node, exc.message.split(": ", 1)[-1])
+            raise colander.Invalid(node, exc.message.split(": ", 1)[-1]) from None
 
 
 def url_node() -> colander.SchemaNode:
@@ -145,7 +145,7 @@ def extend_sessions(db, sessions, payloads) -> None:
     if ids:
         streams = {st.session_id: st for st in db.scalars(sa.select(LiveStream)
                                                            .where(LiveStream.session_id.in_(set(ids))))}
-    for session, payload in zip(sessions, payloads):
+    for session, payload in zip(sessions, payloads, strict=False):
         payload.update(describe(streams.get(getattr(session, "id", None))))
 
 

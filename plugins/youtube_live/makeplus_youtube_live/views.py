@@ -6,13 +6,12 @@ from makeplus_core.plugin_api import api, errors
 
 from . import schemas, services
 
-UUID = "[0-9a-fA-F-]{32,36}"
 
 live = api.service("youtube_live_now", "/api/live/",
                    "Sessions of my event that are en_cours and have a YouTube live stream")
-session_live = api.service("youtube_live_session", f"/api/sessions/{{id:{UUID}}}/live/",
+session_live = api.service("youtube_live_session", f"/api/sessions/{api.UUID_ID}/live/",
                            "A session's YouTube live stream (gestionnaires set and clear it)")
-session_live_alias = api.service("youtube_live_session_alias", f"/api/live/sessions/{{id:{UUID}}}/",
+session_live_alias = api.service("youtube_live_session_alias", f"/api/live/sessions/{api.UUID_ID}/",
                                  "Alias of /api/sessions/{id}/live/")
 
 
