@@ -227,7 +227,7 @@ def start(kind: str, app: str, port: int, args, env: dict, log, out=None) -> sub
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out or log, stderr=log, start_new_session=True)
 
 
-def wait_ready(port: int, path: str, timeout: float = 60) -> None:
+def wait_ready(port: int, path: str, server_log: pathlib.Path, log, timeout: float = 180) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -238,7 +238,12 @@ def wait_ready(port: int, path: str, timeout: float = 60) -> None:
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"nothing answers on port {port}")
+    fail_with_log(f"nothing answers on port {port} after {timeout:.0f} s", server_log, log)
+
+
+def fail_with_log(message: str, server_log: pathlib.Path, log) -> None:
+    log.flush()
+    sys.exit(f"FAILED: {message}\nthe server's log (end):\n{server_log.read_text()[-6000:]}")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -389,10 +394,8 @@ def preflight(name, port, path, kw, expect, server_log: pathlib.Path, log) -> No
         doc = None
     wanted = expect is None or (isinstance(doc, dict) and doc.get("status") == expect["status"])
     if not (200 <= status < 300 and wanted):
-        log.flush()
-        sys.exit(f"FAILED: {name}: {kw.get('method', 'GET')} {path} {raw or ''} answered {status} {answer[:300]!r}"
-                 + (f", not status {expect['status']!r}" if expect else "")
-                 + f"\nthe server's log (end):\n{server_log.read_text()[-6000:]}")
+        fail_with_log(f"{name}: {kw.get('method', 'GET')} {path} {raw or ''} answered {status} {answer[:300]!r}"
+                      + (f", not status {expect['status']!r}" if expect else ""), server_log, log)
 
 
 class Journal:
@@ -494,8 +497,8 @@ def run(args) -> None:
     hello = start(args.server, "hello:application", HELLO_PORT, args, env, log)
     failures = []
     try:
-        wait_ready(APP_PORT, "/api/health/")
-        wait_ready(HELLO_PORT, "/")
+        wait_ready(APP_PORT, "/api/health/", tmp / "server.log", log)
+        wait_ready(HELLO_PORT, "/", tmp / "server.log", log)
         ctrl, gest, big = login(APP_PORT, data["ctrl"]), login(APP_PORT, data["gest"]), login(APP_PORT, data["big_gest"])
         scan_bodies = [json.dumps({"qr_data": q}) for q in data["qrs"]]
         rooms = data["rooms"]
