@@ -33,22 +33,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = "bench-door-2026"
 
 
-def reset_pg(url: str) -> None:
-    import sqlalchemy as sa
-
-    base, name = url.rsplit("/", 1)
-    admin = sa.create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def load(url: str, n: int) -> dict:
     import sqlalchemy as sa
 
@@ -122,7 +106,10 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix="door-bench-")
     url = args.database_url or f"sqlite:///{tmp}/door.sqlite"
     if url.startswith("postgresql"):
-        reset_pg(url)
+        sys.path.insert(0, str(ROOT / "bench"))
+        from run import reset_database  # bench/run.py: create the database, recreate its schema
+
+        reset_database(url)
     t0 = time.perf_counter()
     data = load(url, args.participants)
     print(f"dataset: {args.participants} participants loaded in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})")
@@ -183,7 +170,7 @@ def main(argv=None):
     print(f"manifest delta after 20 changes: {len(r2.json['participants'])} rows, {len(r2.body):,} bytes, {msd:.0f} ms")
 
     users = data["users"][1:]
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=args.batches * 1000 + 600)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=args.batches * 1000 + 600)
     batch_times, retry_times = [], []
     batches = []
     for b in range(args.batches):
@@ -195,12 +182,12 @@ def main(argv=None):
              "direction": direction, "decision": "granted"} for i, u in enumerate(people)]})
     for body in batches:
         statements.clear()
-        r, ms = timed(lambda: app.post_json("/api/scanner/sync/", body, headers=h))
+        r, ms = timed(lambda body=body: app.post_json("/api/scanner/sync/", body, headers=h))
         assert r.json["recorded"] == len(body["scans"]), r.json["recorded"]
         batch_times.append(ms)
         per_scan_sql = len(statements) / len(body["scans"])
     for body in batches:
-        r, ms = timed(lambda: app.post_json("/api/scanner/sync/", body, headers=h))
+        r, ms = timed(lambda body=body: app.post_json("/api/scanner/sync/", body, headers=h))
         assert r.json["duplicate"] == len(body["scans"])
         retry_times.append(ms)
     med = statistics.median(batch_times)

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import pathlib
 import resource
 import sys
 import tempfile
 import time
 
-import sqlalchemy as sa
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/mp_import_bench"
 
 
@@ -63,17 +61,11 @@ def run(label: str, url: str, data: bytes) -> None:
                 "makeplus.storage_root": tempfile.gettempdir() + "/mp-import-bench-media",
                 "mail.backend": "debug"}
     if url.startswith("postgresql"):
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = 'mp_import_bench'")):
-                conn.execute(sa.text("CREATE DATABASE mp_import_bench"))
-        admin.dispose()
-        engine = get_engine(settings)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-    else:
-        engine = get_engine(settings)
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+        from run import reset_database  # bench/run.py: create the database, recreate its schema
+
+        reset_database(url)
+    engine = get_engine(settings)
     migrate.upgrade(settings, engine)
     app = main({}, **settings)
     db = get_session_factory(engine)()
