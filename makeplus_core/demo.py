@@ -102,7 +102,7 @@ def _event(db, index, name, location, offset_days, description, color, admin):
     return event
 
 
-def load(db, pm=None, settings: dict | None = None) -> DemoData:
+def load(db, pm, settings: dict | None = None) -> DemoData:
     users = {email: _user(db, email, first, last, admin) for email, first, last, admin in ACCOUNTS}
     admin = users["admin@makeplus.demo"]
     events, rooms, sessions = [], {}, {}
@@ -151,8 +151,7 @@ def load(db, pm=None, settings: dict | None = None) -> DemoData:
     for index, event in ((1, second), (2, third)):
         _other_event_people(db, index, event, rooms[event.id], sessions[event.id], users)
     demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions, settings=dict(settings or {}))
-    if pm is not None:
-        pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
+    pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
     db.flush()
     return demo
 

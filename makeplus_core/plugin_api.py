@@ -55,12 +55,12 @@ from .audit.services import recent as recent_audit_entries
 from .access import badge_policy
 from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
-from .auth.services import event_json
+from .events.serializers import event_json
 from .events import archive as event_archive
 from .events import schemas as event_schemas
 from .events import services as event_services
 from .events.services import sees_finances
-from .events.serializers import file_url
+from .storage import file_url
 from .participants import services as participant_services
 from .rooms import schemas as room_schemas
 from .rooms import services as room_services

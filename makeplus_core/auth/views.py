@@ -8,7 +8,7 @@ from .. import api, errors
 from ..i18n import mail_locale, translate
 from ..mail import send_mail
 from ..security import SELECT_EVENT
-from . import pages, schemas, services, throttle, tokens
+from . import pages, schemas, serializers, services, throttle, tokens
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -40,7 +40,7 @@ def register_view(request):
 
     verification.send_verification(request, user, verification.start(request.dbsession, user))
     request.response.status = 201
-    return {**services.user_json(user), "qr_code": services.qr_code_json(request.dbsession, user)}
+    return {**serializers.user_json(user), "qr_code": serializers.qr_code_json(request.dbsession, user)}
 
 
 def api_rate_limit(request, bucket):

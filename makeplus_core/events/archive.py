@@ -52,18 +52,17 @@ def core_records(db, event_id) -> dict:
     return {"scans": int(scans or 0), "paid_registrations": int(paid or 0)}
 
 
-def event_records(db, event_id, pm=None) -> dict:
+def event_records(db, event_id, pm) -> dict:
     """``{kind: count}`` of every record of the event that must not be destroyed
     (only kinds with a count above zero)."""
     found = core_records(db, event_id)
-    if pm is not None:
-        for contribution in pm.hook.makeplus_event_records(dbsession=db, event_id=event_id):
-            for kind, n in (contribution or {}).items():
-                found[kind] = found.get(kind, 0) + int(n or 0)
+    for contribution in pm.hook.makeplus_event_records(dbsession=db, event_id=event_id):
+        for kind, n in (contribution or {}).items():
+            found[kind] = found.get(kind, 0) + int(n or 0)
     return {k: n for k, n in found.items() if n}
 
 
-def check_deletable(db, event: Event, pm=None) -> None:
+def check_deletable(db, event: Event, pm) -> None:
     """409 when the event holds records (archive it instead) or is archived."""
     if event.archived_at is not None:
         raise archived_conflict(event.id)

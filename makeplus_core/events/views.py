@@ -14,7 +14,7 @@ from ..storage import save_pdf_upload
 from . import archive, schemas, services
 from .serializers import serialize_events
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
+ID = api.UUID_ID
 
 events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
 event = api.service("event", f"/api/events/{ID}/", "One event")
@@ -34,33 +34,6 @@ def no_content():
     resp = Response(status=204)
     resp.content_type = None
     return resp
-
-
-def scoped_event(request, value=None):
-    """The event a room/session request works in.
-
-    ``value`` is the body's ``event`` (optional): it must be the token's event (else
-    404), except for platform admins, who may name any existing event.
-    """
-    ident = api.identity(request)
-    if value in (None, ""):
-        return api.require_event(request)
-    eid = api.parse_uuid(value, "event")
-    if ident.is_admin:
-        from .models import Event
-
-        if request.dbsession.get(Event, eid) is None:
-            raise errors.NotFound("Event not found", field="event")
-        return eid
-    if eid != ident.event_id:
-        raise errors.NotFound("Event not found", field="event")
-    return eid
-
-
-def object_scope(request):
-    """The event scope for ``/{id}/`` lookups: None (any event) for platform admins."""
-    ident = api.identity(request)
-    return None if ident.is_admin else api.require_event(request)
 
 
 def _input(request, partial: bool) -> dict:

@@ -1,7 +1,6 @@
 """Participant rows: one per badge holder (participant, exposant) per event."""
 from __future__ import annotations
 
-import re
 import uuid
 
 import sqlalchemy as sa
@@ -12,28 +11,7 @@ from ..auth.models import User
 from ..db import utcnow
 from ..roles import BADGE_ROLES, PARTICIPANT
 from .models import Participant, participant_allowed_rooms
-
-
-def badge_prefix(event_name: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", event_name or "")
-    letters = "".join(w[0] for w in words[:4]).upper()
-    return letters or "EVT"
-
-
-def badge_number_for(event, user_id: int) -> str:
-    """A per-event badge number; deterministic so concurrent creations cannot clash."""
-    return f"{badge_prefix(event.name)}-{user_id:05d}"
-
-
-def ensure_participant(db, event, user_id: int) -> Participant:
-    participant = db.scalar(sa.select(Participant).where(Participant.user_id == user_id,
-                                                         Participant.event_id == event.id))
-    if participant is None:
-        participant = Participant(user_id=user_id, event_id=event.id,
-                                  badge_number=badge_number_for(event, user_id))
-        db.add(participant)
-        db.flush()
-    return participant
+from .registration import badge_number_for
 
 
 # --------------------------------------------------------------------------- REST domain functions

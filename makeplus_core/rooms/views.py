@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .. import api
 from ..events.schemas import drop_nulls
-from ..events.views import no_content, object_scope, scoped_event
+from ..events.scoping import object_scope, scoped_event
+from ..events.views import no_content
 from . import schemas, services
 from .models import Room
 from .serializers import serialize_rooms

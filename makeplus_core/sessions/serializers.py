@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .. import api
-from ..events.serializers import file_url
+from ..storage import file_url
 
 
 def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dict]:
