@@ -13,8 +13,8 @@ import uuid
 import sqlalchemy as sa
 
 from .. import errors
-from ..db import utcnow
 from ..access.models import RoomAccess, SessionAccess
+from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
 from ..events.serializers import event_json
 from ..participants.models import Participant

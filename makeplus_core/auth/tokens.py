@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from .. import errors
 from ..db import utcnow
-from .models import AuthSession
+from .models import AuthSession, User
 
 DEFAULT_ACCESS_TTL = 3600
 DEFAULT_REFRESH_TTL = 7 * 24 * 3600
@@ -111,8 +111,6 @@ def rotate(db, registry, token: str):
     Presenting a refresh token that was already rotated is treated as theft: the
     whole session is revoked.
     """
-    from .models import User
-
     claims = decode_refresh(registry, token)
     try:
         sid = uuid.UUID(claims["sid"])

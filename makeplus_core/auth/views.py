@@ -8,7 +8,7 @@ from .. import api, errors
 from ..i18n import mail_locale, translate
 from ..mail import send_mail
 from ..security import SELECT_EVENT
-from . import pages, schemas, serializers, services, throttle, tokens
+from . import pages, schemas, serializers, services, throttle, tokens, verification
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -36,7 +36,6 @@ def register_view(request):
     api_rate_limit(request, "register")
     data = api.validate(schemas.RegisterSchema(), api.json_body(request))
     user = services.create_user(request.dbsession, **data)
-    from . import verification
 
     verification.send_verification(request, user, verification.start(request.dbsession, user))
     request.response.status = 201

@@ -24,7 +24,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.sql.dml import Insert
 
 from .. import errors
+from ..access.models import RoomAccess, SessionAccess
 from ..db import utcnow
+from ..sessions.models import Session
 from .models import Event
 
 CHECKED = "makeplus.events_not_archived"
@@ -42,9 +44,6 @@ def archived_conflict(event_id) -> errors.Conflict:
 
 def core_records(db, event_id) -> dict:
     """Records of the core that deleting the event would destroy (two counts)."""
-    from ..access.models import RoomAccess, SessionAccess
-    from ..sessions.models import Session
-
     scans = db.scalar(sa.select(sa.func.count()).select_from(RoomAccess).where(RoomAccess.event_id == event_id))
     paid = db.scalar(sa.select(sa.func.count()).select_from(SessionAccess)
                      .join(Session, Session.id == SessionAccess.session_id)

@@ -12,8 +12,8 @@ from ..auth.models import User
 from ..db import icontains
 from ..participants.models import Participant
 from ..participants.registration import ensure_participant
-from ..rooms.models import Room
 from ..roles import BADGE_ROLES, GESTIONNAIRE, ROLES
+from ..rooms.models import Room
 from ..sessions.models import Session
 from ..storage import read_upload, save_bytes, save_pdf_upload
 from .archive import check_deletable

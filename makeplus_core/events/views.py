@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyramid.response import Response
 
 from .. import api, errors
+from ..modules import validate as validate_modules
 from ..storage import save_pdf_upload
 from . import archive, schemas, services
 from .serializers import serialize_events
@@ -45,11 +46,9 @@ def _input(request, partial: bool) -> dict:
         raw.pop(key, None)
     data = api.validate(schemas.EventSchema(), raw, partial=partial)
     if "modules" in data:
-        from ..modules import validate as validate_modules
 
         data["modules"] = validate_modules(request.registry, data["modules"])
     if isinstance(data.get("settings"), dict) and "modules" in data["settings"]:
-        from ..modules import validate as validate_modules
 
         data["settings"]["modules"] = validate_modules(request.registry, data["settings"]["modules"])
     data["_files"] = services.read_files(request)

@@ -29,9 +29,15 @@ import colander
 import sqlalchemy as sa
 
 from .. import errors
+from ..access import session_access
+from ..access.models import SessionAccess
 from ..auth.models import User
 from ..auth.services import normalize_email
+from ..events.models import UserEventAssignment
 from ..roles import BADGE_ROLES, PARTICIPANT
+from ..rooms.models import Room
+from ..sessions.models import Session
+from . import services
 from .models import Participant, participant_allowed_rooms
 
 FIELDS = ("email", "first_name", "last_name", "phone", "organization", "role", "badge_number",
@@ -237,10 +243,6 @@ def _lookup(names_or_ids: list[str], by_id: dict, by_name: dict, field: str) -> 
 
 def plan(db, event, header: list[str], rows, mapping: dict | None = None, progress=None) -> Plan:
     """Validate every row against ``event`` and decide what importing it would do (no write)."""
-    from ..rooms.models import Room
-    from ..sessions.models import Session
-    from ..access.models import SessionAccess
-
     columns = resolve_mapping(header, mapping)
     event_id = event.id
     rooms = db.execute(sa.select(Room.id, Room.name).where(Room.event_id == event_id)).all()
@@ -303,8 +305,6 @@ def plan(db, event, header: list[str], rows, mapping: dict | None = None, progre
 
 def _resolve_existing(db, event_id, items: list[Row], badge_owner: dict, allowed, SessionAccess) -> None:
     """Decide created / updated / unchanged for a batch of valid rows (4 queries per batch)."""
-    from ..events.models import UserEventAssignment
-
     if not items:
         return
     users = dict(db.execute(sa.select(User.email, User.id).where(User.email.in_([i.email for i in items]))).all())
@@ -368,9 +368,6 @@ def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None
     participants, allowed rooms, paid ateliers and their audit rows each in a few statements:
     :func:`services.create_many`, :func:`session_access.create_many`); changed people through
     :func:`services.update` one by one, as the API does."""
-    from ..access import session_access
-    from . import services
-
     if not the_plan.ok:
         first = next(r for r in the_plan.rows if r.action == "error")
         raise ImportInvalid(f"row {first.row}: {first.field}: {first.reason}", field=first.field,

@@ -7,12 +7,17 @@ import sqlalchemy as sa
 import zope.sqlalchemy
 
 from .. import errors
+from ..api import get_or_404
 from ..auth.models import User
+from ..auth.services import normalize_email
 from ..db import utcnow
+from ..events.models import UserEventAssignment
+from ..events.services import assign_role
+from ..modules import extend_json
 from ..roles import BADGE_ROLES, PARTICIPANT
+from ..rooms.models import Room
 from .models import Participant, participant_allowed_rooms
 from .registration import badge_number_for
-
 
 # --------------------------------------------------------------------------- REST domain functions
 
@@ -24,8 +29,6 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
 
     ``own_user_id`` restricts the list to that user's row (participants, exposants).
     """
-    from ..events.models import UserEventAssignment
-
     stmt = sa.select(Participant).where(Participant.event_id == event_id)
     if own_user_id is not None:
         stmt = stmt.where(Participant.user_id == own_user_id)
@@ -50,8 +53,6 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
 
 def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:
     """One participant of the event; for badge holders only their own row (else 404)."""
-    from ..api import get_or_404
-
     obj = get_or_404(db, Participant, participant_id, event_id, label="Participant")
     if own_user_id is not None and obj.user_id != own_user_id:
         raise errors.NotFound("Participant not found", field="id")
@@ -60,8 +61,6 @@ def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:
 
 def check_rooms(db, event_id, room_ids) -> list:
     """The ids of ``room_ids`` as UUIDs, all rooms of the event (else 400 naming allowed_rooms)."""
-    from ..rooms.models import Room
-
     parsed = []
     for value in room_ids or []:
         try:
@@ -109,8 +108,6 @@ def changed_account_fields(user, raw: dict) -> list[str]:
 
     Sending an account field with its current value (a PUT of the whole item) is not a change.
     """
-    from ..auth.services import normalize_email
-
     changed = []
     for key in ACCOUNT_FIELDS:
         if key not in raw:
@@ -138,9 +135,6 @@ def as_typed(body: dict, data: dict, invitation_sent: bool, created: bool) -> di
 def create(db, event, data: dict, user, assigned_by_id=None) -> Participant:
     """Register ``user`` (resolved by the caller: by e-mail for staff, by id for admins) as a
     badge holder of ``event``, with the event-level fields of ``data``."""
-    from ..events.models import UserEventAssignment
-    from ..events.services import assign_role
-
     existing = db.scalar(sa.select(UserEventAssignment).where(UserEventAssignment.user_id == user.id,
                                                               UserEventAssignment.event_id == event.id)
                          .with_for_update())
@@ -173,9 +167,6 @@ def create_many(db, event, items: list, assigned_by_id=None) -> list:
     inserted together, their allowed rooms in one more statement; the answer is the
     participants in the same order. 409 naming ``user`` when one of them already has a role
     in the event, ``badge_number`` when a badge number is already used."""
-    from ..events.models import UserEventAssignment
-    from ..rooms.models import Room
-
     if not items:
         return []
     user_ids = [user.id for user, _ in items]
@@ -229,8 +220,6 @@ def update(db, participant: Participant, data: dict, account_changes: dict | Non
 
     ``account_changes`` (first_name, last_name, job_title) is for platform admins only; the
     view refuses account fields from event staff."""
-    from ..events.models import UserEventAssignment
-
     if account_changes:
         user = db.get(User, participant.user_id)
         for key in ADMIN_ACCOUNT_FIELDS:
@@ -262,8 +251,6 @@ def update(db, participant: Participant, data: dict, account_changes: dict | Non
 
 def delete(db, participant: Participant) -> None:
     """Remove the badge holder from the event: the participant row and a badge-holder assignment."""
-    from ..events.models import UserEventAssignment
-
     db.execute(sa.delete(UserEventAssignment).where(
         UserEventAssignment.user_id == participant.user_id,
         UserEventAssignment.event_id == participant.event_id,
@@ -278,9 +265,6 @@ def delete(db, participant: Participant) -> None:
 
 def serialize(request, objs) -> list[dict]:
     """Participants as JSON, in two queries whatever their number (plus plugin hooks)."""
-    from ..events.models import UserEventAssignment
-    from ..rooms.models import Room
-
     objs = list(objs)
     out: list[dict] = []
     if not objs:
@@ -328,7 +312,6 @@ def serialize(request, objs) -> list[dict]:
             "notes": p.notes,
             "role": role,
         })
-    from ..modules import extend_json
 
     extend_json(request, "participant", objs, out)  # plugins switched off for the event skip
     return out

@@ -6,14 +6,14 @@ update or delete.
 """
 from __future__ import annotations
 
+import json
 
-from .. import api, errors, storage
+from .. import api, errors, storage, xlsx
 from ..auth import invitations
 from ..auth.models import User
 from ..events.models import Event
 from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
-from . import schemas, services
-from .. import xlsx
+from . import importer, schemas, services
 from .export import participants_sheet
 
 ID = "{id:[0-9a-fA-F-]{32,36}}"
@@ -164,7 +164,6 @@ import_service = api.service("participants-import", "/api/participants/import/",
 
 
 def _import_options(request) -> tuple[bool, dict | None]:
-    import json
 
     dry_run = api.parse_bool(request.POST.get("dry_run", request.GET.get("dry_run", "false")), "dry_run")
     raw = request.POST.get("mapping")
@@ -187,8 +186,6 @@ def import_participants(request):
     The dry run answers the per-row report and writes nothing; the real run applies exactly
     that plan in this request's transaction, or nothing when a row has an error (400
     ``import_invalid`` with the report). See docs/api-people.md "Bulk import"."""
-    from . import importer
-
     ident, event_id, role, own = _scope(request)
     api.require_gestionnaire(request, event_id=event_id)
     dry_run, mapping = _import_options(request)

@@ -7,11 +7,13 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .. import errors
+from ..api import get_or_404
 from ..auth.models import User
 from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
-from ..rooms.models import Room
+from ..events.services import assign_role
 from ..roles import STAFF_ROLES
+from ..rooms.models import Room
 from .models import RoomAssignment
 
 # --------------------------------------------------------------------------- room assignments (queries)
@@ -87,7 +89,6 @@ def room_assignment_list_query(event_id, *, room_id=None, user_id=None, role=Non
 
 
 def _check_room_assignment(db, event_id, values: dict, exclude_id=None) -> None:
-    from ..api import get_or_404
 
     get_or_404(db, Room, values["room_id"], event_id, label="Room", field="room")
     assignment = db.scalar(
@@ -206,8 +207,6 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
     """Give ``data["user"]`` a role in ``event``. The caller resolved that account by the
     enrolment rule (``auth.invitations``: by e-mail for event staff, by id for platform
     admins only): this function never looks accounts up for event staff."""
-    from ..events.services import assign_role
-
     if db.get(User, data["user"]) is None:
         raise errors.Invalid("user: no such user", field="user")
     existing = db.scalar(sa.select(UserEventAssignment.role).where(
@@ -223,7 +222,6 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
 
 
 def update_user_assignment(db, obj: UserEventAssignment, data: dict) -> UserEventAssignment:
-    from ..events.services import assign_role
 
     event = db.get(Event, obj.event_id)
     return assign_role(db, obj.user_id, event, data.get("role", obj.role),
