@@ -89,7 +89,6 @@ def room_assignment_list_query(event_id, *, room_id=None, user_id=None, role=Non
 
 
 def _check_room_assignment(db, event_id, values: dict, exclude_id=None) -> None:
-
     get_or_404(db, Room, values["room_id"], event_id, label="Room", field="room")
     assignment = db.scalar(
         sa.select(UserEventAssignment)
@@ -150,35 +149,9 @@ def update_room_assignment(db, obj: RoomAssignment, data: dict) -> RoomAssignmen
     return obj
 
 
-def serialize_room_assignments(request, objs) -> list[dict]:
-    objs = list(objs)
-    if not objs:
-        return []
-    db = request.dbsession
-    rooms = dict(db.execute(sa.select(Room.id, Room.name).where(Room.id.in_({o.room_id for o in objs}))).all())
-    users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_({o.user_id for o in objs})))}
-    out = []
-    for o in objs:
-        user = users.get(o.user_id)
-        out.append({
-            "id": str(o.id),
-            "user": o.user_id,
-            "user_id": o.user_id,
-            "user_name": user.full_name if user else None,
-            "user_email": user.email if user else None,
-            "room": str(o.room_id),
-            "room_id": str(o.room_id),
-            "room_name": rooms.get(o.room_id),
-            "event": str(o.event_id),
-            "event_id": str(o.event_id),
-            "role": o.role,
-            "start_time": o.start_time,
-            "end_time": o.end_time,
-            "is_active": bool(o.is_active),
-            "assigned_by": o.assigned_by_id,
-            "assigned_at": o.assigned_at,
-        })
-    return out
+def delete_room_assignment(db, obj: RoomAssignment) -> None:
+    db.delete(obj)
+    db.flush()
 
 
 # --------------------------------------------------------------------------- user assignments
@@ -222,46 +195,12 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
 
 
 def update_user_assignment(db, obj: UserEventAssignment, data: dict) -> UserEventAssignment:
-
     event = db.get(Event, obj.event_id)
     return assign_role(db, obj.user_id, event, data.get("role", obj.role),
                        is_active=data.get("is_active", obj.is_active))
 
 
-def serialize_user_assignments(request, objs) -> list[dict]:
-    """User assignments with the user, the event name and the nested ``room_assignment``
-    (current, else next, else latest): three queries whatever the page size."""
-    objs = list(objs)
-    if not objs:
-        return []
-    db = request.dbsession
-    users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_({o.user_id for o in objs})))}
-    events = dict(db.execute(sa.select(Event.id, Event.name)
-                             .where(Event.id.in_({o.event_id for o in objs}))).all())
-    rooms = relevant_room_assignments(db, {(o.user_id, o.event_id) for o in objs})
-    out = []
-    for o in objs:
-        user = users.get(o.user_id)
-        ra = rooms.get((o.user_id, o.event_id))
-        room_assignment = None
-        if ra is not None:
-            r, room_name = ra
-            room_assignment = {"id": str(r.id), "room_id": str(r.room_id), "room": str(r.room_id),
-                               "room_name": room_name, "role": r.role, "start_time": r.start_time,
-                               "end_time": r.end_time, "is_active": bool(r.is_active)}
-        out.append({
-            "id": str(o.id),
-            "user": o.user_id,
-            "user_id": o.user_id,
-            "user_name": user.full_name if user else None,
-            "user_email": user.email if user else None,
-            "event": str(o.event_id),
-            "event_id": str(o.event_id),
-            "event_name": events.get(o.event_id),
-            "role": o.role,
-            "is_active": bool(o.is_active),
-            "assigned_by": o.assigned_by_id,
-            "assigned_at": o.assigned_at,
-            "room_assignment": room_assignment,
-        })
-    return out
+def delete_user_assignment(db, obj: UserEventAssignment) -> None:
+    """Remove the user's role in the event (their participant row, if any, stays)."""
+    db.delete(obj)
+    db.flush()
