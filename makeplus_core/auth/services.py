@@ -29,6 +29,14 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def user_matches(search: str, *columns):
+    """SQL condition: ``search`` is part of the user's first name, last name, full name or
+    e-mail, or of one of ``columns`` (a badge number…), case-insensitively."""
+    pattern = f"%{search.strip()}%"
+    return sa.or_(*(column.ilike(pattern) for column in (
+        User.first_name, User.last_name, User.email, User.first_name + " " + User.last_name, *columns)))
+
+
 # --------------------------------------------------------------------------- users
 
 

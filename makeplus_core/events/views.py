@@ -55,6 +55,14 @@ def _input(request, partial: bool) -> dict:
     return data
 
 
+def _event(request, write: bool = False):
+    """The event of the path and the caller's role in it (404 for a non-member; 403 for a
+    write by someone who does not manage it)."""
+    ident = api.identity(request)
+    return services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin,
+                                 write=write)
+
+
 def _one(request, obj, role=None):
     roles = {obj.id: role} if role else None
     return serialize_events(request, [obj], roles)[0]
@@ -83,26 +91,21 @@ def create_event(request):
 
 @event.get()
 def get_event(request):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     return _one(request, obj, role)
 
 
 @event.put(schema=api.doc(schemas.EventSchema))
 @event.patch(schema=api.doc(schemas.EventSchema))
 def update_event(request):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     services.update(request.dbsession, obj, _input(request, partial=request.method == "PATCH"))
     return _one(request, obj, role)
 
 
 @event.delete()
 def delete_event(request):
-    ident = api.identity(request)
-    obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                   ident.is_admin, write=True)
+    obj, _ = _event(request, write=True)
     services.delete(request.dbsession, obj, request.plugins)
     return no_content()
 
@@ -110,8 +113,7 @@ def delete_event(request):
 @archive_service.post()
 def archive_event(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     archive.archive(request.dbsession, obj, ident.user_id)
     return _one(request, obj, role)
 
@@ -119,7 +121,7 @@ def archive_event(request):
 @restore_service.post()
 def restore_event(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     if not ident.is_admin:
         raise errors.Forbidden("Only platform admins can restore an archived event")
     archive.restore(request.dbsession, obj)
@@ -129,15 +131,13 @@ def restore_event(request):
 @statistics.get()
 def event_statistics(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     role = "admin" if ident.is_admin else role  # a platform admin sees every figure
     return services.statistics(request.dbsession, obj, request.plugins, role=role)
 
 
 def _upload(request, field: str):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     name = field if field in request.POST else "file"
     path = save_pdf_upload(request, name, services.FILE_FOLDERS[field])
     services.update(request.dbsession, obj, {"_files": {field: path}})

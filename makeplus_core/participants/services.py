@@ -9,7 +9,7 @@ import zope.sqlalchemy
 from .. import errors
 from ..api import get_or_404
 from ..auth.models import User
-from ..auth.services import normalize_email
+from ..auth.services import normalize_email, user_matches
 from ..db import utcnow
 from ..events.models import UserEventAssignment
 from ..events.services import assign_role
@@ -42,11 +42,8 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
                                             UserEventAssignment.event_id == Participant.event_id,
                                             UserEventAssignment.role == role))
     if search:
-        pattern = f"%{search.strip()}%"
-        stmt = stmt.join(User, User.id == Participant.user_id).where(sa.or_(
-            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
-            (User.first_name + " " + User.last_name).ilike(pattern), Participant.badge_number.ilike(pattern),
-        ))
+        stmt = stmt.join(User, User.id == Participant.user_id).where(
+            user_matches(search, Participant.badge_number))
     return stmt.order_by(Participant.registration_date, Participant.id)
 
 

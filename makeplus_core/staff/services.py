@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from .. import errors
 from ..api import get_or_404
 from ..auth.models import User
+from ..auth.services import user_matches
 from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
 from ..events.services import assign_role
@@ -161,10 +162,7 @@ def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role
                                search=None):
     stmt = sa.select(UserEventAssignment).where(UserEventAssignment.event_id == event_id)
     if search:
-        pattern = f"%{search.strip()}%"
-        stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(sa.or_(
-            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
-            (User.first_name + " " + User.last_name).ilike(pattern), User.badge_id.ilike(pattern)))
+        stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(user_matches(search, User.badge_id))
     if own_user_id is not None:
         stmt = stmt.where(UserEventAssignment.user_id == own_user_id)
     if user_id is not None:
