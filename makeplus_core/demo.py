@@ -191,7 +191,7 @@ def _paid_ateliers(db, event, sessions, user):
     participant = db.scalar(sa.select(Participant).where(
         Participant.event_id == event.id, Participant.user_id == user.id))
     paid = [s for s in sessions if s.is_paid]
-    for session, status in zip(paid, ("paid", "pending")):
+    for session, status in zip(paid, ("paid", "pending"), strict=False):
         exists = db.scalar(sa.select(SessionAccess.id).where(SessionAccess.participant_id == participant.id,
                                                             SessionAccess.session_id == session.id))
         if exists is None:

@@ -53,7 +53,7 @@ def enrol_by_email(db, email: str, profile: dict | None = None, *, event=None, i
             user = auth_services.create_user(db, email=email, password=None, **names)
         except sa.exc.IntegrityError:  # the same address enrolled by a concurrent request (PostgreSQL)
             raise errors.Conflict("email: this address is being added by another request; try again",
-                                  field="email")
+                                  field="email") from None
         created = True
     elif user.email_verified_at is not None:
         return user, None, False
@@ -83,7 +83,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
         return []
     existing = {u.email: u for u in db.scalars(sa.select(User).where(User.email.in_(emails)).with_for_update())}
     wanted = {}
-    for email, (_, profile) in zip(emails, people):
+    for email, (_, profile) in zip(emails, people, strict=True):
         if email not in existing:
             base = email.split("@")[0].strip()
             names = {k: v for k, v in (profile or {}).items() if k in ("first_name", "last_name") and v}
@@ -93,7 +93,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
     new_users = {}
     ids = _new_user_ids(db, len(wanted))
     now = utcnow()
-    for (email, (base, names)), user_id in zip(wanted.items(), ids):
+    for (email, (base, names)), user_id in zip(wanted.items(), ids, strict=True):
         username = base
         while username in taken:
             username = f"{base}-{secrets.token_hex(3)}"
@@ -110,7 +110,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
             db.flush()  # one multi-row INSERT (ids given: nothing to read back)
         except sa.exc.IntegrityError:  # an address added by a concurrent request (PostgreSQL)
             raise errors.Conflict("email: one of these addresses is being added by another request; try again",
-                                  field="email")
+                                  field="email") from None
     invite = []
     out = []
     for email in emails:

@@ -319,4 +319,4 @@ def parse_event_id(value) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
-        raise errors.Invalid("event_id: not a valid id", field="event_id")
+        raise errors.Invalid("event_id: not a valid id", field="event_id") from None

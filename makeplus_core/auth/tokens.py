@@ -99,7 +99,7 @@ def decode_refresh(registry, token: str) -> dict:
     try:
         claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
     except jwt.InvalidTokenError:
-        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
+        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh") from None
     if claims.get("typ") != "refresh" or not claims.get("sid") or not claims.get("jti"):
         raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
     return claims
@@ -116,7 +116,7 @@ def rotate(db, registry, token: str):
         sid = uuid.UUID(claims["sid"])
         user_id = int(claims["sub"])
     except (ValueError, TypeError):
-        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
+        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh") from None
     auth_session = db.execute(
         sa.select(AuthSession).where(AuthSession.id == sid).with_for_update()).scalar_one_or_none()
     user = db.get(User, user_id)

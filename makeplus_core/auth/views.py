@@ -59,7 +59,7 @@ def login_view(request):
         result = services.login(request, request.dbsession, data["email"], data["password"], event_id)
     except errors.NotAuthenticated:
         # Same 401 for an unknown e-mail and a wrong password.
-        raise errors.NotAuthenticated("No active account found with the given credentials")
+        raise errors.NotAuthenticated("No active account found with the given credentials") from None
     throttle.succeeded(request, data["email"])
     # Keep last_login_at and rehashes: the answer is 200 so the transaction commits.
     return result

@@ -72,7 +72,7 @@ def get_for_user(db, event_id, user_id: int, is_admin: bool, write: bool = False
     try:
         eid = uuid.UUID(str(event_id))
     except ValueError:
-        raise errors.NotFound("Event not found")
+        raise errors.NotFound("Event not found") from None
     event = db.get(Event, eid)
     if event is None:
         raise errors.NotFound("Event not found")

@@ -75,7 +75,7 @@ def read_table(data: bytes, field: str = "file"):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise errors.Invalid(f"{field}: not an XLSX workbook nor a UTF-8 CSV file", field=field)
+        raise errors.Invalid(f"{field}: not an XLSX workbook nor a UTF-8 CSV file", field=field) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -91,7 +91,7 @@ def _read_xlsx(data: bytes, field: str):
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's error
-        raise errors.Invalid(f"{field}: this XLSX workbook cannot be read", field=field)
+        raise errors.Invalid(f"{field}: this XLSX workbook cannot be read", field=field) from None
     rows = wb.worksheets[0].iter_rows(values_only=True)
     header = next(rows, None)
     if not header or not any(h is not None for h in header):
@@ -210,7 +210,7 @@ def _parse_row(cells: list[str], columns: dict[int, str]) -> dict:
     try:
         _email.deserialize(email)
     except colander.Invalid:
-        raise RowError("email", "not a valid e-mail address")
+        raise RowError("email", "not a valid e-mail address") from None
     data["email"] = email
     for key, limit in LIMITS.items():
         value = raw.get(key, "")
@@ -377,12 +377,12 @@ def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None
         batch = created[start:start + BATCH]
         users = enrol([(item.email, item.data) for item in batch])
         people = []
-        for item, user in zip(batch, users):
+        for item, user in zip(batch, users, strict=True):
             data = {k: v for k, v in item.data.items() if k not in ("email", "first_name", "last_name")}
             data.setdefault("role", PARTICIPANT)
             people.append((user, data))
         participants = services.create_many(db, event, people, assigned_by_id=granted_by_id)
-        session_access.create_many(db, event.id, [(p.id, sid) for item, p in zip(batch, participants)
+        session_access.create_many(db, event.id, [(p.id, sid) for item, p in zip(batch, participants, strict=True)
                                                   for sid in item.ateliers], granted_by_id=granted_by_id)
         if progress is not None:
             progress(len(batch))

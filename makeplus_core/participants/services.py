@@ -62,7 +62,7 @@ def check_rooms(db, event_id, room_ids) -> list:
         try:
             parsed.append(uuid.UUID(str(value)))
         except (TypeError, ValueError):
-            raise errors.Invalid(f"allowed_rooms: {value!r} is not a valid room id", field="allowed_rooms")
+            raise errors.Invalid(f"allowed_rooms: {value!r} is not a valid room id", field="allowed_rooms") from None
     parsed = list(dict.fromkeys(parsed))
     if parsed:
         found = set(db.scalars(sa.select(Room.id).where(Room.id.in_(parsed), Room.event_id == event_id)))
@@ -193,7 +193,7 @@ def create_many(db, event, items: list, assigned_by_id=None) -> list:
         db.flush()
     except sa.exc.IntegrityError:  # a default badge number equal to a typed one, or a concurrent request
         raise errors.Conflict("badge_number: a badge number is already used in this event; try again",
-                              field="badge_number")
+                              field="badge_number") from None
     if room_rows:
         db.execute(participant_allowed_rooms.insert(), room_rows)
         zope.sqlalchemy.mark_changed(db)

@@ -67,17 +67,19 @@ def relevant_room_assignments(db, pairs, at: dt.datetime | None = None) -> dict:
     return best
 
 
+def _matching(stmt, model, **values):
+    """``stmt`` restricted to the rows whose columns equal the given values (``None`` or an empty
+    string: that column is not filtered)."""
+    for name, value in values.items():
+        if value is not None and value != "":
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
 def room_assignment_list_query(event_id, *, room_id=None, user_id=None, role=None, is_active=None,
                                current=None, at=None):
-    stmt = sa.select(RoomAssignment).where(RoomAssignment.event_id == event_id)
-    if room_id is not None:
-        stmt = stmt.where(RoomAssignment.room_id == room_id)
-    if user_id is not None:
-        stmt = stmt.where(RoomAssignment.user_id == user_id)
-    if role:
-        stmt = stmt.where(RoomAssignment.role == role)
-    if is_active is not None:
-        stmt = stmt.where(RoomAssignment.is_active.is_(is_active))
+    stmt = _matching(sa.select(RoomAssignment).where(RoomAssignment.event_id == event_id), RoomAssignment,
+                     room_id=room_id, user_id=user_id, role=role, is_active=is_active)
     if current is not None:
         at = at or utcnow()
         now_cond = sa.and_(RoomAssignment.is_active.is_(True), RoomAssignment.start_time <= at,
@@ -163,14 +165,8 @@ def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role
     stmt = sa.select(UserEventAssignment).where(UserEventAssignment.event_id == event_id)
     if search:
         stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(user_matches(search, User.badge_id))
-    if own_user_id is not None:
-        stmt = stmt.where(UserEventAssignment.user_id == own_user_id)
-    if user_id is not None:
-        stmt = stmt.where(UserEventAssignment.user_id == user_id)
-    if role:
-        stmt = stmt.where(UserEventAssignment.role == role)
-    if is_active is not None:
-        stmt = stmt.where(UserEventAssignment.is_active.is_(is_active))
+    stmt = _matching(stmt, UserEventAssignment, user_id=own_user_id)  # a member's own rows only
+    stmt = _matching(stmt, UserEventAssignment, user_id=user_id, role=role, is_active=is_active)
     return stmt.order_by(UserEventAssignment.assigned_at, UserEventAssignment.id)
 
 
@@ -189,7 +185,7 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
         return assign_role(db, data["user"], event, data["role"], assigned_by_id=assigned_by_id,
                            is_active=data.get("is_active", True))
     except sa.exc.IntegrityError:  # a concurrent request created it first (PostgreSQL)
-        raise errors.Conflict("user: already assigned to this event", field="user")
+        raise errors.Conflict("user: already assigned to this event", field="user") from None
 
 
 def update_user_assignment(db, obj: UserEventAssignment, data: dict) -> UserEventAssignment:
