@@ -16,7 +16,6 @@ from .. import errors
 from ..access.models import RoomAccess, SessionAccess
 from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
-from ..events.serializers import event_json
 from ..participants.models import Participant
 from . import badges, passwords, tokens
 from .models import AuthSession, PasswordResetToken, User
@@ -166,30 +165,6 @@ def select_event(request, db, user, event_id, current_session_id=None, select_re
 
 def my_events(request, db, user) -> list[dict]:
     return [event_with_badge(request, user, e, a.role, p) for a, e, p in user_assignments(db, user.id)]
-
-
-def profile(request, db, ident) -> dict:
-    user = ident.user
-    data = user_json(user)
-    data["role"] = ident.role
-    data["event"] = None
-    data["participant"] = None
-    data["qr_code"] = qr_code_json(db, user, ident.event_id)
-    if ident.event_id is not None:
-        event = db.get(Event, ident.event_id)
-        participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
-                                                             Participant.event_id == ident.event_id))
-        data["event"] = event_json(request, event, ident.role) if event else None
-        if participant is not None:
-            data["participant"] = {
-                "id": str(participant.id),
-                "badge_id": user.badge_id,
-                "badge_number": participant.badge_number,
-                "is_checked_in": participant.is_checked_in,
-                "checked_in_at": participant.checked_in_at,
-                "qr_code_data": {**badges.qr_payload(user), "paid_items": data["qr_code"]["paid_items"]},
-            }
-    return data
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "organization", "job_title",

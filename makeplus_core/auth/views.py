@@ -94,7 +94,7 @@ def my_events_view(request):
 @me.get()
 def profile_view(request):
     ident = api.identity(request)
-    data = services.profile(request, request.dbsession, ident)
+    data = serializers.profile_json(request, request.dbsession, ident)
     pm = request.plugins
     pm.hook.makeplus_extend_json(kind="user", objects=[ident.user], payloads=[data], request=request)
     return data
