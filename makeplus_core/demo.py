@@ -12,14 +12,18 @@ import decimal
 
 import sqlalchemy as sa
 
+from .access.badge_policy import SETTING as PLAIN_IDS
+from .access.models import SessionAccess
 from .auth.models import User
 from .auth.services import create_user
 from .db import utcnow
 from .events.models import Event
 from .events.services import assign_role
+from .participants.models import Participant
 from .roles import CONTROLLEUR, EXPOSANT, GESTIONNAIRE, PARTICIPANT
 from .rooms.models import Room
 from .sessions.models import Session
+from .staff.models import RoomAssignment
 
 PASSWORD = "makeplus2025"
 
@@ -88,7 +92,6 @@ def _event(db, index, name, location, offset_days, description, color, admin):
     if event is None:
         today = utcnow().replace(hour=8, minute=0, second=0, microsecond=0)
         start = today - dt.timedelta(days=1) + dt.timedelta(days=offset_days)
-        from .access.badge_policy import SETTING as PLAIN_IDS
 
         event = Event(name=name, location=location, description=description, start_date=start,
                       end_date=start + dt.timedelta(days=3, hours=10), primary_color=color,
@@ -102,7 +105,7 @@ def _event(db, index, name, location, offset_days, description, color, admin):
     return event
 
 
-def load(db, pm=None, settings: dict | None = None) -> DemoData:
+def load(db, pm, settings: dict | None = None) -> DemoData:
     users = {email: _user(db, email, first, last, admin) for email, first, last, admin in ACCOUNTS}
     admin = users["admin@makeplus.demo"]
     events, rooms, sessions = [], {}, {}
@@ -151,8 +154,7 @@ def load(db, pm=None, settings: dict | None = None) -> DemoData:
     for index, event in ((1, second), (2, third)):
         _other_event_people(db, index, event, rooms[event.id], sessions[event.id], users)
     demo = DemoData(events=events, users=users, rooms=rooms, sessions=sessions, settings=dict(settings or {}))
-    if pm is not None:
-        pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
+    pm.hook.makeplus_demo_data(dbsession=db, demo=demo)
     db.flush()
     return demo
 
@@ -160,8 +162,6 @@ def load(db, pm=None, settings: dict | None = None) -> DemoData:
 def _room_assignment(db, user, event, room, role):
     """``user`` staffs ``room`` for the whole event (the app's room-manager screen reads
     ``user-assignments[0].room_assignment.room_id``)."""
-    from .staff.models import RoomAssignment
-
     exists = db.scalar(sa.select(RoomAssignment.id).where(RoomAssignment.user_id == user.id,
                                                           RoomAssignment.event_id == event.id))
     if exists is None:
@@ -188,13 +188,10 @@ def _other_event_people(db, index, event, rooms, sessions, users):
 def _paid_ateliers(db, event, sessions, user):
     """``user`` (participant@ in the first event) has paid the UX atelier and is pending for the
     pitch atelier."""
-    from .access.models import SessionAccess
-    from .participants.models import Participant
-
     participant = db.scalar(sa.select(Participant).where(
         Participant.event_id == event.id, Participant.user_id == user.id))
     paid = [s for s in sessions if s.is_paid]
-    for session, status in zip(paid, ("paid", "pending")):
+    for session, status in zip(paid, ("paid", "pending"), strict=False):
         exists = db.scalar(sa.select(SessionAccess.id).where(SessionAccess.participant_id == participant.id,
                                                             SessionAccess.session_id == session.id))
         if exists is None:

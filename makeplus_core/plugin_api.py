@@ -57,12 +57,13 @@ from .audit.services import recent as recent_audit_entries
 from .access import badge_policy
 from .auth import badges, invitations, passwords, throttle
 from .auth import services as auth_services
-from .auth.services import event_json
+from .events.serializers import event_json
 from .events import archive as event_archive
 from .events import schemas as event_schemas
 from .events import services as event_services
 from .events.services import sees_finances
-from .events.serializers import file_url
+from .storage import file_url
+from .participants import serializers as participant_serializers
 from .participants import services as participant_services
 from .rooms import schemas as room_schemas
 from .rooms import services as room_services
@@ -70,6 +71,7 @@ from .search.services import Matcher, parse_query
 from .sessions import schemas as session_schemas
 from .sessions import services as session_services
 from .staff import schemas as staff_schemas
+from .staff import serializers as staff_serializers
 from .staff import services as staff_services
 
 # Modules per event (docs/api-core.md): which plugins an event uses, switching them
@@ -119,8 +121,8 @@ __all__ = [
     "RoomAccess", "SessionAccess", "User", "EVENT_STATUSES", "Event", "UserEventAssignment", "Participant",
     "Room", "SESSION_STATUSES", "SESSION_TYPES", "Session", "RoomAssignment",
     "access_pipeline", "access_services", "badge_policy", "recent_audit_entries", "badges", "invitations", "passwords", "throttle", "sees_finances", "auth_services", "event_json",
-    "event_archive", "event_schemas", "event_services", "file_url", "participant_services", "room_schemas", "room_services",
-    "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_services",
+    "event_archive", "event_schemas", "event_services", "file_url", "participant_serializers", "participant_services", "room_schemas", "room_services",
+    "Matcher", "parse_query", "session_schemas", "session_services", "staff_schemas", "staff_serializers", "staff_services",
     "event_modules", "participant_importer", "participants_sheet",
     "scan_journal_sheet", "events_report_sheet", "sessions_report_sheet",
     "enrolment", "jobs",

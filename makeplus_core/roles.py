@@ -8,3 +8,12 @@ ROLES = (GESTIONNAIRE, CONTROLLEUR, PARTICIPANT, EXPOSANT)
 STAFF_ROLES = (GESTIONNAIRE, CONTROLLEUR)
 # Roles that are badge holders (a Participant row exists for them in the event).
 BADGE_ROLES = (PARTICIPANT, EXPOSANT)
+
+# The core's permissions per role; plugins add theirs (makeplus_permissions hook).
+PERMISSIONS = {
+    GESTIONNAIRE: ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
+    CONTROLLEUR: ["view_sessions", "verify_access", "check_in"],
+    "participant": ["view_sessions", "access_rooms", "check_in"],
+    "exposant": ["view_sessions", "access_rooms"],
+    "admin": ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
+}

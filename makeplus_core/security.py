@@ -26,6 +26,11 @@ import sqlalchemy as sa
 from pyramid.security import Allowed, Denied
 from pyramid_jwt import create_jwt_authentication_policy
 
+from . import web
+from .auth.models import AuthSession, User
+from .db import utcnow
+from .events.archive import mark_not_archived
+from .events.models import Event, UserEventAssignment
 from .roles import GESTIONNAIRE
 
 AUTHENTICATED = "authenticated"
@@ -64,9 +69,6 @@ def _identity_statement(session_kind: str | None, with_event: bool):
     tokens, ``"select"`` for the temporary event-selection token, which must also be
     unexpired), or None for tokens bound to no record. With an event, the row also
     carries the caller's role there and whether that event is archived."""
-    from .auth.models import AuthSession, User
-    from .events.models import Event, UserEventAssignment
-
     stmt = sa.select(User).where(User.id == sa.bindparam("user_id", type_=sa.Integer), User.is_active.is_(True))
     if session_kind is not None:
         bound = [AuthSession.id == sa.bindparam("sid", type_=sa.Uuid), AuthSession.user_id == User.id,
@@ -95,8 +97,6 @@ class SecurityPolicy:
         return cache["makeplus.identity"]
 
     def _load_identity(self, request):
-        from . import web
-
         claims = self.jwt.get_claims(request)
         if not claims and request.authorization is None and web.has_session_cookie(request):
             session = request.session
@@ -119,7 +119,6 @@ class SecurityPolicy:
         session_kind = None if sid is None else ("select" if kind == "select" else "api")
         params = {"user_id": user_id, "sid": sid, "event_id": event_id}
         if session_kind == "select":
-            from .db import utcnow
 
             params["now"] = utcnow()
         row = db.execute(_identity_statement(session_kind, event_id is not None), params).first()
@@ -132,7 +131,6 @@ class SecurityPolicy:
         if claims.get("tv") != user.token_version:
             return None
         if event_id is not None and row[2] is None:
-            from .events.archive import mark_not_archived
 
             mark_not_archived(db, event_id)
         return Identity(user=user, kind=kind, session_id=sid, event_id=event_id, role=role, claims=claims)

@@ -27,6 +27,16 @@ def max_upload(registry) -> int:
     return int(registry.settings.get("makeplus.max_upload_bytes", DEFAULT_MAX))
 
 
+def file_url(request, path: str | None) -> str | None:
+    """The absolute URL of a stored file (``None`` when there is none); a full URL is kept as it is."""
+    if not path:
+        return None
+    if path.startswith(("http://", "https://")):
+        return path
+    base = request.application_url if request is not None else ""
+    return f"{base}/media/{path.lstrip('/')}"
+
+
 def read_upload(request, field: str, required: bool = True) -> bytes | None:
     """The bytes of the multipart file ``field`` (size-checked), or None when absent."""
     upload = request.POST.get(field) if request.content_type.startswith("multipart/") else None

@@ -148,7 +148,7 @@ def test_schema_field_validated_by_the_core_before_any_write(ext_app, f, db):
 
 def test_the_core_names_no_plugin_thing():
     from makeplus_core import ratelimit, roles
-    from makeplus_core.auth.services import PERMISSIONS
+    from makeplus_core.roles import PERMISSIONS
 
     assert "public_submit" not in ratelimit.DEFAULT_LIMITS
     assert not hasattr(roles, "TARGET_FOR_ROLE")

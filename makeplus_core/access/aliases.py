@@ -155,7 +155,7 @@ def room_sessions_view(request):
 
 @room_staff.get()
 def room_current_staff_view(request):
-    from ..staff.services import serialize_room_assignments
+    from ..staff.serializers import serialize_room_assignments
 
     room = _room_of_my_event(request)
     api.require_role(request, GESTIONNAIRE, CONTROLLEUR, event_id=room.event_id)

@@ -31,9 +31,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import api, errors
 from ..db import utcnow
-from ..i18n import mail_locale, translate, translate_message
+from ..i18n import LANGUAGE_NAMES, available, mail_locale, translate, translate_message
 from ..mail import send_mail
-from . import account_tokens, passwords, schemas, tokens
+from . import account_tokens, badges, passwords, schemas, tokens
+from . import services as auth_services
 from .models import User
 
 INVITATION_TTL = dt.timedelta(days=7)
@@ -44,8 +45,6 @@ def enrol_by_email(db, email: str, profile: dict | None = None, *, event=None, i
     """The account for ``email`` that an event may enrol, as ``(user, invitation code or None,
     created)``. ``profile`` (first_name, last_name) is used only to create a new account.
     """
-    from . import services as auth_services
-
     email = auth_services.normalize_email(email)
     user = db.scalar(sa.select(User).where(User.email == email).with_for_update())
     if user is None:
@@ -54,7 +53,7 @@ def enrol_by_email(db, email: str, profile: dict | None = None, *, event=None, i
             user = auth_services.create_user(db, email=email, password=None, **names)
         except sa.exc.IntegrityError:  # the same address enrolled by a concurrent request (PostgreSQL)
             raise errors.Conflict("email: this address is being added by another request; try again",
-                                  field="email")
+                                  field="email") from None
         created = True
     elif user.email_verified_at is not None:
         return user, None, False
@@ -77,9 +76,6 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
     Addresses must be distinct. The ORM writes them, so the audit trail records each row
     (its rows are inserted in one statement per flush).
     """
-    from . import badges
-    from . import services as auth_services
-
     emails = [auth_services.normalize_email(email) for email, _ in people]
     if len(set(emails)) != len(emails):
         raise ValueError("enrol_many: the addresses must be distinct")
@@ -87,7 +83,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
         return []
     existing = {u.email: u for u in db.scalars(sa.select(User).where(User.email.in_(emails)).with_for_update())}
     wanted = {}
-    for email, (_, profile) in zip(emails, people):
+    for email, (_, profile) in zip(emails, people, strict=True):
         if email not in existing:
             base = email.split("@")[0].strip()
             names = {k: v for k, v in (profile or {}).items() if k in ("first_name", "last_name") and v}
@@ -97,7 +93,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
     new_users = {}
     ids = _new_user_ids(db, len(wanted))
     now = utcnow()
-    for (email, (base, names)), user_id in zip(wanted.items(), ids):
+    for (email, (base, names)), user_id in zip(wanted.items(), ids, strict=True):
         username = base
         while username in taken:
             username = f"{base}-{secrets.token_hex(3)}"
@@ -114,7 +110,7 @@ def enrol_many(db, people: list, *, event=None, invited_by_id=None) -> list:
             db.flush()  # one multi-row INSERT (ids given: nothing to read back)
         except sa.exc.IntegrityError:  # an address added by a concurrent request (PostgreSQL)
             raise errors.Conflict("email: one of these addresses is being added by another request; try again",
-                                  field="email")
+                                  field="email") from None
     invite = []
     out = []
     for email in emails:
@@ -161,8 +157,6 @@ def reclaim(db, user) -> None:
 
 def accept(db, code: str, password: str) -> User:
     """Set the password of an invited account; the address is verified by the link."""
-    from . import services as auth_services
-
     row = account_tokens.consume(db, code, account_tokens.INVITATION)
     user = db.get(User, row.user_id)
     if user is None or user.email != row.email or not user.is_active:
@@ -259,8 +253,6 @@ def accept_view(request):
 
 def _page(request, title: str, body: str, status: int = 200) -> Response:
     """A small page reached from a mailed link, in the request's language, with the switch."""
-    from ..i18n import LANGUAGE_NAMES, available
-
     lang = request.localizer.locale_name
     switch = " · ".join(
         f"<a href='?{html.escape(urlencode({**request.GET, 'lang': code}), quote=True)}' hreflang={code} lang={code}>"

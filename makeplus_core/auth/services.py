@@ -13,18 +13,27 @@ import uuid
 import sqlalchemy as sa
 
 from .. import errors
+from ..access.models import RoomAccess, SessionAccess
 from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant
-from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
 from . import badges, passwords, tokens
-from .models import PasswordResetToken, User
+from .models import AuthSession, PasswordResetToken, User
+from .serializers import event_with_badge, qr_code_json, user_json
 
 RESET_TTL = dt.timedelta(hours=2)
 
 
 def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def user_matches(search: str, *columns):
+    """SQL condition: ``search`` is part of the user's first name, last name, full name or
+    e-mail, or of one of ``columns`` (a badge number…), case-insensitively."""
+    pattern = f"%{search.strip()}%"
+    return sa.or_(*(column.ilike(pattern) for column in (
+        User.first_name, User.last_name, User.email, User.first_name + " " + User.last_name, *columns)))
 
 
 # --------------------------------------------------------------------------- users
@@ -78,96 +87,6 @@ def user_assignments(db, user_id: int):
         .order_by(Event.start_date, Event.name)
     )
     return db.execute(stmt).all()
-
-
-def badge_json(user, participant) -> dict:
-    return {
-        "badge_id": user.badge_id,
-        "qr_code_data": badges.qr_payload_string(user),
-        "is_checked_in": bool(participant.is_checked_in) if participant else False,
-        "checked_in_at": participant.checked_in_at if participant else None,
-    }
-
-
-def event_json(request, event, role=None) -> dict:
-    from ..access.badge_policy import plain_ids_allowed
-    from ..events.serializers import file_url
-    from ..modules import event_modules
-
-    return {
-        "id": str(event.id),
-        "name": event.name,
-        "description": event.description,
-        "location": event.location,
-        "location_details": event.location_details,
-        "start_date": event.start_date,
-        "end_date": event.end_date,
-        "status": event.status,
-        "is_active": event.is_active,
-        "role": role,
-        "logo": file_url(request, event.logo),
-        "banner": file_url(request, event.banner),
-        "logo_url": file_url(request, event.logo),
-        "banner_url": file_url(request, event.banner),
-        "primary_color": event.primary_color,
-        "programme_file": file_url(request, event.programme_file),
-        "guide_file": file_url(request, event.guide_file),
-        "modules": event_modules(request.registry, event) if request is not None else [],
-        "accept_plain_user_id": plain_ids_allowed(request.registry.settings if request is not None else {},
-                                                  event.settings),
-    }
-
-
-# The core's permissions per role; plugins add theirs (makeplus_permissions hook).
-PERMISSIONS = {
-    GESTIONNAIRE: ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
-    CONTROLLEUR: ["view_sessions", "verify_access", "check_in"],
-    "participant": ["view_sessions", "access_rooms", "check_in"],
-    "exposant": ["view_sessions", "access_rooms"],
-    "admin": ["manage_event", "manage_rooms", "manage_sessions", "view_sessions", "verify_access"],
-}
-
-
-def event_with_badge(request, user, event, role, participant) -> dict:
-    data = event_json(request, event, role)
-    data["badge"] = None if role in (CONTROLLEUR, GESTIONNAIRE, "admin") and participant is None \
-        else badge_json(user, participant)
-    from ..extensions import role_permissions
-
-    data["permissions"] = role_permissions(request.registry, role, PERMISSIONS.get(role, []))
-    return data
-
-
-def user_json(user) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "phone": user.phone,
-        "organization": user.organization,
-        "job_title": user.job_title,
-        "profile_photo_url": user.profile_photo_url,
-        "is_active": user.is_active,
-        "is_staff": user.is_admin,
-        "email_verified": user.email_verified_at is not None,
-        "date_joined": user.created_at,
-    }
-
-
-def qr_code_json(db, user, event_id=None) -> dict:
-    """The ``qr_code`` object the app renders, with the holder's paid items in the event."""
-    from ..access.paid_items import paid_items
-
-    data = {"user_id": user.id, "badge_id": user.badge_id, "email": user.email,
-            "first_name": user.first_name, "last_name": user.last_name, "paid_items": []}
-    from ..qr.signing import signed_qr_for
-
-    data["signed_qr"] = signed_qr_for(db, user)  # the signed badge token, alongside the legacy payload
-    if event_id is not None:
-        data["paid_items"] = paid_items(db, user.id, event_id)
-    return data
 
 
 def login_payload(request, db, user, event, role, participant, auth_session) -> dict:
@@ -248,30 +167,6 @@ def my_events(request, db, user) -> list[dict]:
     return [event_with_badge(request, user, e, a.role, p) for a, e, p in user_assignments(db, user.id)]
 
 
-def profile(request, db, ident) -> dict:
-    user = ident.user
-    data = user_json(user)
-    data["role"] = ident.role
-    data["event"] = None
-    data["participant"] = None
-    data["qr_code"] = qr_code_json(db, user, ident.event_id)
-    if ident.event_id is not None:
-        event = db.get(Event, ident.event_id)
-        participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
-                                                             Participant.event_id == ident.event_id))
-        data["event"] = event_json(request, event, ident.role) if event else None
-        if participant is not None:
-            data["participant"] = {
-                "id": str(participant.id),
-                "badge_id": user.badge_id,
-                "badge_number": participant.badge_number,
-                "is_checked_in": participant.is_checked_in,
-                "checked_in_at": participant.checked_in_at,
-                "qr_code_data": {**badges.qr_payload(user), "paid_items": data["qr_code"]["paid_items"]},
-            }
-    return data
-
-
 PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "organization", "job_title",
                   "profile_photo_url")
 
@@ -314,8 +209,6 @@ def set_password(db, user, new_password: str, keep_session=None) -> None:
 
 def reissue_tokens(request, db, user, session_id) -> dict:
     """A fresh token pair for a session that outlives a password change (new refresh id)."""
-    from .models import AuthSession
-
     auth_session = db.get(AuthSession, session_id) if session_id is not None else None
     if auth_session is None or auth_session.revoked_at is not None:
         return {}
@@ -370,8 +263,6 @@ def confirm_password_reset(db, code: str, new_password: str) -> User:
 def export_user_data(request, db, ident, plugin_sections: list[dict]) -> dict:
     user = ident.user
     rows = user_assignments(db, user.id)
-    from ..access.models import RoomAccess, SessionAccess
-
     participant_ids = [p.id for _, _, p in rows if p is not None]
     accesses = db.scalars(sa.select(RoomAccess).where(RoomAccess.user_id == user.id)
                           .order_by(RoomAccess.access_time)).all()
@@ -403,4 +294,4 @@ def parse_event_id(value) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (TypeError, ValueError):
-        raise errors.Invalid("event_id: not a valid id", field="event_id")
+        raise errors.Invalid("event_id: not a valid id", field="event_id") from None

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from .. import errors
 from ..db import utcnow
-from .models import AuthSession
+from .models import AuthSession, User
 
 DEFAULT_ACCESS_TTL = 3600
 DEFAULT_REFRESH_TTL = 7 * 24 * 3600
@@ -99,7 +99,7 @@ def decode_refresh(registry, token: str) -> dict:
     try:
         claims = jwt.decode(token, policy.public_key, algorithms=[policy.algorithm], leeway=policy.leeway)
     except jwt.InvalidTokenError:
-        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
+        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh") from None
     if claims.get("typ") != "refresh" or not claims.get("sid") or not claims.get("jti"):
         raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
     return claims
@@ -111,14 +111,12 @@ def rotate(db, registry, token: str):
     Presenting a refresh token that was already rotated is treated as theft: the
     whole session is revoked.
     """
-    from .models import User
-
     claims = decode_refresh(registry, token)
     try:
         sid = uuid.UUID(claims["sid"])
         user_id = int(claims["sub"])
     except (ValueError, TypeError):
-        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh")
+        raise errors.NotAuthenticated("Token is invalid or expired", field="refresh") from None
     auth_session = db.execute(
         sa.select(AuthSession).where(AuthSession.id == sid).with_for_update()).scalar_one_or_none()
     user = db.get(User, user_id)

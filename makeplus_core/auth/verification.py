@@ -28,6 +28,7 @@ from ..mail import send_mail
 from . import account_tokens, passwords, schemas
 from .invitations import _base, _page, add_page, limit_codes
 from .models import User
+from .services import normalize_email
 
 VERIFY_TTL = dt.timedelta(days=2)
 PAGE_PATH = "/account/verify-email/"
@@ -62,8 +63,6 @@ def confirm(db, code: str) -> tuple[User, str | None]:
 
 def request_change(db, user, new_email: str, password: str) -> str:
     """The owner asks to move their account to ``new_email`` (password required)."""
-    from .services import normalize_email
-
     if not passwords.verify_password(user.password_hash, password):
         raise errors.Invalid("password: the password is wrong", field="password")
     new_email = normalize_email(new_email)
@@ -136,7 +135,6 @@ def change_email_view(request):
     user = api.identity(request).user
     data = api.validate(schemas.ChangeEmailSchema(), api.json_body(request))
     code = request_change(request.dbsession, user, data["new_email"], data["password"])
-    from .services import normalize_email
 
     new = normalize_email(data["new_email"])
     send_verification(request, user, code, new)

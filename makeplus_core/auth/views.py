@@ -9,7 +9,7 @@ from ..db import keep_writes
 from ..i18n import mail_locale, translate
 from ..mail import send_mail
 from ..security import SELECT_EVENT
-from . import pages, schemas, services, throttle, tokens
+from . import pages, schemas, serializers, services, throttle, tokens, verification
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
@@ -37,11 +37,10 @@ def register_view(request):
     api_rate_limit(request, "register")
     data = api.validate(schemas.RegisterSchema(), api.json_body(request))
     user = services.create_user(request.dbsession, **data)
-    from . import verification
 
     verification.send_verification(request, user, verification.start(request.dbsession, user))
     request.response.status = 201
-    return {**services.user_json(user), "qr_code": services.qr_code_json(request.dbsession, user)}
+    return {**serializers.user_json(user), "qr_code": serializers.qr_code_json(request.dbsession, user)}
 
 
 def api_rate_limit(request, bucket):
@@ -61,7 +60,7 @@ def login_view(request):
         result = services.login(request, request.dbsession, data["email"], data["password"], event_id)
     except errors.NotAuthenticated:
         # Same 401 for an unknown e-mail and a wrong password.
-        raise errors.NotAuthenticated("No active account found with the given credentials")
+        raise errors.NotAuthenticated("No active account found with the given credentials") from None
     throttle.succeeded(request, data["email"])
     # Keep last_login_at and rehashes: the answer is 200 so the transaction commits.
     return result
@@ -96,7 +95,7 @@ def my_events_view(request):
 @me.get()
 def profile_view(request):
     ident = api.identity(request)
-    data = services.profile(request, request.dbsession, ident)
+    data = serializers.profile_json(request, request.dbsession, ident)
     pm = request.plugins
     pm.hook.makeplus_extend_json(kind="user", objects=[ident.user], payloads=[data], request=request)
     return data

@@ -24,7 +24,9 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.sql.dml import Insert
 
 from .. import errors
+from ..access.models import RoomAccess, SessionAccess
 from ..db import utcnow
+from ..sessions.models import Session
 from .models import Event
 
 CHECKED = "makeplus.events_not_archived"
@@ -42,9 +44,6 @@ def archived_conflict(event_id) -> errors.Conflict:
 
 def core_records(db, event_id) -> dict:
     """Records of the core that deleting the event would destroy (two counts)."""
-    from ..access.models import RoomAccess, SessionAccess
-    from ..sessions.models import Session
-
     scans = db.scalar(sa.select(sa.func.count()).select_from(RoomAccess).where(RoomAccess.event_id == event_id))
     paid = db.scalar(sa.select(sa.func.count()).select_from(SessionAccess)
                      .join(Session, Session.id == SessionAccess.session_id)
@@ -52,18 +51,17 @@ def core_records(db, event_id) -> dict:
     return {"scans": int(scans or 0), "paid_registrations": int(paid or 0)}
 
 
-def event_records(db, event_id, pm=None) -> dict:
+def event_records(db, event_id, pm) -> dict:
     """``{kind: count}`` of every record of the event that must not be destroyed
     (only kinds with a count above zero)."""
     found = core_records(db, event_id)
-    if pm is not None:
-        for contribution in pm.hook.makeplus_event_records(dbsession=db, event_id=event_id):
-            for kind, n in (contribution or {}).items():
-                found[kind] = found.get(kind, 0) + int(n or 0)
+    for contribution in pm.hook.makeplus_event_records(dbsession=db, event_id=event_id):
+        for kind, n in (contribution or {}).items():
+            found[kind] = found.get(kind, 0) + int(n or 0)
     return {k: n for k, n in found.items() if n}
 
 
-def check_deletable(db, event: Event, pm=None) -> None:
+def check_deletable(db, event: Event, pm) -> None:
     """409 when the event holds records (archive it instead) or is archived."""
     if event.archived_at is not None:
         raise archived_conflict(event.id)

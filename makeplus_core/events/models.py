@@ -54,21 +54,28 @@ class Event(Base):
     )
 
 
-class UserEventAssignment(Base):
+class EventMember:
+    """The columns of a user's row in one event (their role, their badge, their room slots):
+    the row's own id, the user and the event, both rows deleted with it (first in the table)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid, sort_order=-1)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                                         sort_order=-1)
+    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"),
+                                                nullable=False, index=True, sort_order=-1)
+
+
+class UserEventAssignment(EventMember, Base):
     """A user's one role in one event."""
 
     __tablename__ = "user_event_assignments"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"),
-                                                nullable=False, index=True)
     role: Mapped[str] = mapped_column(sa.String(50), nullable=False)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
-    user = relationship("User", foreign_keys=[user_id], lazy="raise")
+    user = relationship("User", foreign_keys="UserEventAssignment.user_id", lazy="raise")
     event = relationship("Event", lazy="raise")
 
     __table_args__ = (

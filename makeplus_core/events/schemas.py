@@ -6,6 +6,7 @@ import datetime as dt
 
 import colander
 
+from ..auth.schemas import email
 from ..schema import Int, JsonValue
 from .models import EVENT_STATUSES
 
@@ -49,8 +50,7 @@ class EventSchema(colander.MappingSchema):
     modules = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
     metadata = colander.SchemaNode(JsonValue(dict), missing=colander.drop)
     organizer_name = _text(200, missing=colander.drop)
-    organizer_email = colander.SchemaNode(colander.String(), validator=colander.All(
-        colander.Email(), colander.Length(max=254)), missing=colander.drop)
+    organizer_email = email(missing=colander.drop)
     organizer_phone = _text(40, missing=colander.drop)
     president = colander.SchemaNode(Int(minimum=1), missing=colander.drop)
     primary_color = colander.SchemaNode(colander.String(), validator=colander.Regex(
@@ -68,3 +68,18 @@ class EventQuery(colander.MappingSchema):
     archived = colander.SchemaNode(colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")),
                                    missing=colander.drop,
                                    description="true: list archived events only (default: hidden)")
+
+
+def _optional(typ) -> colander.SchemaNode:
+    return colander.SchemaNode(typ, missing=colander.drop)
+
+
+class MemberQuery(colander.MappingSchema):
+    """The filters of every list of an event's members (participants, user and room assignments);
+    ``event``/``event_id`` are accepted and checked against the token's event by the view."""
+
+    event = _optional(colander.String())
+    event_id = _optional(colander.String())
+    user = _optional(Int())
+    user_id = _optional(Int())
+    role = _optional(colander.String())

@@ -1,15 +1,36 @@
-"""JSON for files stored under the storage root."""
+"""Events as JSON: the login's short form (:func:`event_json`) and the full one of /api/events/."""
 from __future__ import annotations
 
+from ..access.badge_policy import plain_ids_allowed
+from ..modules import event_modules
+from ..storage import file_url
+from . import services
 
-def file_url(request, path: str | None) -> str | None:
-    """The absolute URL of a stored file (``None`` when there is none)."""
-    if not path:
-        return None
-    if path.startswith(("http://", "https://")):
-        return path
-    base = request.application_url if request is not None else ""
-    return f"{base}/media/{path.lstrip('/')}"
+
+def event_json(request, event, role=None) -> dict:
+    """The event as the login and the app read it (``role``: the caller's role in it)."""
+    return {
+        "id": str(event.id),
+        "name": event.name,
+        "description": event.description,
+        "location": event.location,
+        "location_details": event.location_details,
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+        "status": event.status,
+        "is_active": event.is_active,
+        "role": role,
+        "logo": file_url(request, event.logo),
+        "banner": file_url(request, event.banner),
+        "logo_url": file_url(request, event.logo),
+        "banner_url": file_url(request, event.banner),
+        "primary_color": event.primary_color,
+        "programme_file": file_url(request, event.programme_file),
+        "guide_file": file_url(request, event.guide_file),
+        "modules": event_modules(request.registry, event) if request is not None else [],
+        "accept_plain_user_id": plain_ids_allowed(request.registry.settings if request is not None else {},
+                                                  event.settings),
+    }
 
 
 def serialize_events(request, events, roles: dict | None = None) -> list[dict]:
@@ -18,9 +39,6 @@ def serialize_events(request, events, roles: dict | None = None) -> list[dict]:
 
     ``roles``: ``{event_id: role}`` when the caller already knows them.
     """
-    from ..auth.services import event_json
-    from . import services
-
     events = list(events)
     db = request.dbsession
     ids = [e.id for e in events]
@@ -49,6 +67,5 @@ def serialize_events(request, events, roles: dict | None = None) -> list[dict]:
             **totals[e.id],
         })
         out.append(data)
-    request.plugins.hook.makeplus_extend_json(kind="event", objects=events, payloads=out,
-                                                                 request=request)
+    request.plugins.hook.makeplus_extend_json(kind="event", objects=events, payloads=out, request=request)
     return out

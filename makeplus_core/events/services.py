@@ -5,10 +5,18 @@ import uuid
 
 import sqlalchemy as sa
 
-from .. import errors
+from .. import errors, modules
+from ..access.badge_policy import SETTING as PLAIN_IDS
+from ..access.models import SessionAccess
+from ..auth.models import User
 from ..db import icontains
-from ..participants.services import ensure_participant
+from ..participants.models import Participant
+from ..participants.registration import ensure_participant
 from ..roles import BADGE_ROLES, GESTIONNAIRE, ROLES
+from ..rooms.models import Room
+from ..sessions.models import Session
+from ..storage import read_upload, save_bytes, save_pdf_upload
+from .archive import check_deletable
 from .models import Event, UserEventAssignment
 
 
@@ -64,7 +72,7 @@ def get_for_user(db, event_id, user_id: int, is_admin: bool, write: bool = False
     try:
         eid = uuid.UUID(str(event_id))
     except ValueError:
-        raise errors.NotFound("Event not found")
+        raise errors.NotFound("Event not found") from None
     event = db.get(Event, eid)
     if event is None:
         raise errors.NotFound("Event not found")
@@ -107,8 +115,6 @@ def check(db, event: Event, data: dict) -> None:
     if end <= start:
         raise errors.Invalid("end_date: must be after start_date", field="end_date")
     if "president" in data:
-        from ..auth.models import User
-
         if db.get(User, data["president"]) is None:
             raise errors.Invalid("president: unknown user", field="president")
 
@@ -128,8 +134,6 @@ def apply(db, event: Event, data: dict) -> dict:
         if key in data and key != "settings":
             put(key, data[key])
     if "settings" in data or "modules" in data:
-        from .. import modules
-
         settings = dict(data.get("settings", event.settings) or {})
         if "settings" in data and modules.SETTING not in settings and (event.settings or {}).get(modules.SETTING):
             settings[modules.SETTING] = event.settings[modules.SETTING]  # settings without modules keep them
@@ -139,14 +143,10 @@ def apply(db, event: Event, data: dict) -> dict:
         if event.id is not None:
             modules.forget(db, event.id)
     if "accept_plain_user_id" in data:
-        from ..access.badge_policy import SETTING as PLAIN_IDS
-
         settings = dict(event.settings or {})
         settings[PLAIN_IDS] = bool(data["accept_plain_user_id"])
         put("settings", settings)
         if event.id is not None:
-            from .. import modules
-
             modules.forget(db, event.id)
     if "metadata" in data:
         put("meta", data["metadata"])
@@ -178,11 +178,8 @@ def update(db, event: Event, data: dict) -> dict:
     return changes
 
 
-def delete(db, event: Event, pm=None) -> None:
+def delete(db, event: Event, pm) -> None:
     """Delete an event that holds nothing worth keeping; else 409 (archive it instead)."""
-    from ..sessions.models import Session
-    from .archive import check_deletable
-
     check_deletable(db, event, pm)
 
     # sessions.room_id is ON DELETE RESTRICT: remove sessions before the cascade reaches rooms.
@@ -205,8 +202,6 @@ def check_image(data: bytes, field: str) -> str:
 
 
 def save_image_upload(request, field: str, folder: str, required: bool = False) -> str | None:
-    from ..storage import read_upload, save_bytes
-
     data = read_upload(request, field, required=required)
     if data is None:
         return None
@@ -219,8 +214,6 @@ FILE_FOLDERS = {"programme_file": "programmes", "guide_file": "guides", "logo": 
 
 def read_files(request) -> dict:
     """Files of a multipart event create/update, stored; ``{field: stored path}``."""
-    from ..storage import save_pdf_upload
-
     if not (request.content_type or "").startswith("multipart/"):
         return {}
     files = {}
@@ -240,10 +233,6 @@ def read_files(request) -> dict:
 
 def totals(db, event_ids) -> dict:
     """``{event_id: {total_rooms, total_sessions, total_participants}}`` (three grouped queries)."""
-    from ..participants.models import Participant
-    from ..rooms.models import Room
-    from ..sessions.models import Session
-
     ids = list(event_ids)
     out = {eid: {"total_rooms": 0, "total_sessions": 0, "total_participants": 0} for eid in ids}
     if not ids:
@@ -259,8 +248,6 @@ def totals(db, event_ids) -> dict:
 
 def checked_in_totals(db, event_ids) -> dict:
     """``{event_id: checked-in participants}`` (one grouped query)."""
-    from ..participants.models import Participant
-
     ids = list(event_ids)
     out = {eid: 0 for eid in ids}
     if ids:
@@ -273,11 +260,6 @@ def checked_in_totals(db, event_ids) -> dict:
 def event_counts(db, event_id) -> dict:
     """The event's raw figures in four aggregate queries, shared by the event statistics,
     the dashboard stats endpoint and the web dashboard."""
-    from ..access.models import SessionAccess
-    from ..participants.models import Participant
-    from ..rooms.models import Room
-    from ..sessions.models import Session
-
     def count_if(cond):
         return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
@@ -320,17 +302,14 @@ def sees_finances(role: str | None) -> bool:
 def plugin_statistics(db, event_id, role: str | None, pm) -> dict:
     """Every plugin's section of an event's statistics, for a caller of ``role``."""
     out: dict = {}
-    if pm is not None:
-        from ..modules import event_hook
-
-        hook = event_hook(pm, "makeplus_event_statistics", db, event_id)
-        for extra in hook(dbsession=db, event_id=event_id, role=role):
-            if extra:
-                out.update(extra)
+    hook = modules.event_hook(pm, "makeplus_event_statistics", db, event_id)
+    for extra in hook(dbsession=db, event_id=event_id, role=role):
+        if extra:
+            out.update(extra)
     return out
 
 
-def statistics(db, event: Event, pm=None, role: str | None = None) -> dict:
+def statistics(db, event: Event, pm, role: str | None = None) -> dict:
     """The event's figures (``GET /api/events/{id}/statistics/``), plus each plugin's own section.
 
     ``role``: the caller's role in the event (``"admin"`` for a platform admin without

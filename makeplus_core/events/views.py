@@ -8,11 +8,12 @@ gestionnaire des salles (or a platform admin), else 403.
 from __future__ import annotations
 
 from .. import api, errors
+from ..modules import validate as validate_modules
 from ..storage import save_pdf_upload
 from . import archive, schemas, services
 from .serializers import serialize_events
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
+ID = api.UUID_ID
 
 events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
 event = api.service("event", f"/api/events/{ID}/", "One event")
@@ -27,31 +28,6 @@ upload_guide = api.service("event-upload-guide", f"/api/events/{ID}/upload_guide
                            "Upload the participant guide PDF (multipart field file or guide_file)")
 
 
-def scoped_event(request, value=None):
-    """The event a room/session request works in.
-
-    ``value`` is the body's ``event`` (optional): it must be the token's event (else
-    404), except for platform admins, who may name any existing event.
-    """
-    ident = api.identity(request)
-    if value in (None, ""):
-        return api.require_event(request)
-    eid = api.parse_uuid(value, "event")
-    if ident.is_admin:
-        from .models import Event
-
-        if request.dbsession.get(Event, eid) is None:
-            raise errors.NotFound("Event not found", field="event")
-        return eid
-    if eid != ident.event_id:
-        raise errors.NotFound("Event not found", field="event")
-    return eid
-
-
-def object_scope(request):
-    """The event scope for ``/{id}/`` lookups: None (any event) for platform admins."""
-    ident = api.identity(request)
-    return None if ident.is_admin else api.require_event(request)
 
 
 def _input(request, partial: bool) -> dict:
@@ -63,15 +39,21 @@ def _input(request, partial: bool) -> dict:
         raw.pop(key, None)
     data = api.validate(schemas.EventSchema(), raw, partial=partial)
     if "modules" in data:
-        from ..modules import validate as validate_modules
 
         data["modules"] = validate_modules(request.registry, data["modules"])
     if isinstance(data.get("settings"), dict) and "modules" in data["settings"]:
-        from ..modules import validate as validate_modules
 
         data["settings"]["modules"] = validate_modules(request.registry, data["settings"]["modules"])
     data["_files"] = services.read_files(request)
     return data
+
+
+def _event(request, write: bool = False):
+    """The event of the path and the caller's role in it (404 for a non-member; 403 for a
+    write by someone who does not manage it)."""
+    ident = api.identity(request)
+    return services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin,
+                                 write=write)
 
 
 def _one(request, obj, role=None):
@@ -102,26 +84,21 @@ def create_event(request):
 
 @event.get()
 def get_event(request):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     return _one(request, obj, role)
 
 
 @event.put(schema=api.doc(schemas.EventSchema))
 @event.patch(schema=api.doc(schemas.EventSchema))
 def update_event(request):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     services.update(request.dbsession, obj, _input(request, partial=request.method == "PATCH"))
     return _one(request, obj, role)
 
 
 @event.delete()
 def delete_event(request):
-    ident = api.identity(request)
-    obj, _ = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                   ident.is_admin, write=True)
+    obj, _ = _event(request, write=True)
     services.delete(request.dbsession, obj, request.plugins)
     return api.no_content()
 
@@ -129,8 +106,7 @@ def delete_event(request):
 @archive_service.post()
 def archive_event(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     archive.archive(request.dbsession, obj, ident.user_id)
     return _one(request, obj, role)
 
@@ -138,7 +114,7 @@ def archive_event(request):
 @restore_service.post()
 def restore_event(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     if not ident.is_admin:
         raise errors.Forbidden("Only platform admins can restore an archived event")
     archive.restore(request.dbsession, obj)
@@ -148,15 +124,13 @@ def restore_event(request):
 @statistics.get()
 def event_statistics(request):
     ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id, ident.is_admin)
+    obj, role = _event(request)
     role = "admin" if ident.is_admin else role  # a platform admin sees every figure
     return services.statistics(request.dbsession, obj, request.plugins, role=role)
 
 
 def _upload(request, field: str):
-    ident = api.identity(request)
-    obj, role = services.get_for_user(request.dbsession, request.matchdict["id"], ident.user_id,
-                                      ident.is_admin, write=True)
+    obj, role = _event(request, write=True)
     name = field if field in request.POST else "file"
     path = save_pdf_upload(request, name, services.FILE_FOLDERS[field])
     services.update(request.dbsession, obj, {"_files": {field: path}})

@@ -29,9 +29,15 @@ import colander
 import sqlalchemy as sa
 
 from .. import errors
+from ..access import session_access
+from ..access.models import SessionAccess
 from ..auth.models import User
 from ..auth.services import normalize_email
+from ..events.models import UserEventAssignment
 from ..roles import BADGE_ROLES, PARTICIPANT
+from ..rooms.models import Room
+from ..sessions.models import Session
+from . import services
 from .models import Participant, participant_allowed_rooms
 
 FIELDS = ("email", "first_name", "last_name", "phone", "organization", "role", "badge_number",
@@ -69,7 +75,7 @@ def read_table(data: bytes, field: str = "file"):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise errors.Invalid(f"{field}: not an XLSX workbook nor a UTF-8 CSV file", field=field)
+        raise errors.Invalid(f"{field}: not an XLSX workbook nor a UTF-8 CSV file", field=field) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -85,7 +91,7 @@ def _read_xlsx(data: bytes, field: str):
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's error
-        raise errors.Invalid(f"{field}: this XLSX workbook cannot be read", field=field)
+        raise errors.Invalid(f"{field}: this XLSX workbook cannot be read", field=field) from None
     rows = wb.worksheets[0].iter_rows(values_only=True)
     header = next(rows, None)
     if not header or not any(h is not None for h in header):
@@ -204,7 +210,7 @@ def _parse_row(cells: list[str], columns: dict[int, str]) -> dict:
     try:
         _email.deserialize(email)
     except colander.Invalid:
-        raise RowError("email", "not a valid e-mail address")
+        raise RowError("email", "not a valid e-mail address") from None
     data["email"] = email
     for key, limit in LIMITS.items():
         value = raw.get(key, "")
@@ -237,10 +243,6 @@ def _lookup(names_or_ids: list[str], by_id: dict, by_name: dict, field: str) -> 
 
 def plan(db, event, header: list[str], rows, mapping: dict | None = None, progress=None) -> Plan:
     """Validate every row against ``event`` and decide what importing it would do (no write)."""
-    from ..rooms.models import Room
-    from ..sessions.models import Session
-    from ..access.models import SessionAccess
-
     columns = resolve_mapping(header, mapping)
     event_id = event.id
     rooms = db.execute(sa.select(Room.id, Room.name).where(Room.event_id == event_id)).all()
@@ -303,8 +305,6 @@ def plan(db, event, header: list[str], rows, mapping: dict | None = None, progre
 
 def _resolve_existing(db, event_id, items: list[Row], badge_owner: dict, allowed, SessionAccess) -> None:
     """Decide created / updated / unchanged for a batch of valid rows (4 queries per batch)."""
-    from ..events.models import UserEventAssignment
-
     if not items:
         return
     users = dict(db.execute(sa.select(User.email, User.id).where(User.email.in_([i.email for i in items]))).all())
@@ -368,9 +368,6 @@ def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None
     participants, allowed rooms, paid ateliers and their audit rows each in a few statements:
     :func:`services.create_many`, :func:`session_access.create_many`); changed people through
     :func:`services.update` one by one, as the API does."""
-    from ..access import session_access
-    from . import services
-
     if not the_plan.ok:
         first = next(r for r in the_plan.rows if r.action == "error")
         raise ImportInvalid(f"row {first.row}: {first.field}: {first.reason}", field=first.field,
@@ -380,12 +377,12 @@ def apply(db, event, the_plan: Plan, *, enrol, granted_by_id=None, progress=None
         batch = created[start:start + BATCH]
         users = enrol([(item.email, item.data) for item in batch])
         people = []
-        for item, user in zip(batch, users):
+        for item, user in zip(batch, users, strict=True):
             data = {k: v for k, v in item.data.items() if k not in ("email", "first_name", "last_name")}
             data.setdefault("role", PARTICIPANT)
             people.append((user, data))
         participants = services.create_many(db, event, people, assigned_by_id=granted_by_id)
-        session_access.create_many(db, event.id, [(p.id, sid) for item, p in zip(batch, participants)
+        session_access.create_many(db, event.id, [(p.id, sid) for item, p in zip(batch, participants, strict=True)
                                                   for sid in item.ateliers], granted_by_id=granted_by_id)
         if progress is not None:
             progress(len(batch))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, UTCDateTime, new_uuid, utcnow
+from ..db import Base, UTCDateTime, utcnow
+from ..events.models import EventMember
 
 participant_allowed_rooms = sa.Table(
     "participant_allowed_rooms",
@@ -17,13 +17,9 @@ participant_allowed_rooms = sa.Table(
 )
 
 
-class Participant(Base):
+class Participant(EventMember, Base):
     __tablename__ = "participants"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"),
-                                                nullable=False, index=True)
     badge_number: Mapped[str] = mapped_column(sa.String(50), nullable=False)
     registration_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     is_checked_in: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)

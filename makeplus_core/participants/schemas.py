@@ -1,6 +1,8 @@
 """Colander schemas of the participant endpoints."""
 import colander
 
+from ..auth.schemas import email
+from ..events.schemas import MemberQuery
 from ..roles import BADGE_ROLES
 from ..schema import Int
 
@@ -21,9 +23,7 @@ class ParticipantSchema(colander.MappingSchema):
     """
 
     user = colander.SchemaNode(Int(), missing=colander.drop)
-    email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
-                                                                          colander.Length(max=254)),
-                                missing=colander.drop)
+    email = email(missing=colander.drop)
     first_name = _str(150)
     last_name = _str(150)
     phone = _str(40)
@@ -38,14 +38,9 @@ class ParticipantSchema(colander.MappingSchema):
     notes = _str(5000)
 
 
-class ParticipantQuery(colander.MappingSchema):
-    event = colander.SchemaNode(colander.String(), missing=colander.drop)
-    event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
+class ParticipantQuery(MemberQuery):
     badge_number = colander.SchemaNode(colander.String(), missing=colander.drop)
     search = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(Int(), missing=colander.drop)
     is_checked_in = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
-    role = colander.SchemaNode(colander.String(), missing=colander.drop)
     page = colander.SchemaNode(Int(), missing=colander.drop)
     page_size = colander.SchemaNode(Int(), missing=colander.drop)

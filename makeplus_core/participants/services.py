@@ -1,40 +1,22 @@
 """Participant rows: one per badge holder (participant, exposant) per event."""
 from __future__ import annotations
 
-import re
 import uuid
 
 import sqlalchemy as sa
 import zope.sqlalchemy
 
 from .. import errors
+from ..api import get_or_404
 from ..auth.models import User
+from ..auth.services import normalize_email, user_matches
 from ..db import utcnow
+from ..events.models import UserEventAssignment
+from ..events.services import assign_role
 from ..roles import BADGE_ROLES, PARTICIPANT
+from ..rooms.models import Room
 from .models import Participant, participant_allowed_rooms
-
-
-def badge_prefix(event_name: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", event_name or "")
-    letters = "".join(w[0] for w in words[:4]).upper()
-    return letters or "EVT"
-
-
-def badge_number_for(event, user_id: int) -> str:
-    """A per-event badge number; deterministic so concurrent creations cannot clash."""
-    return f"{badge_prefix(event.name)}-{user_id:05d}"
-
-
-def ensure_participant(db, event, user_id: int) -> Participant:
-    participant = db.scalar(sa.select(Participant).where(Participant.user_id == user_id,
-                                                         Participant.event_id == event.id))
-    if participant is None:
-        participant = Participant(user_id=user_id, event_id=event.id,
-                                  badge_number=badge_number_for(event, user_id))
-        db.add(participant)
-        db.flush()
-    return participant
-
+from .registration import badge_number_for
 
 # --------------------------------------------------------------------------- REST domain functions
 
@@ -46,8 +28,6 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
 
     ``own_user_id`` restricts the list to that user's row (participants, exposants).
     """
-    from ..events.models import UserEventAssignment
-
     stmt = sa.select(Participant).where(Participant.event_id == event_id)
     if own_user_id is not None:
         stmt = stmt.where(Participant.user_id == own_user_id)
@@ -62,18 +42,13 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
                                             UserEventAssignment.event_id == Participant.event_id,
                                             UserEventAssignment.role == role))
     if search:
-        pattern = f"%{search.strip()}%"
-        stmt = stmt.join(User, User.id == Participant.user_id).where(sa.or_(
-            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
-            (User.first_name + " " + User.last_name).ilike(pattern), Participant.badge_number.ilike(pattern),
-        ))
+        stmt = stmt.join(User, User.id == Participant.user_id).where(
+            user_matches(search, Participant.badge_number))
     return stmt.order_by(Participant.registration_date, Participant.id)
 
 
 def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:
     """One participant of the event; for badge holders only their own row (else 404)."""
-    from ..api import get_or_404
-
     obj = get_or_404(db, Participant, participant_id, event_id, label="Participant")
     if own_user_id is not None and obj.user_id != own_user_id:
         raise errors.NotFound("Participant not found", field="id")
@@ -82,14 +57,12 @@ def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:
 
 def check_rooms(db, event_id, room_ids) -> list:
     """The ids of ``room_ids`` as UUIDs, all rooms of the event (else 400 naming allowed_rooms)."""
-    from ..rooms.models import Room
-
     parsed = []
     for value in room_ids or []:
         try:
             parsed.append(uuid.UUID(str(value)))
         except (TypeError, ValueError):
-            raise errors.Invalid(f"allowed_rooms: {value!r} is not a valid room id", field="allowed_rooms")
+            raise errors.Invalid(f"allowed_rooms: {value!r} is not a valid room id", field="allowed_rooms") from None
     parsed = list(dict.fromkeys(parsed))
     if parsed:
         found = set(db.scalars(sa.select(Room.id).where(Room.id.in_(parsed), Room.event_id == event_id)))
@@ -131,8 +104,6 @@ def changed_account_fields(user, raw: dict) -> list[str]:
 
     Sending an account field with its current value (a PUT of the whole item) is not a change.
     """
-    from ..auth.services import normalize_email
-
     changed = []
     for key in ACCOUNT_FIELDS:
         if key not in raw:
@@ -146,23 +117,9 @@ def changed_account_fields(user, raw: dict) -> list[str]:
     return changed
 
 
-def as_typed(body: dict, data: dict, invitation_sent: bool, created: bool) -> dict:
-    """The enrolment answer for event staff: the account's own data replaced by what they typed
-    (a badge only for an account created by this request)."""
-    first, last = data.get("first_name", ""), data.get("last_name", "")
-    body.update(first_name=first, last_name=last, name=f"{first} {last}".strip() or body["email"],
-                invitation_sent=invitation_sent)
-    if not created:
-        body.update(badge_id=None, qr_code_data=None)
-    return body
-
-
 def create(db, event, data: dict, user, assigned_by_id=None) -> Participant:
     """Register ``user`` (resolved by the caller: by e-mail for staff, by id for admins) as a
     badge holder of ``event``, with the event-level fields of ``data``."""
-    from ..events.models import UserEventAssignment
-    from ..events.services import assign_role
-
     existing = db.scalar(sa.select(UserEventAssignment).where(UserEventAssignment.user_id == user.id,
                                                               UserEventAssignment.event_id == event.id)
                          .with_for_update())
@@ -195,9 +152,6 @@ def create_many(db, event, items: list, assigned_by_id=None) -> list:
     inserted together, their allowed rooms in one more statement; the answer is the
     participants in the same order. 409 naming ``user`` when one of them already has a role
     in the event, ``badge_number`` when a badge number is already used."""
-    from ..events.models import UserEventAssignment
-    from ..rooms.models import Room
-
     if not items:
         return []
     user_ids = [user.id for user, _ in items]
@@ -239,7 +193,7 @@ def create_many(db, event, items: list, assigned_by_id=None) -> list:
         db.flush()
     except sa.exc.IntegrityError:  # a default badge number equal to a typed one, or a concurrent request
         raise errors.Conflict("badge_number: a badge number is already used in this event; try again",
-                              field="badge_number")
+                              field="badge_number") from None
     if room_rows:
         db.execute(participant_allowed_rooms.insert(), room_rows)
         zope.sqlalchemy.mark_changed(db)
@@ -251,8 +205,6 @@ def update(db, participant: Participant, data: dict, account_changes: dict | Non
 
     ``account_changes`` (first_name, last_name, job_title) is for platform admins only; the
     view refuses account fields from event staff."""
-    from ..events.models import UserEventAssignment
-
     if account_changes:
         user = db.get(User, participant.user_id)
         for key in ADMIN_ACCOUNT_FIELDS:
@@ -284,8 +236,6 @@ def update(db, participant: Participant, data: dict, account_changes: dict | Non
 
 def delete(db, participant: Participant) -> None:
     """Remove the badge holder from the event: the participant row and a badge-holder assignment."""
-    from ..events.models import UserEventAssignment
-
     db.execute(sa.delete(UserEventAssignment).where(
         UserEventAssignment.user_id == participant.user_id,
         UserEventAssignment.event_id == participant.event_id,
@@ -293,64 +243,3 @@ def delete(db, participant: Participant) -> None:
     db.delete(participant)
     db.flush()
     zope.sqlalchemy.mark_changed(db)
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def serialize(request, objs) -> list[dict]:
-    """Participants as JSON, in two queries whatever their number (plus plugin hooks)."""
-    from ..events.models import UserEventAssignment
-    from ..rooms.models import Room
-
-    objs = list(objs)
-    out: list[dict] = []
-    if not objs:
-        return out
-    db = request.dbsession
-    ids = [p.id for p in objs]
-    people = {
-        pid: (user, role)
-        for pid, user, role in db.execute(
-            sa.select(Participant.id, User, UserEventAssignment.role)
-            .join(User, User.id == Participant.user_id)
-            .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == Participant.user_id,
-                                                    UserEventAssignment.event_id == Participant.event_id))
-            .where(Participant.id.in_(ids)))
-    }
-    rooms: dict = {pid: [] for pid in ids}
-    for pid, room_id, room_name in db.execute(
-            sa.select(participant_allowed_rooms.c.participant_id, Room.id, Room.name)
-            .join(Room, Room.id == participant_allowed_rooms.c.room_id)
-            .where(participant_allowed_rooms.c.participant_id.in_(ids))
-            .order_by(Room.name)):
-        rooms[pid].append((room_id, room_name))
-    for p in objs:
-        user, role = people[p.id]
-        out.append({
-            "id": str(p.id),
-            "user": user.id,
-            "user_id": user.id,
-            "event": str(p.event_id),
-            "event_id": str(p.event_id),
-            "name": user.full_name,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "email": user.email,
-            "phone": p.phone,
-            "organization": p.organization,
-            "badge_number": p.badge_number,
-            "badge_id": user.badge_id,
-            "qr_code_data": {"user_id": user.id, "badge_id": user.badge_id},
-            "registration_date": p.registration_date,
-            "is_checked_in": bool(p.is_checked_in),
-            "checked_in_at": p.checked_in_at,
-            "allowed_rooms": [str(r) for r, _ in rooms[p.id]],
-            "allowed_room_names": [n for _, n in rooms[p.id]],
-            "notes": p.notes,
-            "role": role,
-        })
-    from ..modules import extend_json
-
-    extend_json(request, "participant", objs, out)  # plugins switched off for the event skip
-    return out

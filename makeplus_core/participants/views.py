@@ -6,17 +6,17 @@ update or delete.
 """
 from __future__ import annotations
 
+import json
 
-from .. import api, errors, storage
+from .. import api, errors, storage, xlsx
 from ..auth import invitations
 from ..auth.models import User
 from ..events.models import Event
 from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
-from . import schemas, services
-from .. import xlsx
+from . import importer, schemas, serializers, services
 from .export import participants_sheet
 
-ID = "{id:[0-9a-fA-F-]{32,36}}"
+ID = api.UUID_ID
 
 participants = api.service("participants", "/api/participants/", "Participants of my event")
 participant = api.service("participant", f"/api/participants/{ID}/", "One participant")
@@ -59,7 +59,7 @@ def list_participants(request):
     stmt = services.list_query(event_id, own_user_id=own, badge_number=q.get("badge_number"),
                                search=q.get("search"), user_id=q.get("user", q.get("user_id")),
                                is_checked_in=q.get("is_checked_in"), role=q.get("role"))
-    return api.paginate(request, stmt, lambda rows: services.serialize(request, rows))
+    return api.paginate(request, stmt, lambda rows: serializers.serialize(request, rows))
 
 
 @participants.post(schema=api.doc(schemas.ParticipantSchema))
@@ -92,9 +92,9 @@ def create_participant(request):
         raise errors.Invalid("email: give the person's email", field="email")
     obj = services.create(db, event, data, user, assigned_by_id=ident.user_id)
     request.response.status = 201
-    body = services.serialize(request, [obj])[0]
+    body = serializers.serialize(request, [obj])[0]
     if typed is not None:
-        body = services.as_typed(body, data, **typed)
+        body = serializers.as_typed(body, data, **typed)
     return body
 
 
@@ -102,7 +102,7 @@ def create_participant(request):
 def get_participant(request):
     ident, event_id, role, own = _scope(request)
     obj = services.get_visible(request.dbsession, request.matchdict["id"], event_id, own)
-    return services.serialize(request, [obj])[0]
+    return serializers.serialize(request, [obj])[0]
 
 
 @participant.put(schema=api.doc(schemas.ParticipantSchema))
@@ -132,7 +132,7 @@ def update_participant(request):
     data = api.validate(schemas.ParticipantSchema(), raw, partial=True)
     account = {k: data[k] for k in services.ADMIN_ACCOUNT_FIELDS if k in data} if ident.is_admin else None
     services.update(request.dbsession, obj, data, account_changes=account)
-    return services.serialize(request, [obj])[0]
+    return serializers.serialize(request, [obj])[0]
 
 
 @participant.delete()
@@ -164,8 +164,6 @@ import_service = api.service("participants-import", "/api/participants/import/",
 
 
 def _import_options(request) -> tuple[bool, dict | None]:
-    import json
-
     dry_run = api.parse_bool(request.POST.get("dry_run", request.GET.get("dry_run", "false")), "dry_run")
     raw = request.POST.get("mapping")
     mapping = None
@@ -187,8 +185,6 @@ def import_participants(request):
     The dry run answers the per-row report and writes nothing; the real run applies exactly
     that plan in this request's transaction, or nothing when a row has an error (400
     ``import_invalid`` with the report). See docs/api-people.md "Bulk import"."""
-    from . import importer
-
     ident, event_id, role, own = _scope(request)
     api.require_gestionnaire(request, event_id=event_id)
     dry_run, mapping = _import_options(request)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import api
 from ..events.schemas import drop_nulls
-from ..events.views import object_scope, scoped_event
+from ..events.scoping import object_scope, scoped_event
 from . import schemas, services
 from .models import Room
 from .serializers import serialize_rooms

@@ -13,7 +13,7 @@ import decimal
 import sqlalchemy as sa
 
 from .. import api
-from ..events.serializers import file_url
+from ..storage import file_url
 from ..modules import extend_json
 from ..rooms.models import Room
 

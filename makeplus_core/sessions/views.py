@@ -13,7 +13,7 @@ import sqlalchemy.orm  # noqa: F401  (sa.orm.contains_eager)
 from .. import api, errors, extensions
 from ..events.models import Event
 from ..events.schemas import drop_nulls
-from ..events.views import object_scope, scoped_event
+from ..events.scoping import object_scope, scoped_event
 from . import schemas, services
 from .models import Session
 from .serializers import serialize_sessions

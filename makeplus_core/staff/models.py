@@ -7,19 +7,18 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, new_uuid, utcnow
+from ..db import Base, UTCDateTime, utcnow
+from ..events.models import EventMember
 from ..roles import STAFF_ROLES
 
 
-class RoomAssignment(Base):
+class RoomAssignment(EventMember, Base):
+    """A staff member's room for a time slot."""
+
     __tablename__ = "room_assignments"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     room_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False,
                                                index=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"),
-                                                nullable=False, index=True)
     role: Mapped[str] = mapped_column(sa.String(50), nullable=False)
     start_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     end_time: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)

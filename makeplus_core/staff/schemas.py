@@ -3,6 +3,8 @@ import datetime as dt
 
 import colander
 
+from ..auth.schemas import email, text
+from ..events.schemas import MemberQuery
 from ..roles import ROLES, STAFF_ROLES
 from ..schema import Int
 
@@ -14,11 +16,9 @@ class UserAssignmentSchema(colander.MappingSchema):
     by ``user`` id (platform admins only)."""
 
     user = colander.SchemaNode(Int(), missing=colander.drop)
-    email = colander.SchemaNode(colander.String(), validator=colander.All(colander.Email(),
-                                                                          colander.Length(max=254)),
-                                missing=colander.drop)
-    first_name = colander.SchemaNode(colander.String(), validator=colander.Length(max=150), missing=colander.drop)
-    last_name = colander.SchemaNode(colander.String(), validator=colander.Length(max=150), missing=colander.drop)
+    email = email(missing=colander.drop)
+    first_name = text(150, missing=colander.drop)
+    last_name = text(150, missing=colander.drop)
     role = colander.SchemaNode(colander.String(), validator=colander.OneOf(ROLES))
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
 
@@ -28,13 +28,12 @@ class UserAssignmentUpdateSchema(colander.MappingSchema):
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
 
 
-class UserAssignmentQuery(colander.MappingSchema):
-    user = colander.SchemaNode(Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(Int(), missing=colander.drop)
-    event = colander.SchemaNode(colander.String(), missing=colander.drop)
-    event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    role = colander.SchemaNode(colander.String(), missing=colander.drop)
+class AssignmentQuery(MemberQuery):
     is_active = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
+
+
+class UserAssignmentQuery(AssignmentQuery):
+    """The filters of /api/user-assignments/."""
 
 
 class RoomAssignmentSchema(colander.MappingSchema):
@@ -47,13 +46,7 @@ class RoomAssignmentSchema(colander.MappingSchema):
     is_active = colander.SchemaNode(colander.Boolean(), missing=True)
 
 
-class RoomAssignmentQuery(colander.MappingSchema):
+class RoomAssignmentQuery(AssignmentQuery):
     room = colander.SchemaNode(colander.String(), missing=colander.drop)
     room_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    user = colander.SchemaNode(Int(), missing=colander.drop)
-    user_id = colander.SchemaNode(Int(), missing=colander.drop)
-    event = colander.SchemaNode(colander.String(), missing=colander.drop)
-    event_id = colander.SchemaNode(colander.String(), missing=colander.drop)
-    role = colander.SchemaNode(colander.String(), missing=colander.drop)
-    is_active = colander.SchemaNode(colander.Boolean(), missing=colander.drop)
     current = colander.SchemaNode(colander.Boolean(), missing=colander.drop)

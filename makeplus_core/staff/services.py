@@ -7,11 +7,14 @@ import datetime as dt
 import sqlalchemy as sa
 
 from .. import errors
+from ..api import get_or_404
 from ..auth.models import User
+from ..auth.services import user_matches
 from ..db import utcnow
 from ..events.models import Event, UserEventAssignment
-from ..rooms.models import Room
+from ..events.services import assign_role
 from ..roles import STAFF_ROLES
+from ..rooms.models import Room
 from .models import RoomAssignment
 
 # --------------------------------------------------------------------------- room assignments (queries)
@@ -64,17 +67,19 @@ def relevant_room_assignments(db, pairs, at: dt.datetime | None = None) -> dict:
     return best
 
 
+def _matching(stmt, model, **values):
+    """``stmt`` restricted to the rows whose columns equal the given values (``None`` or an empty
+    string: that column is not filtered)."""
+    for name, value in values.items():
+        if value is not None and value != "":
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
 def room_assignment_list_query(event_id, *, room_id=None, user_id=None, role=None, is_active=None,
                                current=None, at=None):
-    stmt = sa.select(RoomAssignment).where(RoomAssignment.event_id == event_id)
-    if room_id is not None:
-        stmt = stmt.where(RoomAssignment.room_id == room_id)
-    if user_id is not None:
-        stmt = stmt.where(RoomAssignment.user_id == user_id)
-    if role:
-        stmt = stmt.where(RoomAssignment.role == role)
-    if is_active is not None:
-        stmt = stmt.where(RoomAssignment.is_active.is_(is_active))
+    stmt = _matching(sa.select(RoomAssignment).where(RoomAssignment.event_id == event_id), RoomAssignment,
+                     room_id=room_id, user_id=user_id, role=role, is_active=is_active)
     if current is not None:
         at = at or utcnow()
         now_cond = sa.and_(RoomAssignment.is_active.is_(True), RoomAssignment.start_time <= at,
@@ -87,8 +92,6 @@ def room_assignment_list_query(event_id, *, room_id=None, user_id=None, role=Non
 
 
 def _check_room_assignment(db, event_id, values: dict, exclude_id=None) -> None:
-    from ..api import get_or_404
-
     get_or_404(db, Room, values["room_id"], event_id, label="Room", field="room")
     assignment = db.scalar(
         sa.select(UserEventAssignment)
@@ -149,35 +152,9 @@ def update_room_assignment(db, obj: RoomAssignment, data: dict) -> RoomAssignmen
     return obj
 
 
-def serialize_room_assignments(request, objs) -> list[dict]:
-    objs = list(objs)
-    if not objs:
-        return []
-    db = request.dbsession
-    rooms = dict(db.execute(sa.select(Room.id, Room.name).where(Room.id.in_({o.room_id for o in objs}))).all())
-    users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_({o.user_id for o in objs})))}
-    out = []
-    for o in objs:
-        user = users.get(o.user_id)
-        out.append({
-            "id": str(o.id),
-            "user": o.user_id,
-            "user_id": o.user_id,
-            "user_name": user.full_name if user else None,
-            "user_email": user.email if user else None,
-            "room": str(o.room_id),
-            "room_id": str(o.room_id),
-            "room_name": rooms.get(o.room_id),
-            "event": str(o.event_id),
-            "event_id": str(o.event_id),
-            "role": o.role,
-            "start_time": o.start_time,
-            "end_time": o.end_time,
-            "is_active": bool(o.is_active),
-            "assigned_by": o.assigned_by_id,
-            "assigned_at": o.assigned_at,
-        })
-    return out
+def delete_room_assignment(db, obj: RoomAssignment) -> None:
+    db.delete(obj)
+    db.flush()
 
 
 # --------------------------------------------------------------------------- user assignments
@@ -187,18 +164,9 @@ def user_assignment_list_query(event_id, *, own_user_id=None, user_id=None, role
                                search=None):
     stmt = sa.select(UserEventAssignment).where(UserEventAssignment.event_id == event_id)
     if search:
-        pattern = f"%{search.strip()}%"
-        stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(sa.or_(
-            User.first_name.ilike(pattern), User.last_name.ilike(pattern), User.email.ilike(pattern),
-            (User.first_name + " " + User.last_name).ilike(pattern), User.badge_id.ilike(pattern)))
-    if own_user_id is not None:
-        stmt = stmt.where(UserEventAssignment.user_id == own_user_id)
-    if user_id is not None:
-        stmt = stmt.where(UserEventAssignment.user_id == user_id)
-    if role:
-        stmt = stmt.where(UserEventAssignment.role == role)
-    if is_active is not None:
-        stmt = stmt.where(UserEventAssignment.is_active.is_(is_active))
+        stmt = stmt.join(User, User.id == UserEventAssignment.user_id).where(user_matches(search, User.badge_id))
+    stmt = _matching(stmt, UserEventAssignment, user_id=own_user_id)  # a member's own rows only
+    stmt = _matching(stmt, UserEventAssignment, user_id=user_id, role=role, is_active=is_active)
     return stmt.order_by(UserEventAssignment.assigned_at, UserEventAssignment.id)
 
 
@@ -206,8 +174,6 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
     """Give ``data["user"]`` a role in ``event``. The caller resolved that account by the
     enrolment rule (``auth.invitations``: by e-mail for event staff, by id for platform
     admins only): this function never looks accounts up for event staff."""
-    from ..events.services import assign_role
-
     if db.get(User, data["user"]) is None:
         raise errors.Invalid("user: no such user", field="user")
     existing = db.scalar(sa.select(UserEventAssignment.role).where(
@@ -219,51 +185,16 @@ def create_user_assignment(db, event: Event, data: dict, assigned_by_id=None) ->
         return assign_role(db, data["user"], event, data["role"], assigned_by_id=assigned_by_id,
                            is_active=data.get("is_active", True))
     except sa.exc.IntegrityError:  # a concurrent request created it first (PostgreSQL)
-        raise errors.Conflict("user: already assigned to this event", field="user")
+        raise errors.Conflict("user: already assigned to this event", field="user") from None
 
 
 def update_user_assignment(db, obj: UserEventAssignment, data: dict) -> UserEventAssignment:
-    from ..events.services import assign_role
-
     event = db.get(Event, obj.event_id)
     return assign_role(db, obj.user_id, event, data.get("role", obj.role),
                        is_active=data.get("is_active", obj.is_active))
 
 
-def serialize_user_assignments(request, objs) -> list[dict]:
-    """User assignments with the user, the event name and the nested ``room_assignment``
-    (current, else next, else latest): three queries whatever the page size."""
-    objs = list(objs)
-    if not objs:
-        return []
-    db = request.dbsession
-    users = {u.id: u for u in db.scalars(sa.select(User).where(User.id.in_({o.user_id for o in objs})))}
-    events = dict(db.execute(sa.select(Event.id, Event.name)
-                             .where(Event.id.in_({o.event_id for o in objs}))).all())
-    rooms = relevant_room_assignments(db, {(o.user_id, o.event_id) for o in objs})
-    out = []
-    for o in objs:
-        user = users.get(o.user_id)
-        ra = rooms.get((o.user_id, o.event_id))
-        room_assignment = None
-        if ra is not None:
-            r, room_name = ra
-            room_assignment = {"id": str(r.id), "room_id": str(r.room_id), "room": str(r.room_id),
-                               "room_name": room_name, "role": r.role, "start_time": r.start_time,
-                               "end_time": r.end_time, "is_active": bool(r.is_active)}
-        out.append({
-            "id": str(o.id),
-            "user": o.user_id,
-            "user_id": o.user_id,
-            "user_name": user.full_name if user else None,
-            "user_email": user.email if user else None,
-            "event": str(o.event_id),
-            "event_id": str(o.event_id),
-            "event_name": events.get(o.event_id),
-            "role": o.role,
-            "is_active": bool(o.is_active),
-            "assigned_by": o.assigned_by_id,
-            "assigned_at": o.assigned_at,
-            "room_assignment": room_assignment,
-        })
-    return out
+def delete_user_assignment(db, obj: UserEventAssignment) -> None:
+    """Remove the user's role in the event (their participant row, if any, stays)."""
+    db.delete(obj)
+    db.flush()

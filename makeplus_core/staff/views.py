@@ -11,17 +11,15 @@ from .. import api, errors
 from ..auth import invitations
 from ..events.models import Event, UserEventAssignment
 from ..roles import GESTIONNAIRE
-from . import schemas, services
+from . import schemas, serializers, services
 from .models import RoomAssignment
-
-UUID_ID = "{id:[0-9a-fA-F-]{32,36}}"
 
 user_assignments = api.service("user-assignments", "/api/user-assignments/",
                                "Users' roles in my event (non-gestionnaires: their own)")
-user_assignment = api.service("user-assignment", f"/api/user-assignments/{UUID_ID}/", "One user assignment")
+user_assignment = api.service("user-assignment", f"/api/user-assignments/{api.UUID_ID}/", "One user assignment")
 room_assignments = api.service("room-assignments", "/api/room-assignments/",
                                "Staff assigned to rooms for time slots (gestionnaire)")
-room_assignment = api.service("room-assignment", f"/api/room-assignments/{UUID_ID}/", "One room assignment")
+room_assignment = api.service("room-assignment", f"/api/room-assignments/{api.UUID_ID}/", "One room assignment")
 
 
 def _is_manager(request, event_id) -> bool:
@@ -58,7 +56,7 @@ def list_user_assignments(request):
     own = None if _is_manager(request, event_id) else api.identity(request).user_id
     stmt = services.user_assignment_list_query(event_id, own_user_id=own, user_id=q.get("user", q.get("user_id")),
                                                role=q.get("role"), is_active=q.get("is_active"))
-    return api.paginate(request, stmt, lambda rows: services.serialize_user_assignments(request, rows))
+    return api.paginate(request, stmt, lambda rows: serializers.serialize_user_assignments(request, rows))
 
 
 @user_assignments.post(schema=api.doc(schemas.UserAssignmentSchema))
@@ -81,7 +79,7 @@ def create_user_assignment(request):
         typed = None if ident.is_admin else invited
     obj = services.create_user_assignment(request.dbsession, event, data, assigned_by_id=ident.user_id)
     request.response.status = 201
-    body = services.serialize_user_assignments(request, [obj])[0]
+    body = serializers.serialize_user_assignments(request, [obj])[0]
     if typed is not None:  # what the organiser typed, nothing more of the account
         body.update(user_name=f"{data.get('first_name', '')} {data.get('last_name', '')}".strip() or None,
                     invitation_sent=typed)
@@ -92,7 +90,7 @@ def create_user_assignment(request):
 def get_user_assignment(request):
     event_id = api.require_event(request)
     obj = _visible_user_assignment(request, event_id)
-    return services.serialize_user_assignments(request, [obj])[0]
+    return serializers.serialize_user_assignments(request, [obj])[0]
 
 
 @user_assignment.put(schema=api.doc(schemas.UserAssignmentUpdateSchema))
@@ -106,7 +104,7 @@ def update_user_assignment(request):
         raise errors.Invalid("user: an assignment cannot be moved to another user", field="user")
     data = api.validate(schemas.UserAssignmentUpdateSchema(), raw, partial=request.method == "PATCH")
     services.update_user_assignment(request.dbsession, obj, data)
-    return services.serialize_user_assignments(request, [obj])[0]
+    return serializers.serialize_user_assignments(request, [obj])[0]
 
 
 @user_assignment.delete()
@@ -114,8 +112,7 @@ def delete_user_assignment(request):
     event_id = api.require_event(request)
     obj = _visible_user_assignment(request, event_id)
     api.require_gestionnaire(request, event_id=event_id)
-    request.dbsession.delete(obj)
-    request.dbsession.flush()
+    services.delete_user_assignment(request.dbsession, obj)
     return api.no_content()
 
 
@@ -126,6 +123,11 @@ def _room_scope(request):
     event_id = api.require_event(request)
     api.require_gestionnaire(request, event_id=event_id)
     return event_id
+
+
+def _room_assignment(request, event_id) -> RoomAssignment:
+    return api.get_or_404(request.dbsession, RoomAssignment, request.matchdict["id"], event_id,
+                          label="Room assignment")
 
 
 def _room_data(request, event_id, partial=False) -> dict:
@@ -143,7 +145,7 @@ def list_room_assignments(request):
     stmt = services.room_assignment_list_query(
         event_id, room_id=api.parse_uuid(room, "room") if room else None, user_id=q.get("user", q.get("user_id")),
         role=q.get("role"), is_active=q.get("is_active"), current=q.get("current"))
-    return api.paginate(request, stmt, lambda rows: services.serialize_room_assignments(request, rows))
+    return api.paginate(request, stmt, lambda rows: serializers.serialize_room_assignments(request, rows))
 
 
 @room_assignments.post(schema=api.doc(schemas.RoomAssignmentSchema))
@@ -153,35 +155,31 @@ def create_room_assignment(request):
     obj = services.create_room_assignment(request.dbsession, event_id, data,
                                           assigned_by_id=api.identity(request).user_id)
     request.response.status = 201
-    return services.serialize_room_assignments(request, [obj])[0]
+    return serializers.serialize_room_assignments(request, [obj])[0]
 
 
 @room_assignment.get()
 def get_room_assignment(request):
     event_id = _room_scope(request)
-    obj = api.get_or_404(request.dbsession, RoomAssignment, request.matchdict["id"], event_id,
-                         label="Room assignment")
-    return services.serialize_room_assignments(request, [obj])[0]
+    obj = _room_assignment(request, event_id)
+    return serializers.serialize_room_assignments(request, [obj])[0]
 
 
 @room_assignment.put(schema=api.doc(schemas.RoomAssignmentSchema))
 @room_assignment.patch(schema=api.doc(schemas.RoomAssignmentSchema))
 def update_room_assignment(request):
     event_id = _room_scope(request)
-    obj = api.get_or_404(request.dbsession, RoomAssignment, request.matchdict["id"], event_id,
-                         label="Room assignment")
+    obj = _room_assignment(request, event_id)
     data = _room_data(request, event_id, partial=request.method == "PATCH")
     services.update_room_assignment(request.dbsession, obj, data)
-    return services.serialize_room_assignments(request, [obj])[0]
+    return serializers.serialize_room_assignments(request, [obj])[0]
 
 
 @room_assignment.delete()
 def delete_room_assignment(request):
     event_id = _room_scope(request)
-    obj = api.get_or_404(request.dbsession, RoomAssignment, request.matchdict["id"], event_id,
-                         label="Room assignment")
-    request.dbsession.delete(obj)
-    request.dbsession.flush()
+    obj = _room_assignment(request, event_id)
+    services.delete_room_assignment(request.dbsession, obj)
     return api.no_content()
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import api
-from ..auth.services import event_json
+from ..events.serializers import event_json
 from ..events.models import Event
 from ..events.services import plugin_statistics
 from ..sessions.serializers import serialize_sessions

@@ -16,7 +16,7 @@ from makeplus_core.plugin_api import (
     access_services, api, auth_services, badge_policy, badges, errors, Event, event_archive, event_schemas, event_services,
     EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
     RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
-    staff_schemas, staff_services, throttle, User, UserEventAssignment, web,
+    staff_schemas, staff_serializers, staff_services, throttle, User, UserEventAssignment, web,
 )
 
 from . import charts
@@ -389,7 +389,7 @@ def room_detail(request, ctx=None, status=200):
     room = _room(request, event)
     db = request.dbsession
     sessions = db.scalars(session_services.list_query(event.id, room_id=room.id)).all()
-    assignments = staff_services.serialize_room_assignments(
+    assignments = staff_serializers.serialize_room_assignments(
         request, db.scalars(staff_services.room_assignment_list_query(event.id, room_id=room.id)).all())
     staff = db.execute(sa.select(User.id, User.first_name, User.last_name, User.email, UserEventAssignment.role)
                        .join(UserEventAssignment, UserEventAssignment.user_id == User.id)
@@ -448,7 +448,7 @@ def room_unassign(request):
                          label="Assignment")
     if obj.room_id != room.id:
         raise errors.NotFound("Assignment not found")
-    request.dbsession.delete(obj)
+    staff_services.delete_room_assignment(request.dbsession, obj)
     flash(request, "Assignment removed.")
     return redirect(request, "dashboard.room", event=event.id, room=room.id)
 
@@ -632,7 +632,7 @@ def users_list(request, ctx=None, status=200):
     role = request.GET.get("role", "")
     pg = paginate(request, db, staff_services.user_assignment_list_query(
         event.id, role=role if role in ROLES else None, search=request.GET.get("q", "").strip() or None))
-    rows = staff_services.serialize_user_assignments(request, pg["rows"])
+    rows = staff_serializers.serialize_user_assignments(request, pg["rows"])
     data = {"pg": pg, "rows": rows, "roles": ROLES, "role": role, "form": {"role": "participant"}}
     return render(request, "users.jinja2", data, event=event, status=status, again=ctx)
 
@@ -671,7 +671,7 @@ def user_detail(request, ctx=None, status=200):
                          .where(UserEventAssignment.user_id == user.id,
                                 Event.id.in_(managed_events_query(ident).with_only_columns(Event.id)))
                          .order_by(UserEventAssignment.assigned_at.desc())).all()
-    rooms = staff_services.serialize_room_assignments(
+    rooms = staff_serializers.serialize_room_assignments(
         request, db.scalars(staff_services.room_assignment_list_query(event.id, user_id=user.id)).all())
     qr_svg = images.render(badges.qr_payload_string(user), "svg")[0].decode() if user.badge_id else ""
     data = {"user": user, "assignment": assignment, "history": history, "room_assignments": rooms,

@@ -4,7 +4,7 @@ at the app's path /api/participants/{id}/upload_plan/."""
 from __future__ import annotations
 
 from makeplus_core.plugin_api import (
-    access_pipeline as pipeline, api, BADGE_ROLES, CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, participant_services,
+    access_pipeline as pipeline, api, BADGE_ROLES, CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, participant_serializers, participant_services,
     storage, xlsx_response,
 )
 
@@ -255,4 +255,4 @@ def upload_plan_view(request):
         raise errors.Forbidden("Only a gestionnaire or the exposant may upload a booth plan")
     field = "plan_file" if "plan_file" in request.POST else "file"
     services.set_plan(db, obj, storage.save_pdf_upload(request, field, "plans"), ident.user_id)
-    return participant_services.serialize(request, [obj])[0]
+    return participant_serializers.serialize(request, [obj])[0]

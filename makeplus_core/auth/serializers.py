@@ -1,0 +1,83 @@
+"""Accounts as JSON: the user, their badge, their events with role and permissions, their QR code."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..access.paid_items import paid_items
+from ..events.models import Event
+from ..events.serializers import event_json
+from ..extensions import role_permissions
+from ..participants.models import Participant
+from ..qr.signing import signed_qr_for
+from ..roles import CONTROLLEUR, GESTIONNAIRE, PERMISSIONS
+from . import badges
+
+
+def user_json(user) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "organization": user.organization,
+        "job_title": user.job_title,
+        "profile_photo_url": user.profile_photo_url,
+        "is_active": user.is_active,
+        "is_staff": user.is_admin,
+        "email_verified": user.email_verified_at is not None,
+        "date_joined": user.created_at,
+    }
+
+
+def badge_json(user, participant) -> dict:
+    return {
+        "badge_id": user.badge_id,
+        "qr_code_data": badges.qr_payload_string(user),
+        "is_checked_in": bool(participant.is_checked_in) if participant else False,
+        "checked_in_at": participant.checked_in_at if participant else None,
+    }
+
+
+def event_with_badge(request, user, event, role, participant) -> dict:
+    data = event_json(request, event, role)
+    data["badge"] = None if role in (CONTROLLEUR, GESTIONNAIRE, "admin") and participant is None \
+        else badge_json(user, participant)
+    data["permissions"] = role_permissions(request.registry, role, PERMISSIONS.get(role, []))
+    return data
+
+
+def qr_code_json(db, user, event_id=None) -> dict:
+    """The ``qr_code`` object the app renders, with the holder's paid items in the event."""
+    data = {"user_id": user.id, "badge_id": user.badge_id, "email": user.email,
+            "first_name": user.first_name, "last_name": user.last_name, "paid_items": []}
+    data["signed_qr"] = signed_qr_for(db, user)  # the signed badge token, alongside the legacy payload
+    if event_id is not None:
+        data["paid_items"] = paid_items(db, user.id, event_id)
+    return data
+
+
+def profile_json(request, db, ident) -> dict:
+    """The caller's profile: the account, their role, event and badge in the token's event, their QR code."""
+    user = ident.user
+    data = user_json(user)
+    data["role"] = ident.role
+    data["event"] = None
+    data["participant"] = None
+    data["qr_code"] = qr_code_json(db, user, ident.event_id)
+    if ident.event_id is not None:
+        event = db.get(Event, ident.event_id)
+        participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
+                                                             Participant.event_id == ident.event_id))
+        data["event"] = event_json(request, event, ident.role) if event else None
+        if participant is not None:
+            data["participant"] = {
+                "id": str(participant.id),
+                "badge_id": user.badge_id,
+                "badge_number": participant.badge_number,
+                "is_checked_in": participant.is_checked_in,
+                "checked_in_at": participant.checked_in_at,
+                "qr_code_data": {**badges.qr_payload(user), "paid_items": data["qr_code"]["paid_items"]},
+            }
+    return data
