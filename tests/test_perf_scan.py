@@ -203,7 +203,7 @@ def test_upgrade_fills_the_open_capacity_window(tmp_path):
     from alembic import command
 
     from makeplus_core import migrate
-    from makeplus_core.access.services import day_start
+    from makeplus_core.access.window import day_start
     from makeplus_core.db import get_engine
 
     settings = {"sqlalchemy.url": f"sqlite:///{tmp_path / 'm.sqlite'}", "makeplus.plugins": ""}

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from ..db import UTCDateTime, utcnow
 from ..rooms.models import Room
 from .models import RoomAccess
-from .services import day_start
+from .window import day_start
 from .window import running_session
 
 

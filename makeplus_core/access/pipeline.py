@@ -85,7 +85,7 @@ from ..staff.models import RoomAssignment
 from . import admission, badge_policy, presence, window
 from ..modules import _event_settings, event_hook, remember
 from .models import RoomAccess, SessionAccess
-from .services import day_start
+from .window import day_start
 
 MAX_QR_LENGTH = 2048
 MAX_USER_ID = 2**31 - 1

@@ -14,13 +14,9 @@ from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from .models import RoomAccess, RoomAccessHourly, RoomDayVisitor
+from .window import day_start
 
 RECENT_LIMIT = 20
-
-
-def day_start(now: dt.datetime | None = None) -> dt.datetime:
-    now = now or utcnow()
-    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def current_room_assignment(db, user_id: int, event_id, at=None):
