@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 PLUGINS = $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP = $(VENV)/.installed
 
-.PHONY: run test install migrate demo clean bench catalogs compile-catalogs
+.PHONY: run test lint install migrate demo clean bench catalogs compile-catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (pyproject.toml [tool.ruff]): pyflakes, bugbear, pyupgrade, import order. CI runs it.
+lint: install
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

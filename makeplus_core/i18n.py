@@ -287,14 +287,14 @@ def _locale(request=None) -> str:
 def to_zone(value: dt.datetime, tz: str | None) -> dt.datetime:
     """An aware datetime in the event's time zone (naive values are UTC)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     if tz is None:  # the page's event (set by the page, e.g. the dashboard's layout)
         request = get_current_request()
         tz = request.environ.get("makeplus.timezone") if request is not None else None
     try:
         zone = zoneinfo.ZoneInfo(tz or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.timezone.utc
+        zone = dt.UTC
     return value.astimezone(zone)
 
 

@@ -55,7 +55,7 @@ def extract(package: pathlib.Path):
         method = jinja_extract if kind == "jinja2" else "python"
         options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"} if kind == "jinja2" else {}
         with path.open("rb") as fp:
-            for lineno, message, comments, context in babel_extract(method, fp, KEYWORDS, options=options,
+            for lineno, message, _comments, context in babel_extract(method, fp, KEYWORDS, options=options,
                                                                      strip_comment_tags=True):
                 if message in ("", None) or (isinstance(message, tuple) and not message[0]):
                     continue

@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from .db import get_engine, get_session_factory
 from .kv import make_store

@@ -13,6 +13,7 @@ core data by calling the domain functions exported here (validated, audited).
 
 Reference: docs/plugins.md ("The plugin API").
 """
+# ruff: noqa: I001 -- the imports are grouped by purpose (the sections below), not alphabetically
 from __future__ import annotations
 
 # Hooks ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def parse_networks(text: str | None) -> tuple:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
-            raise RuntimeError(f"{SETTING}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)")
+            raise RuntimeError(f"{SETTING}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
     return tuple(networks)
 
 

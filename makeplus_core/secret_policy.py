@@ -85,7 +85,7 @@ def weakness(secret: str, shipped: set[str]) -> str | None:
     for unit in range(1, len(secret) // 2 + 1):
         if len(secret) % unit == 0 and secret[:unit] * (len(secret) // unit) == secret:
             return "has low entropy (a repeated sequence)"
-    steps = sum(1 for a, b in zip(secret, secret[1:]) if abs(ord(b) - ord(a)) <= 1)
+    steps = sum(1 for a, b in zip(secret, secret[1:], strict=False) if abs(ord(b) - ord(a)) <= 1)
     if steps * 2 > len(secret):
         return "has low entropy (runs of consecutive characters, e.g. abcdef…)"
     counts = Counter(secret)

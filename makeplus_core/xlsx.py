@@ -42,7 +42,7 @@ def looks_like_formula(text: str) -> bool:
 def plain(value):
     """The value as openpyxl can store it (naive UTC datetimes, numbers, text)."""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, uuid.UUID):

@@ -8,9 +8,8 @@ import io
 import json
 
 import pytest
-import sqlalchemy as sa
 
-from makeplus_core.access.models import RoomAccess, SessionAccess
+from makeplus_core.access.models import SessionAccess
 from makeplus_core.db import utcnow
 from makeplus_core.staff.models import RoomAssignment
 from makeplus_core.testing import assert_text_cells

@@ -7,11 +7,10 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from test_access_concurrency import postgres_only, run_parallel
 
 from makeplus_core.access.models import SessionAccess
 from makeplus_core.db import utcnow
-
-from test_access_concurrency import postgres_only, run_parallel
 
 GEST = "gestionnaire_des_salles"
 CTRL = "controlleur_des_badges"

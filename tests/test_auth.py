@@ -133,7 +133,7 @@ def test_inactive_user_cannot_login(app, world, db):
 def test_bearer_problems_are_401(app, world, settings):
     good = login(app, "single@example.org").json["access"]
     claims = jwt.decode(good, options={"verify_signature": False})
-    expired = jwt.encode({**claims, "exp": dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)},
+    expired = jwt.encode({**claims, "exp": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)},
                          settings["makeplus.jwt_secret"], algorithm="HS256")
     tampered = jwt.encode({**claims, "sub": "999"}, "another-secret-" + "y" * 40, algorithm="HS256")
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()

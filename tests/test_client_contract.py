@@ -117,7 +117,7 @@ def test_room_manager_home(demo_app):
     new_room = demo_app.post_json("/api/rooms/", {"event": event, "name": "Salle Flutter", "capacity": 40,
                                                   "description": "d", "is_active": True}, headers=h(d["access"]))
     assert new_room.status_int in (200, 201)
-    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0,
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(hour=9, minute=0, second=0,
                                                                                microsecond=0, tzinfo=None)
     body = {"event": event, "room": new_room.json["id"], "title": "Atelier Flutter", "description": None,
             "start_time": start.isoformat(timespec="milliseconds"),

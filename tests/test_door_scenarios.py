@@ -45,7 +45,7 @@ def matches(expected, actual) -> bool:
             matches(v, actual[k]) for k, v in expected.items())
     if isinstance(expected, list):
         return isinstance(actual, list) and len(expected) == len(actual) and all(
-            matches(e, a) for e, a in zip(expected, actual))
+            matches(e, a) for e, a in zip(expected, actual, strict=False))
     return expected == actual
 
 

@@ -10,7 +10,8 @@ from pyramid_mailer.mailer import DummyMailer
 from makeplus_core import jobs
 from makeplus_core.exports import services
 from makeplus_core.exports.models import ExportJob
-from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL
+from makeplus_core.testing import redis_cleanup, redis_or_skip
 
 GEST = "gestionnaire_des_salles"
 

@@ -12,7 +12,6 @@ import pytest
 from jinja2 import Environment
 
 from makeplus_core import i18n, i18n_catalogs
-from makeplus_core.testing import PASSWORD
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEMPLATES = sorted(p for pkg in i18n_catalogs.packages() for p in pkg.rglob("*.jinja2")
@@ -128,7 +127,7 @@ def _dashboard(app, f):
     from makeplus_dashboard.testing import login
 
     admin = f.user(email="admin@i18n.test", is_admin=True)
-    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
     event = f.event(name="Salon Algérie", start=start, days=2, timezone="Africa/Algiers")
     login(app, admin.email)
     return event
@@ -254,7 +253,7 @@ def test_participant_mails_follow_the_events_language_when_it_names_one(app, f):
 
 
 def test_babel_formats():
-    when = dt.datetime(2026, 3, 10, 9, 5, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 3, 10, 9, 5, tzinfo=dt.UTC)
     assert i18n.format_datetime(when, tz="Africa/Algiers", locale="fr") == "10 mars 2026 10:05"
     assert i18n.format_datetime(when, tz="UTC", locale="en") == "Mar 10, 2026 9:05\u202fAM"
     assert i18n.format_number(1234567, locale="fr") == f"1{NNBSP}234{NNBSP}567"

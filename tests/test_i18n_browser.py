@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 @pytest.mark.plugin("dashboard")
 def test_dashboard_in_french_then_english(app, f, page):
     admin = f.user(email="organisatrice@i18n.test", is_admin=True)
-    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
     event = f.event(name="Salon Algérie", start=start, days=2, timezone="Africa/Algiers")
     f.room(event, name="Amphi Nord", capacity=1200)
     page.goto("/dashboard/")

@@ -9,7 +9,9 @@ from pyramid_mailer.mailer import DummyMailer
 
 from makeplus_core import jobs
 from makeplus_core.kv import MemoryStore
-from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL
+from makeplus_core.testing import redis_cleanup, redis_or_skip
+
 CALLS: list = []
 
 

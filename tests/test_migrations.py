@@ -12,14 +12,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import makeplus_core.models  # noqa: F401  (the whole core schema, even when run alone)
 import makeplus_core
+import makeplus_core.models  # noqa: F401  (the whole core schema, even when run alone)
 from makeplus_core import migrate
-from makeplus_core.db import get_engine
+from makeplus_core.db import Base, get_engine
 from makeplus_core.plugins import installed_entry_points
 from makeplus_core.scripts import db as db_script
 from makeplus_core.testing import all_plugins
-from makeplus_core.db import Base
 
 
 def test_migrated_schema_matches_models(engine):

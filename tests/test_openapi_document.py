@@ -34,7 +34,7 @@ def test_the_validator_is_not_a_rubber_stamp(app):
 
 def test_path_templates_carry_no_route_regex_and_declare_their_parameters(app):
     spec = app.get("/api/openapi.json").json
-    for path, method, item, op in operations(spec):
+    for path, _method, item, op in operations(spec):
         names = re.findall(r"\{([^}]*)\}", path)
         assert all(re.fullmatch(r"\w+", n) for n in names), f"route regex left in {path}"
         declared = {p["name"] for p in item.get("parameters", []) + op.get("parameters", []) if p["in"] == "path"}
@@ -48,7 +48,7 @@ def test_path_templates_carry_no_route_regex_and_declare_their_parameters(app):
 def test_every_operation_has_tags_a_summary_an_id_and_error_responses(app):
     spec = app.get("/api/openapi.json").json
     op_ids = []
-    for path, method, item, op in operations(spec):
+    for path, method, _item, op in operations(spec):
         assert op["tags"] and op["summary"].strip(), f"{method} {path}"
         assert op["responses"]["4XX"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Error"}

@@ -7,11 +7,10 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from makeplus_core.testing import assert_text_cells
-
 from makeplus_core.auth.models import User
 from makeplus_core.events.models import UserEventAssignment
 from makeplus_core.participants.models import Participant
+from makeplus_core.testing import assert_text_cells
 
 ROLES = ("gestionnaire_des_salles", "controlleur_des_badges", "participant", "exposant")
 
@@ -201,7 +200,7 @@ def test_export_matrix(app, f, world, role):
 def _bulk_participants(db, event, n, first_names=None):
     """Insert ``n`` users with participant assignments and rows (three bulk INSERTs)."""
     start = (db.scalar(sa.select(sa.func.max(User.id))) or 0) + 1000
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     users = [{"id": start + i, "email": f"bulk{start + i}@example.org", "username": f"bulk{start + i}",
               "first_name": (first_names or {}).get(i, f"Bulk{i}"), "last_name": "" if i in (first_names or {}) else "P",
               "password_hash": "!", "badge_id": f"USER-{start + i}-ABCDEFGH", "is_active": True,

@@ -218,7 +218,7 @@ def test_bulk_enrolment_keeps_the_invitation_rules(app, f, db, w):
     from makeplus_core.testing import PASSWORD
 
     squatter = f.user(email="claimed@example.org", email_verified_at=None)
-    verified = f.user(email="known@example.org", email_verified_at=dt.datetime.now(dt.timezone.utc))
+    verified = f.user(email="known@example.org", email_verified_at=dt.datetime.now(dt.UTC))
     app.post_json("/api/auth/login/", {"email": squatter.email, "password": PASSWORD}, status=200)
     outbox = app.app.registry.makeplus.mailer.outbox
     before = len(outbox)

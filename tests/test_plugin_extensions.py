@@ -16,7 +16,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 import makeplus_core
 from makeplus_core import errors, extensions, hookimpl, main, plugins
 
-START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.UTC)
 SEEN = []
 
 

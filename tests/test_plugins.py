@@ -8,8 +8,7 @@ import pytest
 
 import makeplus_core
 from makeplus_core import hookspecs, main
-from makeplus_core.plugins import PluginNotInstalled
-from makeplus_core.plugins import installed_entry_points
+from makeplus_core.plugins import PluginNotInstalled, installed_entry_points
 from makeplus_core.testing import all_plugins, plugin_roots
 
 ROOT = pathlib.Path(makeplus_core.__file__).resolve().parent.parent

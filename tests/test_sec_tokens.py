@@ -10,8 +10,6 @@ import uuid
 
 import jwt
 import pytest
-
-from makeplus_core.qr.signing import new_ed25519_seed
 import sqlalchemy as sa
 import webtest
 
@@ -19,6 +17,7 @@ import makeplus_core
 from makeplus_core import main, secret_policy
 from makeplus_core.auth.models import AuthSession
 from makeplus_core.db import utcnow
+from makeplus_core.qr.signing import new_ed25519_seed
 from makeplus_core.testing import PASSWORD
 
 ROOT = pathlib.Path(makeplus_core.__file__).resolve().parent.parent
@@ -169,7 +168,7 @@ def test_temp_token_is_single_use(app, multi):
 def test_temp_token_minted_with_the_secret_alone_is_refused(app, multi, settings):
     user, e1, _ = multi
     secret = settings["makeplus.jwt_secret"]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     base = {"sub": str(user.id), "typ": "select", "tv": user.token_version, "iat": now,
             "exp": now + dt.timedelta(minutes=5)}
     for claims in (base, {**base, "sid": str(uuid.uuid4())}, {**base, "nonce": "abcd"}):

@@ -12,7 +12,7 @@ GEST = "gestionnaire_des_salles"
 class World:
     def __init__(self, f):
         self.f = f
-        start = dt.datetime(2030, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
+        start = dt.datetime(2030, 5, 1, 8, 0, tzinfo=dt.UTC)
         self.event = f.event(start=start, days=3)
         self.room = f.room(self.event, name="Amphi A")
         self.room2 = f.room(self.event, name="Salle B")

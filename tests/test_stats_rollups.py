@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from makeplus_core.access.models import RoomAccess, RoomAccessHourly, RoomDayVisitor
@@ -26,7 +25,7 @@ def qr(user) -> str:
 
 
 def _hour(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return t.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def journal_rollup(db, room_id):
@@ -38,13 +37,13 @@ def journal_rollup(db, room_id):
         key = (_hour(t), status, direction)
         hourly[key] = hourly.get(key, 0) + 1
         if status == "granted" and user_id is not None:
-            visitors.add((t.astimezone(dt.timezone.utc).date(), user_id))
+            visitors.add((t.astimezone(dt.UTC).date(), user_id))
     return hourly, visitors
 
 
 def stored_rollup(db, room_id):
     db.expire_all()
-    hourly = {(h.astimezone(dt.timezone.utc), s, d): c for h, s, d, c in db.execute(
+    hourly = {(h.astimezone(dt.UTC), s, d): c for h, s, d, c in db.execute(
         sa.select(RoomAccessHourly.hour, RoomAccessHourly.status, RoomAccessHourly.direction,
                   RoomAccessHourly.count).where(RoomAccessHourly.room_id == room_id))}
     visitors = {(d, u) for d, u in db.execute(

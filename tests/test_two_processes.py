@@ -32,7 +32,9 @@ import sqlalchemy as sa
 
 from makeplus_core.access.models import RoomAccess
 from makeplus_core.rooms.models import Room
-from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL, redis_cleanup, redis_or_skip
+from makeplus_core.testing import REDIS_TEST_URL as REDIS_URL
+from makeplus_core.testing import redis_cleanup, redis_or_skip
+
 CTRL = "controlleur_des_badges"
 LOGIN_LIMIT = 4
 RESET_LIMIT = 3

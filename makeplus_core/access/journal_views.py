@@ -15,7 +15,6 @@ they may scan (``journal.scannable_rooms``); other roles get 403.
 """
 from __future__ import annotations
 
-
 from .. import api, errors, xlsx
 from ..audit.views import parse_when
 from ..participants.models import Participant
@@ -23,9 +22,8 @@ from ..rooms.models import Room
 from ..schema import to_int
 from ..sessions.models import Session
 from . import journal, registrations
-from .schemas import JournalQuery
 from .models import RoomAccess
-
+from .schemas import JournalQuery
 
 journal_svc = api.service("room-access", "/api/room-access/",
                           "The scan journal of my event (filters, pagination, ?format=xlsx)")
@@ -167,8 +165,9 @@ unregister_svc = api.service("session-unregister", f"/api/sessions/{api.UUID_ID}
 
 
 def _me_as_participant(request):
-    from ..roles import BADGE_ROLES
     import sqlalchemy as sa
+
+    from ..roles import BADGE_ROLES
 
     ident = api.identity(request)
     event_id = api.require_event(request)

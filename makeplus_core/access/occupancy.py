@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from ..db import UTCDateTime, utcnow
 from ..rooms.models import Room
 from .models import RoomAccess
-from .window import day_start
-from .window import running_session
+from .window import day_start, running_session
 
 
 def room_occupancy(db, room_ids, now=None) -> dict:

@@ -76,6 +76,7 @@ from ..audit.services import record_update
 from ..auth.models import AuthSession, User
 from ..db import UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
+from ..modules import _event_settings, event_hook, remember
 from ..participants.models import Participant, participant_allowed_rooms
 from ..qr.signing import BadToken, Keyring
 from ..roles import CONTROLLEUR, GESTIONNAIRE
@@ -83,7 +84,6 @@ from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
 from . import admission, badge_policy, presence, window
-from ..modules import _event_settings, event_hook, remember
 from .models import RoomAccess, SessionAccess
 from .window import day_start
 
@@ -183,7 +183,7 @@ class Answer:
         return json.dumps({"s": self.status, "b": self.body, "d": self.digest}, default=api._json_default)
 
     @classmethod
-    def loads(cls, raw) -> "Answer":
+    def loads(cls, raw) -> Answer:
         data = json.loads(raw)
         return cls(data["s"], data["b"], replayed=True, digest=data.get("d"))
 

@@ -38,14 +38,14 @@ def _tz(name):
     try:
         return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.timezone.utc
+        return dt.UTC
 
 
 def event_day_start(tz_name: str | None, now: dt.datetime) -> dt.datetime:
     """Midnight of ``now``'s day in the event's timezone, as a UTC datetime."""
     local = now.astimezone(_tz(tz_name))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(dt.timezone.utc)
+    return midnight.astimezone(dt.UTC)
 
 
 def _dialect(db) -> str:
@@ -145,7 +145,7 @@ def inside_counts(db, rooms, now: dt.datetime) -> dict:
     found = {}
     for room_id, start, n in rows:
         if start.tzinfo is None:
-            start = start.replace(tzinfo=dt.timezone.utc)
+            start = start.replace(tzinfo=dt.UTC)
         if keys.get(room_id) == start:
             found[room_id] = int(n)
     return {rid: found.get(rid, 0) for rid in keys}

@@ -23,8 +23,8 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..staff.models import RoomAssignment
 from . import manifest, pipeline
-from .schemas import MAX_SYNC, ManifestQuery, SyncSchema
 from .models import RoomAccess
+from .schemas import MAX_SYNC, ManifestQuery, SyncSchema
 
 MAX_SKEW = dt.timedelta(minutes=5)  # a scan time this far in the future is refused
 MAX_AGE = dt.timedelta(days=7)  # offline scans older than this are refused
@@ -94,8 +94,8 @@ def _scan_time(raw, now, index) -> dt.datetime:
     except (ValueError, AttributeError):
         raise errors.Invalid(f"{field}: not an ISO-8601 datetime", field=field) from None
     if when.tzinfo is None:  # the app sends naive UTC times
-        when = when.replace(tzinfo=dt.timezone.utc)
-    when = when.astimezone(dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
+    when = when.astimezone(dt.UTC)
     if when > now + MAX_SKEW:
         raise errors.Invalid(f"{field}: in the future", field=field)
     if when < now - MAX_AGE:

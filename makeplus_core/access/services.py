@@ -174,7 +174,7 @@ def occupancy_timeline(db, room, now=None) -> list[dict]:
 
 
 def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def granted_holders(db, *where) -> list:

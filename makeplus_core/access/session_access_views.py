@@ -13,7 +13,6 @@ from ..roles import GESTIONNAIRE, PARTICIPANT
 from . import schemas
 from . import session_access as services
 
-
 accesses = api.service("session-accesses", "/api/session-access/", "Paid-atelier access records")
 access = api.service("session-access", f"/api/session-access/{api.UUID_ID}/", "One access record")
 my_ateliers = api.service("my-ateliers", "/api/my-ateliers/", "My paid ateliers with a payment summary")

@@ -20,7 +20,7 @@ from ..sessions.models import SESSION_STATUSES, Session
 
 def day_start(now: dt.datetime | None = None) -> dt.datetime:
     now = now or utcnow()
-    return now.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 SCHEDULED, LIVE = SESSION_STATUSES[0], SESSION_STATUSES[1]  # "pas_encore", "en_cours"

@@ -14,9 +14,9 @@ def parse_when(value, field: str, end: bool = False):
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            start = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+            start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
             return start + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else start
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise errors.Invalid(f"{field}: not a valid date or datetime", field=field) from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from ..auth.schemas import email
 from ..schema import Int, JsonValue
 from .models import EVENT_STATUSES
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 COLOR_RE = r"^#[0-9A-Fa-f]{6}$"
 
 

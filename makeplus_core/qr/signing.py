@@ -60,7 +60,7 @@ def _unb64(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise BadToken("bad base64")
+        raise BadToken("bad base64") from None
 
 
 def parse_ed25519_keys(raw: str) -> dict[str, Ed25519PrivateKey]:
@@ -114,7 +114,7 @@ class Keyring:
         self.current = current
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "Keyring":
+    def from_settings(cls, settings: dict) -> Keyring:
         raw = (settings.get("makeplus.badges.signing_keys") or "").split()
         keys = {}
         for item in raw:
@@ -161,7 +161,7 @@ class Keyring:
         try:
             head = f"{prefix}.{kid}.{payload}".encode("ascii")
         except UnicodeEncodeError:
-            raise BadToken("bad characters")
+            raise BadToken("bad characters") from None
         if prefix == PREFIX_ED25519:
             pub = self.public.get(kid)
             if pub is None:
@@ -173,7 +173,7 @@ class Keyring:
             try:
                 pub.verify(raw, head)
             except InvalidSignature:
-                raise BadToken("bad signature")
+                raise BadToken("bad signature") from None
         else:
             key = self.keys.get(kid)
             if key is None:
@@ -185,7 +185,7 @@ class Keyring:
             data = json.loads(_unb64(payload))
             user_id, badge_id = data["u"], data["b"]
         except (ValueError, KeyError, TypeError):
-            raise BadToken("bad payload")
+            raise BadToken("bad payload") from None
         if not isinstance(user_id, int) or isinstance(user_id, bool) or not isinstance(badge_id, str):
             raise BadToken("bad payload")
         return user_id, badge_id

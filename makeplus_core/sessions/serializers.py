@@ -13,9 +13,9 @@ import decimal
 import sqlalchemy as sa
 
 from .. import api
-from ..storage import file_url
 from ..modules import extend_json
 from ..rooms.models import Room
+from ..storage import file_url
 
 NO_PRICE = decimal.Decimal("0.00")
 

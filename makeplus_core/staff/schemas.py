@@ -8,7 +8,7 @@ from ..events.schemas import MemberQuery
 from ..roles import ROLES, STAFF_ROLES
 from ..schema import Int
 
-UTC_DATETIME = colander.DateTime(default_tzinfo=dt.timezone.utc)
+UTC_DATETIME = colander.DateTime(default_tzinfo=dt.UTC)
 
 
 class UserAssignmentSchema(colander.MappingSchema):

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .. import api
-from ..events.serializers import event_json
 from ..events.models import Event
+from ..events.serializers import event_json
 from ..events.services import plugin_statistics
 from ..sessions.serializers import serialize_sessions
 from . import services

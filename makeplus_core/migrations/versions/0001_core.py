@@ -4,10 +4,10 @@ Revision ID: 0001_core
 Revises: 
 Create Date: 2026-11-23 15:47:30.079409
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0001_core'
 down_revision = None

@@ -10,8 +10,9 @@ Revision ID: 0002_insights
 Revises: 0001_core
 Create Date: 2026-11-23 16:01:56.395699
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 PG_UPGRADE = [

@@ -4,8 +4,8 @@ Revision ID: 0003_sec_tokens
 Revises: 0002_insights
 Create Date: 2026-11-29 20:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0003_sec_tokens'
 down_revision = '0002_insights'

@@ -9,8 +9,9 @@ see what they saw before.
 Revision ID: 0004_sec_accounts
 Revises: 0003_sec_tokens
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 revision = '0004_sec_accounts'

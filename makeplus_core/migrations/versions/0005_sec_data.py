@@ -4,10 +4,10 @@ Revision ID: 0005_sec_data
 Revises: 0004_sec_accounts
 Create Date: 2026-11-29 20:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0005_sec_data'
 down_revision = '0004_sec_accounts'

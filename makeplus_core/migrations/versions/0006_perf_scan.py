@@ -12,8 +12,9 @@ Create Date: 2026-11-29 20:00:00
 """
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 revision = '0006_perf_scan'

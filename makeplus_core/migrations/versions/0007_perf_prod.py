@@ -4,8 +4,9 @@ Revision ID: 0007_perf_prod
 Revises: 0006_perf_scan
 Create Date: 2026-11-29 20:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 revision = '0007_perf_prod'

@@ -21,8 +21,8 @@ Create Date: 2026-11-29 23:00:00
 """
 import logging
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from makeplus_core import migrate
 

@@ -10,8 +10,9 @@ Revision ID: 0012_door_offline
 Revises: 0010_drop_plan_file
 Create Date: 2026-11-29 23:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 revision = '0012_door_offline'

@@ -5,8 +5,8 @@ Revision ID: 0013_door_a
 Revises: 0012_door_offline
 Create Date: 2026-11-29 23:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0013_door_a'
 down_revision = '0012_door_offline'

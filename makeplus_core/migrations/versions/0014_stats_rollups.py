@@ -11,8 +11,9 @@ Revision ID: 0014_stats_rollups
 Revises: 0013_door_a
 Create Date: 2026-11-30 00:30:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import makeplus_core.db
 
 revision = '0014_stats_rollups'

@@ -7,8 +7,7 @@ branch), ``makeplus_demo_data``, ``makeplus_user_export`` (the annonces a user w
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
-                                      migrations_hook)
+from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook, migrations_hook
 
 from . import models  # noqa: F401  (tables on the core's Base)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, PARTICIPANT, User,
+    CONTROLLEUR,
+    EXPOSANT,
+    GESTIONNAIRE,
+    PARTICIPANT,
+    User,
+    errors,
+    icontains,
 )
 
 from .models import Annonce
-
 
 # The annonce ``target`` that addresses each role (the plugin's own vocabulary).
 TARGET_FOR_ROLE = {

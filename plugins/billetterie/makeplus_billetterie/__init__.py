@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, migrations_hook, returns
 
-from . import mails  # noqa: F401  (registers its background jobs)
-from . import models  # noqa: F401  (its tables on the core's Base)
+from . import (
+    mails,  # noqa: F401  (registers its background jobs)
+    models,  # noqa: F401  (its tables on the core's Base)
+)
 
 makeplus_migrations = migrations_hook(__name__)
 makeplus_rate_limits = returns({"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"})

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import colander
 
-from makeplus_core.plugin_api import api
+from makeplus_core.plugin_api import api, translate
 from makeplus_core.plugin_api import i18n as plugin_i18n
-from makeplus_core.plugin_api import translate
 
 from . import providers, schemas, services
 from .models import ORDER_STATUSES, Order, TicketType

@@ -23,8 +23,20 @@ import uuid
 import sqlalchemy as sa
 from zope.sqlalchemy import mark_changed
 
-from makeplus_core.plugin_api import (Conflict, Event, Forbidden, Invalid, NotFound, Participant,
-                                      Room, Session, User, dialect_insert, enrolment, utcnow)
+from makeplus_core.plugin_api import (
+    Conflict,
+    Event,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Participant,
+    Room,
+    Session,
+    User,
+    dialect_insert,
+    enrolment,
+    utcnow,
+)
 
 from .models import Counter, Order, Refund, Ticket, TicketType, Transfer
 

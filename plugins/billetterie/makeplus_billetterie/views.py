@@ -26,10 +26,30 @@ import sqlalchemy as sa
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import keep_writes
-from makeplus_core.plugin_api import (GESTIONNAIRE, Conflict, Event, Invalid, NotFound, Sheet, User, errors,
-                                      UserEventAssignment, access_pipeline, api, badges, event_modules, qr_images,
-                                      N_, dialect_insert, i18n, send_mail, translate, utcnow, xlsx_response)
+from makeplus_core.plugin_api import (
+    GESTIONNAIRE,
+    N_,
+    Conflict,
+    Event,
+    Invalid,
+    NotFound,
+    Sheet,
+    User,
+    UserEventAssignment,
+    access_pipeline,
+    api,
+    badges,
+    dialect_insert,
+    errors,
+    event_modules,
+    i18n,
+    keep_writes,
+    qr_images,
+    send_mail,
+    translate,
+    utcnow,
+    xlsx_response,
+)
 
 from . import mails, providers, schemas, services
 from .models import Order, PaymentEvent, Ticket, TicketType, Transfer

@@ -159,7 +159,7 @@ def build_pkpass(
         raise WalletNotConfigured(
             "billetterie.apple.key is not the private key of billetterie.apple.cert", setting="billetterie.apple.key"
         )
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if cert.not_valid_after_utc < now:
         raise WalletNotConfigured(
             f"the Apple pass certificate (billetterie.apple.cert) expired on {cert.not_valid_after_utc:%Y-%m-%d}",
@@ -307,7 +307,7 @@ def _w3c_date(value, field: str) -> str:
     if not isinstance(value, dt.datetime):
         raise ValueError(f"{field}: a date-time is expected")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.isoformat(timespec="seconds")
 
 
@@ -407,7 +407,7 @@ def google_save_link(
         "iss": str(service_account_email),
         "aud": "google",
         "typ": "savetowallet",
-        "iat": int(dt.datetime.now(dt.timezone.utc).timestamp()),
+        "iat": int(dt.datetime.now(dt.UTC).timestamp()),
         "origins": [str(o) for o in (origins or ())],
         "payload": {"eventTicketObjects": [obj]},
     }

@@ -6,12 +6,11 @@ import uuid
 
 import openpyxl
 import sqlalchemy as sa
+from bhelpers import buy, make_world, order_body, scalar, user_by_email
 
+from makeplus_billetterie.models import TicketType
 from makeplus_core.plugin_api import Participant, SessionAccess
 from makeplus_core.testing import assert_text_cells
-
-from bhelpers import buy, make_world, order_body, scalar, user_by_email
-from makeplus_billetterie.models import TicketType
 
 
 def _access(db, user, event, session):

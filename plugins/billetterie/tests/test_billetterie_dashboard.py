@@ -1,11 +1,10 @@
 """The billetterie dashboard pages: through WebTest (forms, errors, another event's 404)
 and in real headless Chromium at 1280 and 375 px (ticket types, orders, refund)."""
 import sqlalchemy as sa
-
-from makeplus_dashboard.testing import form_with, login
-
 from bhelpers import buy, make_world
+
 from makeplus_billetterie.models import TicketType
+from makeplus_dashboard.testing import form_with, login
 
 
 def test_ticket_type_pages_and_refund_form(app, f, db):

@@ -5,11 +5,9 @@ import json
 
 import jwt
 import pypdf
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from test_wallet import PASS_TYPE, TEAM, _key_pem, _pem, pki  # noqa: F401  (the throwaway PKI fixture)
-
 from bhelpers import buy, make_world
+from cryptography.hazmat.primitives.asymmetric import rsa
+from test_wallet import PASS_TYPE, TEAM, _key_pem, _pem, pki  # noqa: F401  (the throwaway PKI fixture)
 
 SELLER = {"makeplus.billetterie.seller.name": "Tech Events SARL",
           "makeplus.billetterie.seller.address": "1 rue Didouche | Alger",

@@ -2,11 +2,10 @@
 its mails (French by default, README "Languages"), its API error messages and the door's
 (``Accept-Language: fr``; codes and fields unchanged)."""
 import sqlalchemy as sa
-
-from makeplus_dashboard.testing import login
-
 from bhelpers import buy, make_world, order_body
+
 from makeplus_core.plugin_api import Event
+from makeplus_dashboard.testing import login
 
 
 def _plain(text):

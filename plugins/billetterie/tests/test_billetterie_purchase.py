@@ -5,11 +5,10 @@ import json
 import uuid
 
 import sqlalchemy as sa
-
-from makeplus_core.plugin_api import Participant, SessionAccess, UserEventAssignment
-
 from bhelpers import buy, make_world, order_body, scalar, user_by_email
+
 from makeplus_billetterie.models import Order, TicketType
+from makeplus_core.plugin_api import Participant, SessionAccess, UserEventAssignment
 
 
 def test_ticket_types_crud_and_validation(app, f):
@@ -193,7 +192,7 @@ def test_sold_out_failure_and_expiry_release_seats(app, f, db):
     assert delayed["status"] == "pending"
     # The reservation expires: the seats come back for the next buyer.
     order = db.get(Order, uuid.UUID(o2["id"]))
-    order.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    order.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     db.commit()
     left = app.get(f"/api/tickets/types/?event={w.event.id}").json["results"]
     assert {t["name"]: t["remaining"] for t in left}["Standard"] == 2

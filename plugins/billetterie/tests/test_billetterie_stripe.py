@@ -10,8 +10,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 import stripe
-
 from bhelpers import make_world, order_body, scalar
+
 from makeplus_billetterie.models import PaymentEvent, Ticket
 
 SECRET = "whsec_test_" + "s" * 24

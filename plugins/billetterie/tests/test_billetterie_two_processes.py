@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-
 from bhelpers import make_world
+
 from makeplus_billetterie.models import Order, Ticket, TicketType
 
 PORTS = range(7180, 7200)  # this plugin's test servers

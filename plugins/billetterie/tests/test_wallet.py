@@ -39,7 +39,7 @@ from makeplus_billetterie.wallet import WalletNotConfigured  # noqa: E402
 PASS_TYPE = "pass.org.makeplus.test"
 TEAM = "ABCDE12345"
 BADGE = json.dumps({"user_id": 42, "badge_id": "MP-0042-XYZ"})
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def _name(cn, **extra):

@@ -12,8 +12,7 @@ admits only its buyers). See docs/caisse.md.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
-                                      migrations_hook)
+from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook, migrations_hook
 
 from . import models  # noqa: F401  (tables on the core's Base)
 

@@ -126,7 +126,7 @@ def participant_badge(db, participant_id, event_id, size: str | None = "a6") -> 
     participant of another event is a 404. The paid ateliers printed are the
     sessions the participant paid and still has access to.
     """
-    from makeplus_core.plugin_api import errors, Event, User
+    from makeplus_core.plugin_api import Event, User, errors
 
     from . import services
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import colander
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import api, errors, N_
+from makeplus_core.plugin_api import N_, api, errors
 
 from . import schemas, services
 from .models import ITEM_TYPES, PAYMENT_METHODS, TRANSACTION_STATUSES, Caisse, Item, Transaction

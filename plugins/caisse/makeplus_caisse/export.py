@@ -4,6 +4,7 @@ from __future__ import annotations
 import decimal
 
 import sqlalchemy as sa
+
 from makeplus_core.plugin_api import Sheet
 
 from .models import Caisse, Transaction, TransactionItem

@@ -27,7 +27,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import api, errors, Event, i18n, N_, translate
+from makeplus_core.plugin_api import N_, Event, api, errors, i18n, translate
 
 from . import auth, schemas, services
 from .badge import SIZES, participant_badge, pdf_response

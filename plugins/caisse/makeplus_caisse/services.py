@@ -13,8 +13,19 @@ import uuid
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    errors, Event, event_modules, money, Participant, passwords, Room, Session, SessionAccess, User,
-    UserEventAssignment, N_, utcnow,
+    N_,
+    Event,
+    Participant,
+    Room,
+    Session,
+    SessionAccess,
+    User,
+    UserEventAssignment,
+    errors,
+    event_modules,
+    money,
+    passwords,
+    utcnow,
 )
 
 from .models import Caisse, Item, Transaction, TransactionItem
@@ -731,12 +742,12 @@ def parse_date(value, field, end=False):
     text = str(value).strip()
     try:
         if len(text) == 10:
-            d = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.timezone.utc)
+            d = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
             return d + dt.timedelta(days=1) if end else d
         d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise errors.Invalid(f"{field}: not a valid date (YYYY-MM-DD or ISO datetime)", field=field) from None
-    return d if d.tzinfo else d.replace(tzinfo=dt.timezone.utc)
+    return d if d.tzinfo else d.replace(tzinfo=dt.UTC)
 
 
 def transaction_filters(event_id, q: dict, caisse_id=None) -> list:

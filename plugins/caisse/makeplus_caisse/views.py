@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import api, errors, Event, event_json
+from makeplus_core.plugin_api import Event, api, errors, event_json
 
 from . import auth, schemas, services
 from .models import Caisse, Item, Transaction

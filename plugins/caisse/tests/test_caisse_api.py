@@ -4,14 +4,12 @@ import io
 import json
 
 import openpyxl
-
-from makeplus_core.testing import assert_text_cells
 import sqlalchemy as sa
-
-from makeplus_core.plugin_api import CONTROLLEUR, SessionAccess
-
 from helpers import PW, login, make_world, new_caisse, pof, sell
+
 from makeplus_caisse.models import Caisse, Transaction
+from makeplus_core.plugin_api import CONTROLLEUR, SessionAccess
+from makeplus_core.testing import assert_text_cells
 
 
 def access_of(db, participant, session):
@@ -403,7 +401,8 @@ def test_plugin_disabled(make_app, app):
 
 
 def test_demo_data(app, db):
-    from makeplus_core.plugin_api import demo as core_demo, make_plugin_manager
+    from makeplus_core.plugin_api import demo as core_demo
+    from makeplus_core.plugin_api import make_plugin_manager
 
     pm = app.app.registry.makeplus.plugins
     core_demo.load(db, pm)

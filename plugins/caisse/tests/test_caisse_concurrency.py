@@ -4,11 +4,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 import webtest
-
-from makeplus_core.plugin_api import SessionAccess
-
 from helpers import login, make_world, new_caisse, pof
+
 from makeplus_caisse.models import Transaction
+from makeplus_core.plugin_api import SessionAccess
 
 N = 20
 

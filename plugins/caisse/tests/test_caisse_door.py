@@ -6,10 +6,9 @@ import datetime as dt
 import json
 
 import pytest
+from helpers import make_world, sell
 
 from makeplus_core.plugin_api import utcnow
-
-from helpers import make_world, sell
 
 
 def door(app, w, headers):

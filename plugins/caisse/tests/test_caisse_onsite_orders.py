@@ -5,8 +5,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 import webtest
-
 from helpers import PW, login, make_world, new_caisse
+
 from makeplus_caisse.models import Transaction
 
 pytestmark = pytest.mark.plugin("caisse", "billetterie")

@@ -2,9 +2,9 @@
 and a room linked to a ticket item (the dinner hall) admits only its buyers."""
 import json
 
-from makeplus_core.plugin_api import CONTROLLEUR
-
 from helpers import make_world, sell
+
+from makeplus_core.plugin_api import CONTROLLEUR
 
 
 def qr(user):

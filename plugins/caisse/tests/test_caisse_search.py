@@ -3,7 +3,6 @@ transaction id, for gestionnaires and platform admins only."""
 from __future__ import annotations
 
 import pytest
-
 from helpers import make_world, pof, sell
 
 KIND = "caisse_transaction"

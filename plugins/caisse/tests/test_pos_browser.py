@@ -4,9 +4,9 @@ An operator logs into a caisse, pastes a participant's QR payload into the searc
 box, sells an atelier with the keyboard, and opens the badge PDF. Screenshots are
 saved at each step (``page.shot``). Skipped, loudly, without Chromium/Playwright.
 """
-import pytest
 import json
 
+import pytest
 from helpers import PW, make_world
 
 # Written against the English wording (the browser fixture speaks French by default: tests/test_i18n_browser.py).

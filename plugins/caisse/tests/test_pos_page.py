@@ -1,18 +1,17 @@
 """The point-of-sale web page /caisse/ (WebTest, real database)."""
 import json
 import re
-import pytest
 
+import pytest
 import sqlalchemy as sa
+from helpers import PW, login, make_world, new_caisse, pof, sell
 from pyramid.request import Request
 from pyramid.response import Response
 
-from makeplus_core.plugin_api import web
-from makeplus_core.testing import all_plugins
-
-from helpers import PW, login, make_world, new_caisse, pof, sell
 from makeplus_caisse import auth
 from makeplus_caisse.models import Transaction
+from makeplus_core.plugin_api import web
+from makeplus_core.testing import all_plugins
 
 # Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -219,8 +218,7 @@ def test_sale_errors_are_shown_next_to_the_items(app, f):
     r = tick(page.forms["sale-form"], w.atelier_item["id"], w.dinner["id"]).submit(status=409)
     assert "is full (1 seats)" in r.text and 'role="alert"' in r.text
     assert ticked(r) == {w.atelier_item["id"], w.dinner["id"]}  # the ticks are kept
-    assert re.search(r'class="item bad full">\s*<input type="checkbox" name="item" value="%s"'
-                     % w.atelier_item["id"], r.text)
+    assert re.search(r'class="item bad full">\s*<input type="checkbox" name="item" value="{}"'.format(w.atelier_item["id"]), r.text)
     assert count_txns(f.db, participant_id=w.buyer.id) == 0
     # already paid: the dinner was sold by the API meanwhile
     page = open_participant(app, w)

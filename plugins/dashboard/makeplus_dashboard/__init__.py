@@ -54,9 +54,8 @@ def _routes(config):
 
 
 def _plugin_pages(config, dashboard: Dashboard):
-    from .plugin_pages import register
-
     from .organiser import register_core
+    from .plugin_pages import register
 
     register_core(dashboard)
     pm = config.registry.makeplus.plugins

@@ -13,7 +13,16 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 
-from makeplus_core.plugin_api import api, errors, Event, event_services, GESTIONNAIRE, N_, translate, UserEventAssignment
+from makeplus_core.plugin_api import (
+    GESTIONNAIRE,
+    N_,
+    Event,
+    UserEventAssignment,
+    api,
+    errors,
+    event_services,
+    translate,
+)
 
 PREFIX = "/dashboard"
 EVENT = "{event:" + api.UUID + "}"

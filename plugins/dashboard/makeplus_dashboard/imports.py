@@ -9,8 +9,17 @@ import re
 
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import (errors, event_modules, event_services, invitations, participant_importer,
-                                     participants_sheet, storage, web, xlsx_response)
+from makeplus_core.plugin_api import (
+    errors,
+    event_modules,
+    event_services,
+    invitations,
+    participant_importer,
+    participants_sheet,
+    storage,
+    web,
+    xlsx_response,
+)
 
 importer = participant_importer
 read_upload, storage_root = storage.read_upload, storage.storage_root

@@ -15,11 +15,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import (errors, event_modules, events_report_sheet, Participant, recent_audit_entries, Room,
-                                     RoomAccess, scan_journal_sheet, sessions_report_sheet, User, web,
-                                     xlsx_response)
-
-from makeplus_core.plugin_api import N_, translate
+from makeplus_core.plugin_api import (
+    N_,
+    Participant,
+    Room,
+    RoomAccess,
+    User,
+    errors,
+    event_modules,
+    events_report_sheet,
+    recent_audit_entries,
+    scan_journal_sheet,
+    sessions_report_sheet,
+    translate,
+    web,
+    xlsx_response,
+)
 
 from .core import dashboard_of, event_for, render
 

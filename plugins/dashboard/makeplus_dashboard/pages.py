@@ -10,18 +10,60 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from makeplus_core.plugin_api import keep_writes
-from makeplus_core.plugin_api import translate
 from makeplus_core.plugin_api import (
-    access_services, api, auth_services, badge_policy, badges, errors, Event, event_archive, event_schemas, event_services,
-    EVENT_STATUSES, file_url, GESTIONNAIRE, icontains, qr_images as images, ROLES, Room, room_schemas, room_services,
-    RoomAssignment, Session, session_schemas, session_services, SESSION_STATUSES, SESSION_TYPES, STAFF_ROLES,
-    staff_schemas, staff_serializers, staff_services, throttle, User, UserEventAssignment, web,
+    EVENT_STATUSES,
+    GESTIONNAIRE,
+    ROLES,
+    SESSION_STATUSES,
+    SESSION_TYPES,
+    STAFF_ROLES,
+    Event,
+    Room,
+    RoomAssignment,
+    Session,
+    User,
+    UserEventAssignment,
+    access_services,
+    api,
+    auth_services,
+    badge_policy,
+    badges,
+    errors,
+    event_archive,
+    event_schemas,
+    event_services,
+    file_url,
+    icontains,
+    keep_writes,
+    room_schemas,
+    room_services,
+    session_schemas,
+    session_services,
+    staff_schemas,
+    staff_serializers,
+    staff_services,
+    throttle,
+    translate,
+    web,
+)
+from makeplus_core.plugin_api import (
+    qr_images as images,
 )
 
 from . import charts
-from .core import (current_identity, dashboard_of, event_for, flash, form_error, listed_events_query,
-                   managed_events_query, paginate, post_data, redirect, render)
+from .core import (
+    current_identity,
+    dashboard_of,
+    event_for,
+    flash,
+    form_error,
+    listed_events_query,
+    managed_events_query,
+    paginate,
+    post_data,
+    redirect,
+    render,
+)
 
 WEB = web.WEB
 GET = dict(request_method="GET", permission=WEB)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyramid.response import Response
 
-from makeplus_core.plugin_api import errors, event_modules, WEB
+from makeplus_core.plugin_api import WEB, errors, event_modules
 
 from .core import EVENT, PREFIX, event_for, form_error, render
 

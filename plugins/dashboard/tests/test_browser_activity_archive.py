@@ -1,11 +1,11 @@
 """The organiser's dashboard in real headless Chromium at 1280 px and 375 px (issue 18):
 recent activity on the event page (with its links), the Exports page (participants and scan
 journal downloaded), archiving an event, the archived filter and an admin's restore."""
-import pytest
 import datetime as dt
 import io
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 import webtest
 
@@ -48,7 +48,7 @@ def test_activity_exports_archive_and_restore(app, f, db, page):
     assert "Lina Registered" in panel.inner_text()
     page.shot("01-recent-activity")
     panel.locator("a:has-text('Karim Scanned')").click()
-    page.wait_for_selector(f"h1:has-text('Karim')")
+    page.wait_for_selector("h1:has-text('Karim')")
     assert page.url.endswith(f"/users/{walker.id}/")
 
     # Exports page: participants and the scan journal, as the API writes them.

@@ -3,6 +3,7 @@ wizard with a logo and a programme, a 200-row XLSX import (dry run, then for rea
 module switched off for one event (the app's Q&A endpoint answers 404 for it only), the
 participants export. (French-text assertions belong to the i18n branch.)"""
 import io
+
 import openpyxl
 import pytest
 import sqlalchemy as sa

@@ -1,18 +1,16 @@
 """WebTest tests of the dashboard pages and forms."""
 import datetime as dt
-import re
 
 import pytest
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import Event, Room, RoomAssignment, Session, User, UserEventAssignment
-
 from makeplus_dashboard.testing import csrf_token, form_with, login
 
 # Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
 pytestmark = pytest.mark.usefixtures("english")
 
-START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.UTC)
 
 
 def admin_in(dash, f):
@@ -121,7 +119,7 @@ def test_admin_sees_all_events_and_search_pagination(dash, f):
 
 
 def test_wizard_end_to_end(dash, f, db):
-    staff = f.user(email="staff@x.org")
+    f.user(email="staff@x.org")
     admin_in(dash, f)
     page = dash.get("/dashboard/events/new/")
     form = form_with(page, "name")
@@ -202,7 +200,7 @@ def test_gestionnaire_creates_event_and_manages_it(dash, f, db):
     form["name"] = "Mine"
     form["start_date"] = "2026-10-01T08:00"
     form["end_date"] = "2026-10-02T08:00"
-    r = form.submit(status=302)
+    form.submit(status=302)
     event = db.scalar(sa.select(Event).where(Event.name == "Mine"))
     dash.get(f"/dashboard/events/{event.id}/")
     assert "Mine" in dash.get("/dashboard/").text

@@ -9,7 +9,7 @@ from makeplus_dashboard.testing import form_with, login
 # Written against the pages' English wording (French is the default since issue 18: tests/test_i18n.py).
 pytestmark = pytest.mark.usefixtures("english")
 
-START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 20, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import colander
 
 from makeplus_core.plugin_api import schema
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ABSTRACT_PARTS = ("introduction", "methods", "results", "conclusion")
 DEFAULT_ABSTRACT_MAX = 2000
 

@@ -17,7 +17,13 @@ import secrets
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    errors, Event, GESTIONNAIRE, icontains, User, UserEventAssignment, utcnow,
+    GESTIONNAIRE,
+    Event,
+    User,
+    UserEventAssignment,
+    errors,
+    icontains,
+    utcnow,
 )
 
 from .models import Call, CommitteeMember, Review, Submission

@@ -8,11 +8,22 @@ import json
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from makeplus_core.plugin_api import api, errors, Event, file_url, GESTIONNAIRE, i18n, send_mail, storage, translate
+from makeplus_core.plugin_api import (
+    GESTIONNAIRE,
+    Event,
+    Sheet,
+    api,
+    errors,
+    file_url,
+    i18n,
+    send_mail,
+    storage,
+    translate,
+    xlsx_response,
+)
 
 from . import schemas, services
 from .models import STATUSES, Submission
-from makeplus_core.plugin_api import Sheet, xlsx_response
 
 PUBLIC = NO_PERMISSION_REQUIRED
 EV = "{event_id:" + api.UUID + "}"

@@ -18,7 +18,7 @@ LINK = re.compile(r"/api/eposter/final/([A-Za-z0-9_-]+)/")
 
 
 def iso(d):
-    return d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return d.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pathlib
 
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import demo as core_demo, make_plugin_manager
+from makeplus_core.plugin_api import demo as core_demo
+from makeplus_core.plugin_api import make_plugin_manager
 from makeplus_eposters.models import Call, Submission
 
 

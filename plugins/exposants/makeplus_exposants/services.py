@@ -9,10 +9,18 @@ import zoneinfo
 import sqlalchemy as sa
 
 from makeplus_core.plugin_api import (
-    dialect_insert, errors, Event, EXPOSANT, file_url, GESTIONNAIRE, N_, Participant, User, UserEventAssignment,
+    EXPOSANT,
+    GESTIONNAIRE,
+    N_,
+    Event,
+    Participant,
+    User,
+    UserEventAssignment,
+    dialect_insert,
+    errors,
+    file_url,
     utcnow,
 )
-from makeplus_core.plugin_api import dialect_insert
 
 from .models import ExposantPlan, ExposantScan, ExposantVisit
 from .schemas import NOTES_MAX
@@ -219,10 +227,10 @@ def today_start(db, event_id, now: dt.datetime | None = None) -> dt.datetime:
     try:
         tz = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.timezone.utc
+        tz = dt.UTC
     local = (now or utcnow()).astimezone(tz)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(dt.timezone.utc)
+    return midnight.astimezone(dt.UTC)
 
 
 def visit_counts(db, event_id, exposant_id, since: dt.datetime) -> tuple[int, int]:

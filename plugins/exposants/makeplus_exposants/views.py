@@ -4,12 +4,23 @@ at the app's path /api/participants/{id}/upload_plan/."""
 from __future__ import annotations
 
 from makeplus_core.plugin_api import (
-    access_pipeline as pipeline, api, BADGE_ROLES, CONTROLLEUR, errors, EXPOSANT, GESTIONNAIRE, icontains, participant_serializers, participant_services,
-    storage, xlsx_response,
+    BADGE_ROLES,
+    CONTROLLEUR,
+    EXPOSANT,
+    GESTIONNAIRE,
+    api,
+    errors,
+    icontains,
+    participant_serializers,
+    participant_services,
+    storage,
+    xlsx_response,
+)
+from makeplus_core.plugin_api import (
+    access_pipeline as pipeline,
 )
 
 from . import export, schemas, services
-
 
 scans = api.service("exposant_scans", "/api/exposant-scans/", "Leads scanned at exhibitors' booths")
 scan_participant = api.service("exposant_scan_participant", "/api/exposant-scans/scan_participant/",

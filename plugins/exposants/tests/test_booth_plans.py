@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from alembic import command
 
 from makeplus_core.plugin_api import (
-    Event, UTCDateTime, User, get_engine, get_session_factory, migrate, utcnow,
+    Event,
+    User,
+    UTCDateTime,
+    get_engine,
+    get_session_factory,
+    migrate,
+    utcnow,
 )
 from makeplus_core.testing import Factories
 from makeplus_exposants.models import ExposantPlan

@@ -243,12 +243,12 @@ def test_today_uses_the_event_timezone(app, w, f):
         f.db.merge(w.event)
         lead = f.db.get(ExposantScan, uuid.UUID(s["id"]))
         visit = f.db.scalar(sa.select(ExposantVisit).where(ExposantVisit.scan_id == lead.id))
-        visit.visited_at = (local_midnight - dt.timedelta(minutes=1)).astimezone(dt.timezone.utc)
+        visit.visited_at = (local_midnight - dt.timedelta(minutes=1)).astimezone(dt.UTC)
         f.db.commit()
         body = app.get(f"{URL}my_scans/", headers=w.h(w.expo)).json
         assert (body["total_visits"], body["today_visits"]) == (1, 0), tzname
         visit = f.db.scalar(sa.select(ExposantVisit).where(ExposantVisit.scan_id == lead.id))
-        visit.visited_at = (local_midnight + dt.timedelta(minutes=1)).astimezone(dt.timezone.utc)
+        visit.visited_at = (local_midnight + dt.timedelta(minutes=1)).astimezone(dt.UTC)
         f.db.commit()
         body = app.get(f"{URL}my_scans/", headers=w.h(w.expo)).json
         assert (body["total_visits"], body["today_visits"]) == (1, 1), tzname
@@ -522,7 +522,8 @@ def test_list_query_count_is_constant(app, w, f, count_queries):
 
 
 def test_demo_data(app, db, settings):
-    from makeplus_core.plugin_api import demo as core_demo, Event, make_plugin_manager, User
+    from makeplus_core.plugin_api import Event, User, make_plugin_manager
+    from makeplus_core.plugin_api import demo as core_demo
     from makeplus_core.testing import Factories
 
     pm = make_plugin_manager(settings)

@@ -8,8 +8,14 @@ questions page). See docs/qa.md.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import (dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook,
-                                      migrations_hook, returns)
+from makeplus_core.plugin_api import (
+    dashboard_pages_hook,
+    demo_data_hook,
+    hookimpl,
+    includeme_hook,
+    migrations_hook,
+    returns,
+)
 
 from . import models  # noqa: F401  (tables on the core's Base)
 

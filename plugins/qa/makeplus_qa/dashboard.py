@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import api, errors, Session
+from makeplus_core.plugin_api import Session, api, errors
 
 from . import schemas, services
 

@@ -10,7 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import dialect_insert, errors, get_or_404, Participant, Session, User, utcnow
+from makeplus_core.plugin_api import Participant, Session, User, dialect_insert, errors, get_or_404, utcnow
 
 from .models import Question, Upvote
 

@@ -6,10 +6,9 @@ only a gestionnaire of the event (or an admin) answers. The asker is never rende
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import api, errors, GESTIONNAIRE
+from makeplus_core.plugin_api import GESTIONNAIRE, api, errors
 
 from . import schemas, services
-
 
 questions = api.service("qa_questions", "/api/session-questions/", "Questions asked about the sessions of my event")
 question = api.service("qa_question", f"/api/session-questions/{api.UUID_ID}/", "One session question")

@@ -1,7 +1,8 @@
 """Demo data and migrations of the qa plugin."""
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import demo as core_demo, get_engine, make_plugin_manager, migrate
+from makeplus_core.plugin_api import demo as core_demo
+from makeplus_core.plugin_api import get_engine, make_plugin_manager, migrate
 from makeplus_qa.models import Question, Upvote
 
 

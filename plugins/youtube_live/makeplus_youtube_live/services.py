@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import colander
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import errors, get_or_404, Room, Session
+from makeplus_core.plugin_api import Room, Session, errors, get_or_404
 
 from .models import LiveStream, embed_url, watch_url
 

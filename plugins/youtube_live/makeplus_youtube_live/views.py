@@ -6,7 +6,6 @@ from makeplus_core.plugin_api import api, errors
 
 from . import schemas, services
 
-
 live = api.service("youtube_live_now", "/api/live/",
                    "Sessions of my event that are en_cours and have a YouTube live stream")
 session_live = api.service("youtube_live_session", f"/api/sessions/{api.UUID_ID}/live/",

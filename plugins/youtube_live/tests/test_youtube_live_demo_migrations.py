@@ -1,7 +1,8 @@
 """Demo data and migrations of the youtube_live plugin."""
 import sqlalchemy as sa
 
-from makeplus_core.plugin_api import demo as core_demo, get_engine, make_plugin_manager, migrate, User
+from makeplus_core.plugin_api import User, get_engine, make_plugin_manager, migrate
+from makeplus_core.plugin_api import demo as core_demo
 from makeplus_core.testing import Factories
 from makeplus_youtube_live.models import LiveStream
 

@@ -4,10 +4,10 @@ Revision ID: 0001_billetterie
 Revises: 
 Create Date: 2026-11-29 22:53:50.783161
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0001_billetterie'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0001_caisse
 Revises: 
 Create Date: 2026-11-23 15:57:53.230408
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0001_caisse'
 down_revision = None

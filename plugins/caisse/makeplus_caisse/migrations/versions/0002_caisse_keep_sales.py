@@ -10,7 +10,6 @@ Create Date: 2026-11-29 20:00:00
 """
 from alembic import op
 
-
 revision = '0002_caisse_keep_sales'
 down_revision = '0001_caisse'
 branch_labels = None

@@ -3,9 +3,8 @@
 Revision ID: 0003_caisse_door_tickets
 Revises: 0002_caisse_keep_sales
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_caisse_door_tickets'
 down_revision = '0002_caisse_keep_sales'

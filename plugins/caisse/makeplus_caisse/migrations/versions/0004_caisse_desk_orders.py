@@ -3,9 +3,8 @@
 Revision ID: 0004_caisse_desk_orders
 Revises: 0003_caisse_door_tickets
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_caisse_desk_orders'
 down_revision = '0003_caisse_door_tickets'

@@ -4,10 +4,10 @@ Revision ID: 0001_eposters
 Revises: 
 Create Date: 2026-11-23 15:55:30.528066
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0001_eposters'
 down_revision = None

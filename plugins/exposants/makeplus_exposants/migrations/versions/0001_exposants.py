@@ -4,10 +4,10 @@ Revision ID: 0001_exposants
 Revises: 
 Create Date: 2026-11-23 16:27:52.864773
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0001_exposants'
 down_revision = None

@@ -15,10 +15,10 @@ Revision ID: 0002_exposants_plans
 Revises: 0001_exposants
 Create Date: 2026-11-29 23:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-import makeplus_core.db
+from alembic import op
 
+import makeplus_core.db
 
 revision = '0002_exposants_plans'
 down_revision = '0001_exposants'

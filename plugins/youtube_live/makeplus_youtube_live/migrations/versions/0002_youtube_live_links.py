@@ -3,9 +3,8 @@
 Revision ID: 0002_youtube_live_links
 Revises: 0001_youtube_live
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_youtube_live_links'
 down_revision = '0001_youtube_live'
