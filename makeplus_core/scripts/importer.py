@@ -33,9 +33,11 @@ def _find_event(db, text: str):
     return event
 
 
-def run(request, event_ref: str, data: bytes, dry_run: bool, mapping: dict | None, out=sys.stdout,
+def run(request, event_ref: str, data: bytes, dry_run: bool, mapping: dict | None, out=None,
         progress: bool = True) -> dict:
-    """Plan (and apply unless ``dry_run``) in ``request``'s transaction; the report."""
+    """Plan (and apply unless ``dry_run``) in ``request``'s transaction; the report (printed to ``out``,
+    the current ``sys.stdout`` by default — read when called, not when this module was imported)."""
+    out = out if out is not None else sys.stdout
     from tqdm import tqdm
 
     db = request.dbsession
