@@ -25,17 +25,6 @@ from . import journal, registrations
 from .models import RoomAccess
 from .schemas import JournalQuery
 
-journal_svc = api.service("room-access", "/api/room-access/",
-                          "The scan journal of my event (filters, pagination, ?format=xlsx)")
-journal_export = api.service("room-access-export", "/api/room-access/export/", "The scan journal as Excel (.xlsx)")
-journal_item = api.service("room-access-item", f"/api/room-access/{api.UUID_ID}/", "One scan journal entry")
-room_history = api.service("room-access-history", f"/api/rooms/{api.UUID_ID}/access_history/",
-                           "The scan journal of one room (seed alias)")
-room_current = api.service("room-current-participants", f"/api/rooms/{api.UUID_ID}/current_participants/",
-                           "Holders admitted in the room's current window")
-session_people = api.service("session-participants", f"/api/sessions/{api.UUID_ID}/participants/",
-                             "Registered, paid and admitted people of a session")
-
 
 def reader(request):
     """(identity, event id, role) of a caller who may read scans (gestionnaire, controller, admin)."""
@@ -103,14 +92,24 @@ def _journal(request, fixed_room=None, force_xlsx=False):
     return api.paginate(request, stmt, lambda rows: journal.serialize(db, rows, reveal))
 
 
+journal_svc = api.service("room-access", "/api/room-access/",
+                          "The scan journal of my event (filters, pagination, ?format=xlsx)")
+
+
 @journal_svc.get(schema=api.doc(querystring=JournalQuery))
 def list_journal(request):
     return _journal(request)
 
 
+journal_export = api.service("room-access-export", "/api/room-access/export/", "The scan journal as Excel (.xlsx)")
+
+
 @journal_export.get(schema=api.doc(querystring=JournalQuery))
 def export_journal(request):
     return _journal(request, force_xlsx=True)
+
+
+journal_item = api.service("room-access-item", f"/api/room-access/{api.UUID_ID}/", "One scan journal entry")
 
 
 @journal_item.get()
@@ -124,10 +123,18 @@ def get_journal_entry(request):
     return journal.serialize(db, [entry], bool(ident.is_admin))[0]
 
 
+room_history = api.service("room-access-history", f"/api/rooms/{api.UUID_ID}/access_history/",
+                           "The scan journal of one room (seed alias)")
+
+
 @room_history.get(schema=api.doc(querystring=JournalQuery))
 def room_access_history(request):
     room = readable_room(request)
     return _journal(request, fixed_room=room)
+
+
+room_current = api.service("room-current-participants", f"/api/rooms/{api.UUID_ID}/current_participants/",
+                           "Holders admitted in the room's current window")
 
 
 @room_current.get()
@@ -139,6 +146,10 @@ def room_current_participants(request):
     return {"room": {"id": str(room.id), "name": room.name, "capacity": room.capacity},
             "since": since, "current_participants": len(results), "count": len(results), "next": None,
             "previous": None, "results": results}
+
+
+session_people = api.service("session-participants", f"/api/sessions/{api.UUID_ID}/participants/",
+                             "Registered, paid and admitted people of a session")
 
 
 @session_people.get()
@@ -153,15 +164,6 @@ def session_participants(request):
 
 def includeme(config):
     config.scan(__name__)
-
-
-# --------------------------------------------------------------------------- self-registration
-
-
-register_svc = api.service("session-register", f"/api/sessions/{api.UUID_ID}/register/",
-                           "Register myself for an atelier (free: confirmed within capacity; paid: pending)")
-unregister_svc = api.service("session-unregister", f"/api/sessions/{api.UUID_ID}/unregister/",
-                             "Cancel my registration before the session starts")
 
 
 def _me_as_participant(request):
@@ -193,6 +195,10 @@ def _registration_answer(request, participant, session_id):
     return registrations.registration_json(db, session, row)
 
 
+register_svc = api.service("session-register", f"/api/sessions/{api.UUID_ID}/register/",
+                           "Register myself for an atelier (free: confirmed within capacity; paid: pending)")
+
+
 @register_svc.get()
 def my_registration(request):
     participant = _me_as_participant(request)
@@ -207,6 +213,10 @@ def register_view(request):
     _, created = registrations.register(request.dbsession, participant, session_id)
     request.response.status = 201 if created else 200
     return _registration_answer(request, participant, session_id)
+
+
+unregister_svc = api.service("session-unregister", f"/api/sessions/{api.UUID_ID}/unregister/",
+                             "Cancel my registration before the session starts")
 
 
 @register_svc.delete()

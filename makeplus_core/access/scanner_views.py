@@ -29,11 +29,6 @@ from .schemas import MAX_SYNC, ManifestQuery, SyncSchema
 MAX_SKEW = dt.timedelta(minutes=5)  # a scan time this far in the future is refused
 MAX_AGE = dt.timedelta(days=7)  # offline scans older than this are refused
 
-manifest_service = api.service("scanner-manifest", "/api/scanner/manifest/",
-                               "The offline scanner's manifest for one room (ETag, ?since= delta)")
-sync_service = api.service("scanner-sync", "/api/scanner/sync/",
-                           "Record up to 1,000 offline scans exactly once; the server re-decides each")
-
 
 def _scanner_room(request, raw_room, field="room") -> Room:
     """The room, in the caller's event, that the caller may scan at (else 404/403)."""
@@ -51,6 +46,10 @@ def _scanner_room(request, raw_room, field="room") -> Room:
         if has_any and not here:
             raise errors.Forbidden("You are assigned to other rooms of this event", field=field)
     return room
+
+
+manifest_service = api.service("scanner-manifest", "/api/scanner/manifest/",
+                               "The offline scanner's manifest for one room (ETag, ?since= delta)")
 
 
 @manifest_service.get(schema=api.doc(querystring=ManifestQuery))
@@ -101,6 +100,10 @@ def _scan_time(raw, now, index) -> dt.datetime:
     if when < now - MAX_AGE:
         raise errors.Invalid(f"{field}: older than {MAX_AGE.days} days", field=field)
     return when
+
+
+sync_service = api.service("scanner-sync", "/api/scanner/sync/",
+                           "Record up to 1,000 offline scans exactly once; the server re-decides each")
 
 
 @sync_service.post(schema=api.doc(SyncSchema))

@@ -13,10 +13,6 @@ from ..roles import GESTIONNAIRE, PARTICIPANT
 from . import schemas
 from . import session_access as services
 
-accesses = api.service("session-accesses", "/api/session-access/", "Paid-atelier access records")
-access = api.service("session-access", f"/api/session-access/{api.UUID_ID}/", "One access record")
-my_ateliers = api.service("my-ateliers", "/api/my-ateliers/", "My paid ateliers with a payment summary")
-
 
 def _own_participant_id(request, event_id):
     return request.dbsession.scalar(sa.select(Participant.id).where(
@@ -51,6 +47,9 @@ def _body(request, event_id) -> dict:
     return raw
 
 
+accesses = api.service("session-accesses", "/api/session-access/", "Paid-atelier access records")
+
+
 @accesses.get(schema=api.doc(querystring=schemas.SessionAccessQuery))
 def list_accesses(request):
     event_id, own = _scope(request)
@@ -71,6 +70,9 @@ def create_access(request):
     obj = services.create(request.dbsession, event_id, data, granted_by_id=api.identity(request).user_id)
     request.response.status = 201
     return services.serialize(request, [obj])[0]
+
+
+access = api.service("session-access", f"/api/session-access/{api.UUID_ID}/", "One access record")
 
 
 @access.get()
@@ -101,6 +103,9 @@ def delete_access(request):
     request.dbsession.delete(obj)
     request.dbsession.flush()
     return api.no_content()
+
+
+my_ateliers = api.service("my-ateliers", "/api/my-ateliers/", "My paid ateliers with a payment summary")
 
 
 @my_ateliers.get()

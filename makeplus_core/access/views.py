@@ -16,17 +16,6 @@ verify_access = api.service("access-verify", f"/api/rooms/{{room_id:{api.UUID}}}
                             "Verify a badge at a room door (granted / 402 / 403 / 404 / 400)")
 event_scan = api.service("access-event-scan", "/api/participants/scan/",
                          "The app's event-level scanner: check a badge in (status success)")
-room_stats = api.service("access-room-statistics", f"/api/rooms/{api.UUID_ID}/statistics/",
-                         "Scan statistics of a room")
-room_people = api.service("access-room-participants", f"/api/rooms/{api.UUID_ID}/participants/",
-                          "Holders granted in the room today")
-my_room = api.service("access-my-room-statistics", "/api/my-room/statistics/",
-                      "The controller's room (assigned now) and their own scans today")
-reissue_user = api.service("access-badge-reissue-user", r"/api/users/{user_id:\d+}/badge/reissue/",
-                           "Revoke and re-issue a user's badge (lost badge)")
-reissue_participant = api.service("access-badge-reissue-participant",
-                                  f"/api/participants/{api.UUID_ID}/badge/reissue/",
-                                  "Revoke and re-issue the badge of a participant's user")
 # The doors apply Idempotency-Key themselves (pipeline.handle), backed by the journal.
 pipeline.door_services(verify_access, event_scan)
 
@@ -57,9 +46,17 @@ def _room(request):
     return room
 
 
+room_stats = api.service("access-room-statistics", f"/api/rooms/{api.UUID_ID}/statistics/",
+                         "Scan statistics of a room")
+
+
 @room_stats.get()
 def room_statistics_view(request):
     return services.room_statistics(request.dbsession, _room(request))
+
+
+room_people = api.service("access-room-participants", f"/api/rooms/{api.UUID_ID}/participants/",
+                          "Holders granted in the room today")
 
 
 @room_people.get()
@@ -70,6 +67,10 @@ def room_participants_view(request):
     results = services.room_participants_today(request.dbsession, room)
     return {"room": services.room_brief(room), "count": len(results), "next": None, "previous": None,
             "results": results}
+
+
+my_room = api.service("access-my-room-statistics", "/api/my-room/statistics/",
+                      "The controller's room (assigned now) and their own scans today")
 
 
 @my_room.get()
@@ -105,9 +106,18 @@ def _reissue(request, user_id):
             "qr_code_data": badges.qr_payload(user), "signed_qr": signed_qr_for(db, user)}
 
 
+reissue_user = api.service("access-badge-reissue-user", r"/api/users/{user_id:\d+}/badge/reissue/",
+                           "Revoke and re-issue a user's badge (lost badge)")
+
+
 @reissue_user.post()
 def reissue_user_view(request):
     return _reissue(request, api.path_int(request, "user_id", "User"))
+
+
+reissue_participant = api.service("access-badge-reissue-participant",
+                                  f"/api/participants/{api.UUID_ID}/badge/reissue/",
+                                  "Revoke and re-issue the badge of a participant's user")
 
 
 @reissue_participant.post()

@@ -9,12 +9,6 @@ from ..sessions.models import Session
 from . import schemas, services
 from .serializers import serialize_agenda, serialize_recommendations
 
-my_agenda = api.service("my-agenda", "/api/my-agenda/", "My bookmarked sessions, with overlaps flagged")
-my_agenda_item = api.service("my-agenda-item", f"/api/my-agenda/{{session_id:{api.UUID}}}/",
-                             "Remove a session from my agenda")
-recommendations = api.service("my-agenda-recommendations", "/api/my-agenda/recommendations/",
-                              "Sessions recommended from my agenda and attendance")
-
 
 def _owner(request):
     """(the caller's user id, the event of the agenda); 403 unless a member of that event."""
@@ -28,6 +22,9 @@ def _agenda_items(request, user_id, event_id, sessions):
     db = request.dbsession
     return serialize_agenda(request, sessions, services.conflicts(db, user_id, event_id),
                             services.bookmark_times(db, user_id, event_id))
+
+
+my_agenda = api.service("my-agenda", "/api/my-agenda/", "My bookmarked sessions, with overlaps flagged")
 
 
 @my_agenda.get()
@@ -47,12 +44,20 @@ def add_to_agenda(request):
     return _agenda_items(request, user_id, event_id, [session])[0]
 
 
+my_agenda_item = api.service("my-agenda-item", f"/api/my-agenda/{{session_id:{api.UUID}}}/",
+                             "Remove a session from my agenda")
+
+
 @my_agenda_item.delete()
 def remove_from_agenda(request):
     user_id, event_id = _owner(request)
     session_id = api.parse_uuid(request.matchdict["session_id"], "session")
     services.remove(request.dbsession, user_id, event_id, session_id)
     return api.no_content()
+
+
+recommendations = api.service("my-agenda-recommendations", "/api/my-agenda/recommendations/",
+                              "Sessions recommended from my agenda and attendance")
 
 
 @recommendations.get()

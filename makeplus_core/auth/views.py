@@ -13,23 +13,8 @@ from . import pages, schemas, serializers, services, throttle, tokens, verificat
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
+
 register = api.service("auth-register", "/api/auth/register/", "Create an account")
-login = api.service("auth-login", "/api/auth/login/", "Log in with e-mail and password")
-login_alias = api.service("auth-token", "/api/auth/token/", "Log in (the mobile app's path)")
-select_event = api.service("auth-select-event", "/api/auth/select-event/",
-                           "Choose the event after a multi-event login (temp token)")
-switch_event = api.service("auth-switch-event", "/api/auth/switch-event/", "Switch to another of my events")
-my_events = api.service("auth-my-events", "/api/auth/my-events/", "My events with role and badge")
-profile = api.service("auth-profile", "/api/auth/profile/", "My profile")
-me = api.service("auth-me", "/api/auth/me/", "My profile (the app's alias)")
-export = api.service("auth-me-export", "/api/auth/me/export/", "Everything held about me, as JSON")
-change_password = api.service("auth-change-password", "/api/auth/change-password/", "Change my password")
-reset = api.service("auth-password-reset", "/api/auth/password-reset/", "Ask for a password reset e-mail")
-reset_confirm = api.service("auth-password-reset-confirm", "/api/auth/password-reset/confirm/",
-                            "Set a new password with the code from the e-mail")
-refresh = api.service("token-refresh", "/api/token/refresh/", "Exchange a refresh token for new tokens")
-refresh_alias = api.service("auth-token-refresh", "/api/auth/token/refresh/", "Refresh (the app's path)")
-logout = api.service("auth-logout", "/api/auth/logout/", "Log out: revoke the refresh token")
 
 
 @register.post(permission=PUBLIC, schema=api.doc(schemas.RegisterSchema))
@@ -49,6 +34,12 @@ def api_rate_limit(request, bucket):
         limiter.hit(request, bucket)
 
 
+login = api.service("auth-login", "/api/auth/login/", "Log in with e-mail and password")
+
+
+login_alias = api.service("auth-token", "/api/auth/token/", "Log in (the mobile app's path)")
+
+
 @login.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
 @login_alias.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
 def login_view(request):
@@ -66,6 +57,10 @@ def login_view(request):
     return result
 
 
+select_event = api.service("auth-select-event", "/api/auth/select-event/",
+                           "Choose the event after a multi-event login (temp token)")
+
+
 @select_event.post(permission=SELECT_EVENT, schema=api.doc(schemas.SelectEventSchema))
 def select_event_view(request):
     ident = api.identity(request)
@@ -78,9 +73,15 @@ def select_event_view(request):
                                  current_session_id=ident.session_id)
 
 
+switch_event = api.service("auth-switch-event", "/api/auth/switch-event/", "Switch to another of my events")
+
+
 @switch_event.post(schema=api.doc(schemas.SelectEventSchema))
 def switch_event_view(request):
     return select_event_view(request)
+
+
+my_events = api.service("auth-my-events", "/api/auth/my-events/", "My events with role and badge")
 
 
 @my_events.get()
@@ -89,6 +90,12 @@ def my_events_view(request):
     events = services.my_events(request, request.dbsession, ident.user)
     return {"count": len(events), "results": events, "events": events,
             "current_event_id": str(ident.event_id) if ident.event_id else None}
+
+
+profile = api.service("auth-profile", "/api/auth/profile/", "My profile")
+
+
+me = api.service("auth-me", "/api/auth/me/", "My profile (the app's alias)")
 
 
 @profile.get()
@@ -126,6 +133,9 @@ def delete_account_view(request):
     return api.no_content()
 
 
+export = api.service("auth-me-export", "/api/auth/me/export/", "Everything held about me, as JSON")
+
+
 @export.get()
 def export_view(request):
     ident = api.identity(request)
@@ -134,6 +144,9 @@ def export_view(request):
     data = services.export_user_data(request, request.dbsession, ident, sections)
     request.response.headers["Content-Disposition"] = 'attachment; filename="makeplus-my-data.json"'
     return data
+
+
+change_password = api.service("auth-change-password", "/api/auth/change-password/", "Change my password")
 
 
 @change_password.post(schema=api.doc(schemas.ChangePasswordSchema))
@@ -145,6 +158,9 @@ def change_password_view(request):
     # Every other session has ended and every issued token is void: this one goes on with new tokens.
     pair = services.reissue_tokens(request, request.dbsession, ident.user, ident.session_id)
     return {"message": "Password changed", **pair}
+
+
+reset = api.service("auth-password-reset", "/api/auth/password-reset/", "Ask for a password reset e-mail")
 
 
 @reset.post(permission=PUBLIC, schema=api.doc(schemas.ResetRequestSchema))
@@ -163,6 +179,10 @@ def reset_view(request):
     return {"message": "If an account exists for this address, a reset e-mail has been sent."}
 
 
+reset_confirm = api.service("auth-password-reset-confirm", "/api/auth/password-reset/confirm/",
+                            "Set a new password with the code from the e-mail")
+
+
 @reset_confirm.get(permission=PUBLIC)
 def reset_confirm_link_view(request):
     """Links of earlier reset e-mails pointed here: send the browser to the reset page."""
@@ -178,6 +198,12 @@ def reset_confirm_view(request):
     return {"message": "Password has been reset. Log in with the new password."}
 
 
+refresh = api.service("token-refresh", "/api/token/refresh/", "Exchange a refresh token for new tokens")
+
+
+refresh_alias = api.service("auth-token-refresh", "/api/auth/token/refresh/", "Refresh (the app's path)")
+
+
 @refresh.post(permission=PUBLIC, schema=api.doc(schemas.RefreshSchema))
 @refresh_alias.post(permission=PUBLIC, schema=api.doc(schemas.RefreshSchema))
 def refresh_view(request):
@@ -190,6 +216,9 @@ def refresh_view(request):
             exc.extra.pop("reuse_detected")
         raise
     return tokens.token_pair(request.registry, user, auth_session)
+
+
+logout = api.service("auth-logout", "/api/auth/logout/", "Log out: revoke the refresh token")
 
 
 @logout.post(permission=SELECT_EVENT, schema=api.doc(schemas.LogoutSchema))

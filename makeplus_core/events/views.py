@@ -15,20 +15,6 @@ from .serializers import serialize_events
 
 ID = api.UUID_ID
 
-events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
-event = api.service("event", f"/api/events/{ID}/", "One event")
-archive_service = api.service("event-archive", f"/api/events/{ID}/archive/",
-                              "Archive the event: read-only and hidden from lists, nothing deleted")
-restore_service = api.service("event-restore", f"/api/events/{ID}/restore/",
-                              "Restore an archived event (platform admins)")
-statistics = api.service("event-statistics", f"/api/events/{ID}/statistics/", "Figures of an event")
-upload_programme = api.service("event-upload-programme", f"/api/events/{ID}/upload_programme/",
-                               "Upload the programme PDF (multipart field file or programme_file)")
-upload_guide = api.service("event-upload-guide", f"/api/events/{ID}/upload_guide/",
-                           "Upload the participant guide PDF (multipart field file or guide_file)")
-
-
-
 
 def _input(request, partial: bool) -> dict:
     raw = schemas.drop_nulls(api.json_body(request))
@@ -61,6 +47,9 @@ def _one(request, obj, role=None):
     return serialize_events(request, [obj], roles)[0]
 
 
+events = api.service("events", "/api/events/", "My events (all for platform admins); create an event")
+
+
 @events.get(schema=api.doc(querystring=schemas.EventQuery))
 def list_events(request):
     ident = api.identity(request)
@@ -80,6 +69,9 @@ def create_event(request):
     obj = services.create(db, _input(request, partial=False), ident.user_id, ident.is_admin)
     request.response.status = 201
     return _one(request, obj)
+
+
+event = api.service("event", f"/api/events/{ID}/", "One event")
 
 
 @event.get()
@@ -103,12 +95,20 @@ def delete_event(request):
     return api.no_content()
 
 
+archive_service = api.service("event-archive", f"/api/events/{ID}/archive/",
+                              "Archive the event: read-only and hidden from lists, nothing deleted")
+
+
 @archive_service.post()
 def archive_event(request):
     ident = api.identity(request)
     obj, role = _event(request, write=True)
     archive.archive(request.dbsession, obj, ident.user_id)
     return _one(request, obj, role)
+
+
+restore_service = api.service("event-restore", f"/api/events/{ID}/restore/",
+                              "Restore an archived event (platform admins)")
 
 
 @restore_service.post()
@@ -119,6 +119,9 @@ def restore_event(request):
         raise errors.Forbidden("Only platform admins can restore an archived event")
     archive.restore(request.dbsession, obj)
     return _one(request, obj, role)
+
+
+statistics = api.service("event-statistics", f"/api/events/{ID}/statistics/", "Figures of an event")
 
 
 @statistics.get()
@@ -139,9 +142,17 @@ def _upload(request, field: str):
     return data
 
 
+upload_programme = api.service("event-upload-programme", f"/api/events/{ID}/upload_programme/",
+                               "Upload the programme PDF (multipart field file or programme_file)")
+
+
 @upload_programme.post()
 def upload_programme_view(request):
     return _upload(request, "programme_file")
+
+
+upload_guide = api.service("event-upload-guide", f"/api/events/{ID}/upload_guide/",
+                           "Upload the participant guide PDF (multipart field file or guide_file)")
 
 
 @upload_guide.post()

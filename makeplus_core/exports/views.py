@@ -17,15 +17,14 @@ from .serializers import serialize_export
 
 MAX_PENDING = 5
 
-exports = api.service("exports", "/api/exports/", "Request a large export, built in the background")
-export = api.service("export", f"/api/exports/{api.UUID_ID}/", "An export's status")
-download = api.service("export-download", f"/api/exports/{api.UUID_ID}/download/", "Download a finished export")
-
 
 def _scope(request):
     event_id = api.require_event(request)
     api.require_gestionnaire(request, event_id=event_id)
     return api.identity(request), event_id
+
+
+exports = api.service("exports", "/api/exports/", "Request a large export, built in the background")
 
 
 @exports.post(schema=api.doc(schemas.ExportRequestSchema))
@@ -40,10 +39,16 @@ def request_view(request):
     return serialize_export(request, exp)
 
 
+export = api.service("export", f"/api/exports/{api.UUID_ID}/", "An export's status")
+
+
 @export.get()
 def status_view(request):
     _, event_id = _scope(request)
     return serialize_export(request, services.get_export(request.dbsession, request.matchdict["id"], event_id))
+
+
+download = api.service("export-download", f"/api/exports/{api.UUID_ID}/download/", "Download a finished export")
 
 
 @download.get()

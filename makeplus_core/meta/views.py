@@ -10,10 +10,6 @@ from . import fast, openapi
 
 PUBLIC = NO_PERMISSION_REQUIRED
 
-root = api.service("root", "/api/", "Capabilities: version and enabled plugins")
-health = api.service("health", "/api/health/", "Health check (database reachable)")
-spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document")
-
 
 def capabilities(request) -> dict:
     return request.registry.makeplus.capabilities
@@ -27,6 +23,9 @@ def compute_capabilities(registry) -> dict:
     names = enabled_names(registry.settings)
     extra = of(registry).capabilities
     return {name: {**extra.get(name, {}), "version": plugin_version(name)} for name in names}
+
+
+root = api.service("root", "/api/", "Capabilities: version and enabled plugins")
 
 
 @root.get(permission=PUBLIC)
@@ -47,6 +46,9 @@ def event_modules(request) -> dict:
             "modules": enabled_for(request.registry, request.dbsession, ident.event_id)}
 
 
+health = api.service("health", "/api/health/", "Health check (database reachable)")
+
+
 @health.get(permission=PUBLIC)
 def health_view(request):
     # GETs are answered by makeplus_core.meta.fast (this view serves HEAD): liveness, the
@@ -55,6 +57,9 @@ def health_view(request):
     if not ok:
         request.response.status = 503
     return fast.health_body(request.registry, ok)
+
+
+spec = api.service("openapi", "/api/openapi.json", "This API's OpenAPI document")
 
 
 @spec.get(permission=PUBLIC)

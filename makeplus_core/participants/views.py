@@ -18,11 +18,6 @@ from .export import participants_sheet
 
 ID = api.UUID_ID
 
-participants = api.service("participants", "/api/participants/", "Participants of my event")
-participant = api.service("participant", f"/api/participants/{ID}/", "One participant")
-export = api.service("participants-export", "/api/participants/export/",
-                     "The event's participants as an Excel file (.xlsx)")
-
 
 def _scope(request):
     """(identity, event id, role, own user id or None)."""
@@ -50,6 +45,9 @@ def _check_body_event(request, raw, event_id):
     value = raw.pop("event", None) or raw.pop("event_id", None)
     if value and api.parse_uuid(value, "event") != event_id:
         raise errors.NotFound("Event not found", field="event")
+
+
+participants = api.service("participants", "/api/participants/", "Participants of my event")
 
 
 @participants.get(schema=api.doc(querystring=schemas.ParticipantQuery))
@@ -98,6 +96,9 @@ def create_participant(request):
     return body
 
 
+participant = api.service("participant", f"/api/participants/{ID}/", "One participant")
+
+
 @participant.get()
 def get_participant(request):
     ident, event_id, role, own = _scope(request)
@@ -144,6 +145,10 @@ def delete_participant(request):
     return api.no_content()
 
 
+export = api.service("participants-export", "/api/participants/export/",
+                     "The event's participants as an Excel file (.xlsx)")
+
+
 @export.get()
 def export_view(request):
     ident, event_id, role, own = _scope(request)
@@ -155,12 +160,6 @@ def export_view(request):
 
 def includeme(config):
     config.scan(__name__)
-
-
-# --------------------------------------------------------------------------- bulk import
-
-import_service = api.service("participants-import", "/api/participants/import/",
-                             "Import participants from a CSV or XLSX file (dry run, then for real)")
 
 
 def _import_options(request) -> tuple[bool, dict | None]:
@@ -176,6 +175,10 @@ def _import_options(request) -> tuple[bool, dict | None]:
                                                     for k, v in mapping.items()):
             raise errors.Invalid('mapping: a JSON object {"column": "field"}', field="mapping")
     return bool(dry_run), mapping
+
+
+import_service = api.service("participants-import", "/api/participants/import/",
+                             "Import participants from a CSV or XLSX file (dry run, then for real)")
 
 
 @import_service.post()

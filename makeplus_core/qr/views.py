@@ -15,10 +15,6 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from . import images, services
 from .schemas import GenerateSchema
 
-generate = api.service("qr-generate", "/api/qr/generate/", "Make a QR image (PNG or SVG)")
-participant_qr = api.service("qr-participant", f"/api/participants/{api.UUID_ID}/qr_code/",
-                             "A participant's badge QR image (PNG or SVG)")
-
 
 def _fmt(request, data=None) -> str:
     fmt = (request.GET.get("format") or (data or {}).get("format") or "png").lower()
@@ -32,6 +28,9 @@ def _image(data: str, fmt: str) -> Response:
     resp = Response(body=body, content_type=ctype)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+generate = api.service("qr-generate", "/api/qr/generate/", "Make a QR image (PNG or SVG)")
 
 
 @generate.post(schema=api.doc(GenerateSchema))
@@ -52,6 +51,10 @@ def generate_view(request):
     else:
         raise errors.Invalid("user_id, participant_id or data is required", field="user_id")
     return _image(text, _fmt(request, data))
+
+
+participant_qr = api.service("qr-participant", f"/api/participants/{api.UUID_ID}/qr_code/",
+                             "A participant's badge QR image (PNG or SVG)")
 
 
 @participant_qr.get()

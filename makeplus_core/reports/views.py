@@ -6,17 +6,16 @@ from ..xlsx import xlsx_response
 from . import services
 from .serializers import report_json
 
-event_reports = api.service("reports-events", "/api/reports/events/",
-                            "Per event I manage: sessions, participants, scans, revenue")
-session_reports = api.service("reports-sessions", "/api/reports/sessions/",
-                              "Per session of my event: attendance, capacity, ateliers, revenue")
-
 
 def _format(request) -> str:
     fmt = (request.GET.get("format") or "json").lower()
     if fmt not in ("json", "xlsx"):
         raise errors.Invalid("format: json or xlsx", field="format")
     return fmt
+
+
+event_reports = api.service("reports-events", "/api/reports/events/",
+                            "Per event I manage: sessions, participants, scans, revenue")
 
 
 @event_reports.get()
@@ -30,6 +29,10 @@ def events_report(request):
     if fmt == "xlsx":
         return xlsx_response("events-report.xlsx", [services.events_sheet(db, db.scalars(stmt).all())])
     return api.paginate(request, stmt, lambda events: report_json(services.event_rows(db, events)))
+
+
+session_reports = api.service("reports-sessions", "/api/reports/sessions/",
+                              "Per session of my event: attendance, capacity, ateliers, revenue")
 
 
 @session_reports.get()

@@ -15,9 +15,6 @@ from .serializers import serialize_rooms
 
 ID = api.UUID_ID
 
-rooms = api.service("rooms", "/api/rooms/", "Rooms of my event (?include=sessions to embed sessions)")
-room = api.service("room", f"/api/rooms/{ID}/", "One room")
-
 
 def _include_sessions(request) -> bool:
     return "sessions" in (request.GET.get("include") or "").split(",")
@@ -25,6 +22,9 @@ def _include_sessions(request) -> bool:
 
 def _one(request, obj):
     return serialize_rooms(request, [obj], include_sessions=_include_sessions(request))[0]
+
+
+rooms = api.service("rooms", "/api/rooms/", "Rooms of my event (?include=sessions to embed sessions)")
 
 
 @rooms.get(schema=api.doc(querystring=schemas.RoomQuery))
@@ -53,6 +53,9 @@ def _load(request, write=False) -> Room:
     if write:
         api.require_gestionnaire(request, event_id=obj.event_id)
     return obj
+
+
+room = api.service("room", f"/api/rooms/{ID}/", "One room")
 
 
 @room.get()

@@ -8,14 +8,15 @@ from ..roles import GESTIONNAIRE
 from . import services
 from .schemas import SearchQuery
 
-search = api.service("search", "/api/search/", "Search my event: sessions, rooms, participants (staff), "
-                     "and the kinds enabled plugins add")
-
 
 def _url(request, page):
     query = dict(request.GET)
     query["page"] = page
     return f"{request.path_url}?{urlencode(query)}"
+
+
+search = api.service("search", "/api/search/", "Search my event: sessions, rooms, participants (staff), "
+                     "and the kinds enabled plugins add")
 
 
 @search.get(schema=api.doc(querystring=SearchQuery))

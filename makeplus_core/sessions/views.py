@@ -20,12 +20,6 @@ from .serializers import serialize_sessions
 
 ID = api.UUID_ID
 
-sessions = api.service("sessions", "/api/sessions/", "Sessions of my event")
-session = api.service("session", f"/api/sessions/{ID}/", "One session")
-swap = api.service("sessions-swap-times", "/api/sessions/swap-times/",
-                   "Exchange the time slots of two sessions of my event")
-swap_alias = api.service("sessions-swap-times-alias", "/api/sessions/swap_times/", "Alias of swap-times")
-
 ACTIONS = {
     "mark_live": (services.LIVE, "Session is now live"),
     "start": (services.LIVE, "Session is now live"),
@@ -39,10 +33,6 @@ start = api.service("session-start", f"/api/sessions/{ID}/start/", "Start a sess
 mark_completed = api.service("session-mark_completed", f"/api/sessions/{ID}/mark_completed/",
                              "End a session (termine)")
 end = api.service("session-end", f"/api/sessions/{ID}/end/", "End a session (app alias of mark_completed)")
-images = api.service("session-images", f"/api/sessions/{ID}/images/",
-                     "Upload the speaker's photo and/or the cover image (multipart speaker_photo, cover_image: "
-                     "PNG or JPEG, checked by content); the session's speaker_photo_url / cover_image then "
-                     "hold the files' URLs")
 cancel = api.service("session-cancel", f"/api/sessions/{ID}/cancel/", "Reset a session to pas_encore")
 action_services = {"mark_live": mark_live, "start": start, "mark_completed": mark_completed, "end": end,
                    "cancel": cancel}
@@ -64,6 +54,9 @@ def _body(request) -> dict:
         if raw.get(key) == "":
             raw.pop(key)
     return raw
+
+
+sessions = api.service("sessions", "/api/sessions/", "Sessions of my event")
 
 
 @sessions.get(schema=api.doc(querystring=schemas.SessionQuery))
@@ -104,6 +97,9 @@ def _load(request, write=False) -> Session:
     return obj
 
 
+session = api.service("session", f"/api/sessions/{ID}/", "One session")
+
+
 @session.get()
 def get_session(request):
     return _one(request, _load(request))
@@ -120,6 +116,12 @@ def update_session(request):
     extensions.validate_fields(request, "session")
     services.update(request.dbsession, obj, data, pm=request.plugins, request=request)
     return _one(request, obj)
+
+
+images = api.service("session-images", f"/api/sessions/{ID}/images/",
+                     "Upload the speaker's photo and/or the cover image (multipart speaker_photo, cover_image: "
+                     "PNG or JPEG, checked by content); the session's speaker_photo_url / cover_image then "
+                     "hold the files' URLs")
 
 
 @images.post()
@@ -150,6 +152,13 @@ def _make_action(name):
 for _name, _service in action_services.items():
     _service.add_view("POST", _make_action(_name))
 del _name, _service  # one module attribute per service, or venusian registers it twice
+
+
+swap = api.service("sessions-swap-times", "/api/sessions/swap-times/",
+                   "Exchange the time slots of two sessions of my event")
+
+
+swap_alias = api.service("sessions-swap-times-alias", "/api/sessions/swap_times/", "Alias of swap-times")
 
 
 @swap.post(schema=api.doc(schemas.SwapSchema))

@@ -14,13 +14,6 @@ from ..roles import GESTIONNAIRE
 from . import schemas, serializers, services
 from .models import RoomAssignment
 
-user_assignments = api.service("user-assignments", "/api/user-assignments/",
-                               "Users' roles in my event (non-gestionnaires: their own)")
-user_assignment = api.service("user-assignment", f"/api/user-assignments/{api.UUID_ID}/", "One user assignment")
-room_assignments = api.service("room-assignments", "/api/room-assignments/",
-                               "Staff assigned to rooms for time slots (gestionnaire)")
-room_assignment = api.service("room-assignment", f"/api/room-assignments/{api.UUID_ID}/", "One room assignment")
-
 
 def _is_manager(request, event_id) -> bool:
     ident = api.identity(request)
@@ -47,6 +40,10 @@ def _visible_user_assignment(request, event_id):
     if not _is_manager(request, event_id) and obj.user_id != api.identity(request).user_id:
         raise errors.NotFound("Assignment not found", field="id")
     return obj
+
+
+user_assignments = api.service("user-assignments", "/api/user-assignments/",
+                               "Users' roles in my event (non-gestionnaires: their own)")
 
 
 @user_assignments.get(schema=api.doc(querystring=schemas.UserAssignmentQuery))
@@ -84,6 +81,9 @@ def create_user_assignment(request):
         body.update(user_name=f"{data.get('first_name', '')} {data.get('last_name', '')}".strip() or None,
                     invitation_sent=typed)
     return body
+
+
+user_assignment = api.service("user-assignment", f"/api/user-assignments/{api.UUID_ID}/", "One user assignment")
 
 
 @user_assignment.get()
@@ -137,6 +137,10 @@ def _room_data(request, event_id, partial=False) -> dict:
     return data
 
 
+room_assignments = api.service("room-assignments", "/api/room-assignments/",
+                               "Staff assigned to rooms for time slots (gestionnaire)")
+
+
 @room_assignments.get(schema=api.doc(querystring=schemas.RoomAssignmentQuery))
 def list_room_assignments(request):
     event_id = _room_scope(request)
@@ -156,6 +160,9 @@ def create_room_assignment(request):
                                           assigned_by_id=api.identity(request).user_id)
     request.response.status = 201
     return serializers.serialize_room_assignments(request, [obj])[0]
+
+
+room_assignment = api.service("room-assignment", f"/api/room-assignments/{api.UUID_ID}/", "One room assignment")
 
 
 @room_assignment.get()

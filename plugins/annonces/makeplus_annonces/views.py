@@ -5,15 +5,15 @@ from makeplus_core.plugin_api import api
 
 from . import schemas, services
 
-annonces = api.service("annonces", "/api/annonces/", "Announcements of my event, filtered by my role")
-annonce = api.service("annonce", "/api/annonces/{id}/", "One announcement")
-
 
 def _scope(request):
     ident = api.identity(request)
     event_id = api.require_event(request)
     role = api.role_in_event(request, event_id)
     return ident, event_id, role
+
+
+annonces = api.service("annonces", "/api/annonces/", "Announcements of my event, filtered by my role")
 
 
 @annonces.get(schema=api.doc(querystring=schemas.AnnonceQuery))
@@ -38,6 +38,9 @@ def create_annonce(request):
     obj = services.create(request.dbsession, event_id, ident.user_id, data)
     request.response.status = 201
     return services.serialize(request.dbsession, [obj])[0]
+
+
+annonce = api.service("annonce", "/api/annonces/{id}/", "One announcement")
 
 
 @annonce.get()

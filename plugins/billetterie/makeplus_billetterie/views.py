@@ -57,70 +57,6 @@ from .models import Order, PaymentEvent, Ticket, TicketType, Transfer
 PUBLIC = NO_PERMISSION_REQUIRED
 PLUGIN = "billetterie"
 
-s_config = api.service("billetterie-config", "/api/config/public/", "Public configuration of an event (?event=)")
-s_schedule = api.service("billetterie-schedule", "/api/config/schedule/", "Public schedule of an event (?event=)")
-s_contact = api.service("billetterie-contact", "/api/config/contact/", "Contact the organiser (rate-limited)")
-s_types_public = api.service("billetterie-types-public", "/api/tickets/types/",
-                             "Ticket types on sale with remaining quantity (?event=)")
-s_types = api.service("billetterie-types", "/api/billetterie/ticket-types/", "Ticket types of my event (gestionnaire)")
-s_type = api.service("billetterie-type", f"/api/billetterie/ticket-types/{api.UUID_ID}/", "One ticket type")
-s_checkout = api.service("billetterie-checkout", "/api/payments/checkout/create-intent/",
-                         "Order tickets: reserve the seats and start the payment (guest or logged-in)")
-s_confirm = api.service("billetterie-confirm", "/api/payments/checkout/confirm/", "Confirm an order's payment")
-s_webhook = api.service("billetterie-stripe-webhook", "/api/payments/webhook/stripe/",
-                        "Stripe webhook (signature verified, each event processed once)")
-s_orders = api.service("billetterie-orders", "/api/orders/", "My orders in my event")
-s_orders_alias = api.service("billetterie-orders-alias", "/api/payments/orders/", "My orders (seed 004 path)")
-s_order = api.service("billetterie-order", f"/api/orders/{api.UUID_ID}/", "One of my orders (or a guest's, ?token=)")
-s_order_alias = api.service("billetterie-order-alias", f"/api/payments/orders/{api.UUID_ID}/", "One of my orders")
-s_order_cancel = api.service("billetterie-order-cancel", f"/api/orders/{api.UUID_ID}/cancel/",
-                             "Cancel my pending order (seats go back)")
-s_my_tickets = api.service("billetterie-my-tickets", "/api/tickets/my/", "My tickets in my event")
-s_ticket = api.service("billetterie-ticket", f"/api/tickets/{api.UUID_ID}/", "One of my tickets, with its QR")
-s_ticket_qr = api.service("billetterie-ticket-qr", f"/api/tickets/{api.UUID_ID}/qr/",
-                          "The ticket's QR image: the holder's badge (?format=png|svg)")
-s_transfers = api.service("billetterie-transfers", "/api/tickets/transfers/", "My transfers (sent and received)")
-s_transfer_create = api.service("billetterie-transfer-create", "/api/tickets/transfers/create/",
-                                "Offer my ticket to another e-mail")
-s_transfer_cancel = api.service("billetterie-transfer-cancel", f"/api/tickets/transfers/{api.UUID_ID}/cancel/",
-                                "Cancel my pending transfer")
-s_transfer_accept = api.service("billetterie-transfer-accept", "/api/tickets/transfers/accept/",
-                                "Accept a ticket with the code from the e-mail (logged in or not)")
-s_upgrades = api.service("billetterie-upgrades", "/api/tickets/upgrades/", "My upgrade orders")
-s_upgrade_create = api.service("billetterie-upgrade-create", "/api/tickets/upgrades/create/",
-                               "Upgrade my ticket: a pending order for the difference")
-s_staff_orders = api.service("billetterie-staff-orders", "/api/tickets/staff/orders/",
-                             "Orders of my event (?q=, ?status=) (gestionnaire)")
-s_staff_order = api.service("billetterie-staff-order", f"/api/tickets/staff/orders/{api.UUID_ID}/",
-                            "One order of my event (gestionnaire)")
-s_staff_mark_paid = api.service("billetterie-staff-mark-paid", f"/api/tickets/staff/orders/{api.UUID_ID}/mark-paid/",
-                                "Complete an on-site order paid at the venue (gestionnaire)")
-s_staff_comp = api.service("billetterie-staff-comp", "/api/tickets/staff/comp/", "Issue free tickets (gestionnaire)")
-s_staff_refund = api.service("billetterie-staff-refund", "/api/tickets/staff/refund/",
-                             "Refund an order or a ticket, full or partial (gestionnaire)")
-s_staff_upgrade = api.service("billetterie-staff-upgrade", "/api/tickets/staff/upgrade/",
-                              "Upgrade a ticket (free, or a pending order for the difference) (gestionnaire)")
-s_staff_resend_tickets = api.service("billetterie-staff-resend-tickets", "/api/tickets/staff/resend-tickets/",
-                                     "Mail an order's tickets again (gestionnaire)")
-s_staff_resend_invoice = api.service("billetterie-staff-resend-invoice", "/api/tickets/staff/resend-invoice/",
-                                     "Mail an order's confirmation and invoice again (gestionnaire)")
-s_staff_export = api.service("billetterie-staff-export", "/api/tickets/staff/export/",
-                             "Orders and attendees of my event as an Excel file (gestionnaire)")
-s_invoice = api.service("billetterie-order-invoice", f"/api/orders/{api.UUID_ID}/invoice/",
-                        "The invoice PDF of my paid order (or a guest's, ?token=)")
-s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments/orders/{api.UUID_ID}/invoice/",
-                              "The invoice PDF of my paid order (seed 004 path)")
-s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{api.UUID_ID}/pdf/",
-                           "The ticket as PDF with the holder's badge QR")
-s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{api.UUID_ID}/wallet/apple/",
-                             "Apple Wallet pass (.pkpass) of my ticket (404 not_configured when not set up)")
-s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{api.UUID_ID}/wallet/google/",
-                              "Save to Google Wallet link of my ticket (404 not_configured when not set up)")
-s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
-                              "Decide on a badge without recording (alias of the core scan pipeline)")
-s_scan_commit = api.service("billetterie-scan-commit", "/api/scan/commit/",
-                            "Record a scan (alias of verify_access / participants/scan)")
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -201,6 +137,9 @@ def _finish_payment(request, order, state: str, provider_ref=None):
     return order
 
 
+s_config = api.service("billetterie-config", "/api/config/public/", "Public configuration of an event (?event=)")
+
+
 # --------------------------------------------------------------------------- public shop
 
 
@@ -213,9 +152,16 @@ def public_config(request):
     return _cacheable(request, services.public_config(event, request.registry.settings, open_types))
 
 
+s_schedule = api.service("billetterie-schedule", "/api/config/schedule/", "Public schedule of an event (?event=)")
+
+
 @s_schedule.get(permission=PUBLIC)
 def public_schedule(request):
     return _cacheable(request, services.public_schedule(request.dbsession, _shop_event(request)))
+
+
+s_types_public = api.service("billetterie-types-public", "/api/tickets/types/",
+                             "Ticket types on sale with remaining quantity (?event=)")
 
 
 @s_types_public.get(permission=PUBLIC)
@@ -226,6 +172,9 @@ def public_types(request):
     types = [t for t in db.scalars(services.types_query(event.id, public=True)) if services.on_sale(t, now)]
     return _cacheable(request, {"event": str(event.id), "results": services.serialize_types(db, types, public=True)},
                       max_age=15)
+
+
+s_contact = api.service("billetterie-contact", "/api/config/contact/", "Contact the organiser (rate-limited)")
 
 
 @s_contact.post(permission=PUBLIC, schema=api.doc(schemas.ContactSchema))
@@ -253,6 +202,9 @@ def contact(request):
     return {"sent": True}
 
 
+s_types = api.service("billetterie-types", "/api/billetterie/ticket-types/", "Ticket types of my event (gestionnaire)")
+
+
 # --------------------------------------------------------------------------- ticket types (staff)
 
 
@@ -277,6 +229,9 @@ def _type(request):
     return api.get_or_404(request.dbsession, TicketType, request.matchdict["id"], event_id, label="Ticket type")
 
 
+s_type = api.service("billetterie-type", f"/api/billetterie/ticket-types/{api.UUID_ID}/", "One ticket type")
+
+
 @s_type.get()
 def get_type(request):
     return services.serialize_types(request.dbsession, [_type(request)])[0]
@@ -294,6 +249,10 @@ def update_type(request):
 def delete_type(request):
     services.delete_type(request.dbsession, _type(request))
     return api.no_content()
+
+
+s_checkout = api.service("billetterie-checkout", "/api/payments/checkout/create-intent/",
+                         "Order tickets: reserve the seats and start the payment (guest or logged-in)")
 
 
 # --------------------------------------------------------------------------- checkout
@@ -324,6 +283,9 @@ def checkout(request):
     db.flush()
     request.response.status = 200 if replayed else 201
     return _order_answer(request, order, payment=payment, token=token)
+
+
+s_confirm = api.service("billetterie-confirm", "/api/payments/checkout/confirm/", "Confirm an order's payment")
 
 
 @s_confirm.post(permission=PUBLIC, schema=api.doc(schemas.ConfirmSchema))
@@ -368,6 +330,10 @@ def _record_event(db, event: dict, order) -> bool:
 
     mark_changed(db)
     return inserted is not None
+
+
+s_webhook = api.service("billetterie-stripe-webhook", "/api/payments/webhook/stripe/",
+                        "Stripe webhook (signature verified, each event processed once)")
 
 
 @s_webhook.post(permission=PUBLIC)
@@ -416,6 +382,12 @@ def _my_orders(request):
     return api.paginate(request, stmt, lambda rows: services.serialize_orders(db, rows, with_tickets=True))
 
 
+s_orders = api.service("billetterie-orders", "/api/orders/", "My orders in my event")
+
+
+s_orders_alias = api.service("billetterie-orders-alias", "/api/payments/orders/", "My orders (seed 004 path)")
+
+
 @s_orders_alias.get()
 @s_orders.get()
 def my_orders(request):
@@ -429,10 +401,20 @@ def _one_order(request):
     return _order_answer(request, _order_for_caller(request, request.matchdict["id"], token))
 
 
+s_order = api.service("billetterie-order", f"/api/orders/{api.UUID_ID}/", "One of my orders (or a guest's, ?token=)")
+
+
+s_order_alias = api.service("billetterie-order-alias", f"/api/payments/orders/{api.UUID_ID}/", "One of my orders")
+
+
 @s_order_alias.get(permission=PUBLIC)
 @s_order.get(permission=PUBLIC)
 def my_order(request):
     return _one_order(request)
+
+
+s_order_cancel = api.service("billetterie-order-cancel", f"/api/orders/{api.UUID_ID}/cancel/",
+                             "Cancel my pending order (seats go back)")
 
 
 @s_order_cancel.post(permission=PUBLIC)
@@ -447,6 +429,9 @@ def cancel_my_order(request):
     else:
         services.cancel_order(request.dbsession, order)
     return _order_answer(request, order)
+
+
+s_my_tickets = api.service("billetterie-my-tickets", "/api/tickets/my/", "My tickets in my event")
 
 
 @s_my_tickets.get()
@@ -469,9 +454,16 @@ def _my_ticket(request, staff_ok=True) -> Ticket:
     return ticket
 
 
+s_ticket = api.service("billetterie-ticket", f"/api/tickets/{api.UUID_ID}/", "One of my tickets, with its QR")
+
+
 @s_ticket.get()
 def ticket_detail(request):
     return services.serialize_tickets(request.dbsession, [_my_ticket(request)], with_qr=True)[0]
+
+
+s_ticket_qr = api.service("billetterie-ticket-qr", f"/api/tickets/{api.UUID_ID}/qr/",
+                          "The ticket's QR image: the holder's badge (?format=png|svg)")
 
 
 @s_ticket_qr.get()
@@ -484,6 +476,9 @@ def ticket_qr(request):
         raise Invalid("format: png or svg", field="format")
     data, mime = qr_images.render(badges.qr_payload_string(request.dbsession.get(User, ticket.holder_user_id)), fmt)
     return Response(body=data, content_type=mime)
+
+
+s_transfers = api.service("billetterie-transfers", "/api/tickets/transfers/", "My transfers (sent and received)")
 
 
 # --------------------------------------------------------------------------- transfers
@@ -518,6 +513,10 @@ def _transfers_json(rows):
              "status": t.status, "created_at": t.created_at, "decided_at": t.decided_at} for t in rows]
 
 
+s_transfer_create = api.service("billetterie-transfer-create", "/api/tickets/transfers/create/",
+                                "Offer my ticket to another e-mail")
+
+
 @s_transfer_create.post(schema=api.doc(schemas.TransferSchema))
 def create_transfer(request):
     event_id, ident, data, ticket = _my_ticket_in_body(request, schemas.TransferSchema())
@@ -529,6 +528,10 @@ def create_transfer(request):
     return _transfers_json([transfer])[0]
 
 
+s_transfer_cancel = api.service("billetterie-transfer-cancel", f"/api/tickets/transfers/{api.UUID_ID}/cancel/",
+                                "Cancel my pending transfer")
+
+
 @s_transfer_cancel.post()
 def cancel_transfer(request):
     event_id = _caller_event(request)
@@ -537,6 +540,10 @@ def cancel_transfer(request):
     if transfer.from_user_id != ident.user_id and not ident.is_gestionnaire:
         raise NotFound("Transfer not found", field="id")
     return _transfers_json([services.cancel_transfer(request.dbsession, transfer)])[0]
+
+
+s_transfer_accept = api.service("billetterie-transfer-accept", "/api/tickets/transfers/accept/",
+                                "Accept a ticket with the code from the e-mail (logged in or not)")
 
 
 @s_transfer_accept.post(permission=PUBLIC, schema=api.doc(schemas.AcceptSchema))
@@ -555,6 +562,9 @@ def accept_transfer(request):
     return services.serialize_tickets(db, [ticket])[0]
 
 
+s_upgrades = api.service("billetterie-upgrades", "/api/tickets/upgrades/", "My upgrade orders")
+
+
 # --------------------------------------------------------------------------- upgrades
 
 
@@ -564,6 +574,10 @@ def my_upgrades(request):
     db = request.dbsession
     stmt = services.orders_query(event_id, buyer_user_id=api.identity(request).user_id).where(Order.kind == "upgrade")
     return api.paginate(request, stmt, lambda rows: services.serialize_orders(db, rows))
+
+
+s_upgrade_create = api.service("billetterie-upgrade-create", "/api/tickets/upgrades/create/",
+                               "Upgrade my ticket: a pending order for the difference")
 
 
 @s_upgrade_create.post(schema=api.doc(schemas.UpgradeSchema))
@@ -578,6 +592,10 @@ def create_upgrade(request):
         _finish_payment(request, order, "paid")
     request.response.status = 201
     return _order_answer(request, order, payment=payment)
+
+
+s_staff_orders = api.service("billetterie-staff-orders", "/api/tickets/staff/orders/",
+                             "Orders of my event (?q=, ?status=) (gestionnaire)")
 
 
 # --------------------------------------------------------------------------- staff
@@ -598,9 +616,17 @@ def _staff_order(request, raw=None, field="id"):
                           label="Order", field=field)
 
 
+s_staff_order = api.service("billetterie-staff-order", f"/api/tickets/staff/orders/{api.UUID_ID}/",
+                            "One order of my event (gestionnaire)")
+
+
 @s_staff_order.get()
 def staff_order(request):
     return _order_answer(request, _staff_order(request))
+
+
+s_staff_mark_paid = api.service("billetterie-staff-mark-paid", f"/api/tickets/staff/orders/{api.UUID_ID}/mark-paid/",
+                                "Complete an on-site order paid at the venue (gestionnaire)")
 
 
 @s_staff_mark_paid.post()
@@ -618,6 +644,9 @@ def staff_mark_paid(request):
     return _order_answer(request, order)
 
 
+s_staff_comp = api.service("billetterie-staff-comp", "/api/tickets/staff/comp/", "Issue free tickets (gestionnaire)")
+
+
 @s_staff_comp.post(schema=api.doc(schemas.CompSchema))
 def staff_comp(request):
     event_id = _gestionnaire(request)
@@ -630,6 +659,10 @@ def staff_comp(request):
     mails.after_completion(request, done, note=N_("You are invited (${reason})."), reason=data["reason"])
     request.response.status = 201
     return _order_answer(request, done.order)
+
+
+s_staff_refund = api.service("billetterie-staff-refund", "/api/tickets/staff/refund/",
+                             "Refund an order or a ticket, full or partial (gestionnaire)")
 
 
 @s_staff_refund.post(schema=api.doc(schemas.RefundSchema))
@@ -647,6 +680,10 @@ def staff_refund(request):
     body = _order_answer(request, order)
     body["refund"] = {"id": str(row.id), "amount": row.amount, "reason": row.reason, "provider_ref": row.provider_ref}
     return body
+
+
+s_staff_upgrade = api.service("billetterie-staff-upgrade", "/api/tickets/staff/upgrade/",
+                              "Upgrade a ticket (free, or a pending order for the difference) (gestionnaire)")
 
 
 @s_staff_upgrade.post(schema=api.doc(schemas.StaffUpgradeSchema))
@@ -669,6 +706,10 @@ def staff_upgrade(request):
     return _order_answer(request, order, payment=payment)
 
 
+s_staff_resend_tickets = api.service("billetterie-staff-resend-tickets", "/api/tickets/staff/resend-tickets/",
+                                     "Mail an order's tickets again (gestionnaire)")
+
+
 @s_staff_resend_tickets.post(schema=api.doc(schemas.OrderRefSchema))
 def staff_resend_tickets(request):
     data = api.validate(schemas.OrderRefSchema(), api.json_body(request))
@@ -680,6 +721,10 @@ def staff_resend_tickets(request):
     return {"sent": len(tickets)}
 
 
+s_staff_resend_invoice = api.service("billetterie-staff-resend-invoice", "/api/tickets/staff/resend-invoice/",
+                                     "Mail an order's confirmation and invoice again (gestionnaire)")
+
+
 @s_staff_resend_invoice.post(schema=api.doc(schemas.OrderRefSchema))
 def staff_resend_invoice(request):
     data = api.validate(schemas.OrderRefSchema(), api.json_body(request))
@@ -688,6 +733,10 @@ def staff_resend_invoice(request):
         raise Conflict("Only a paid purchase has an invoice", field="order")
     mails.send_order(request, order, resent=True)
     return {"sent": 1}
+
+
+s_staff_export = api.service("billetterie-staff-export", "/api/tickets/staff/export/",
+                             "Orders and attendees of my event as an Excel file (gestionnaire)")
 
 
 @s_staff_export.get()
@@ -741,9 +790,17 @@ def _scan(request, record: bool):
     return api.json_response(payload, status=answer.status)
 
 
+s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
+                              "Decide on a badge without recording (alias of the core scan pipeline)")
+
+
 @s_scan_validate.post(schema=api.doc(schemas.ScanSchema))
 def scan_validate(request):
     return _scan(request, record=False)
+
+
+s_scan_commit = api.service("billetterie-scan-commit", "/api/scan/commit/",
+                            "Record a scan (alias of verify_access / participants/scan)")
 
 
 @s_scan_commit.post(schema=api.doc(schemas.ScanSchema))
@@ -805,6 +862,10 @@ def _wallet_pass(request, name, label, build):
         raise NotConfigured(f"{label} is not usable: {exc}") from None
 
 
+s_wallet_apple = api.service("billetterie-wallet-apple", f"/api/tickets/{api.UUID_ID}/wallet/apple/",
+                             "Apple Wallet pass (.pkpass) of my ticket (404 not_configured when not set up)")
+
+
 @s_wallet_apple.get()
 def wallet_apple(request):
     from . import documents, wallet
@@ -815,12 +876,20 @@ def wallet_apple(request):
     return resp
 
 
+s_wallet_google = api.service("billetterie-wallet-google", f"/api/tickets/{api.UUID_ID}/wallet/google/",
+                              "Save to Google Wallet link of my ticket (404 not_configured when not set up)")
+
+
 @s_wallet_google.get()
 def wallet_google(request):
     from . import wallet
 
     _ticket, link = _wallet_pass(request, "google", "Google Wallet", wallet.google_save_link)
     return {"save_url": link}
+
+
+s_ticket_pdf = api.service("billetterie-ticket-pdf", f"/api/tickets/{api.UUID_ID}/pdf/",
+                           "The ticket as PDF with the holder's badge QR")
 
 
 @s_ticket_pdf.get()
@@ -855,6 +924,14 @@ def _invoice(request):
                     content_type="application/pdf")
     resp.content_disposition = f'attachment; filename="facture-{order.invoice_number}.pdf"'
     return resp
+
+
+s_invoice = api.service("billetterie-order-invoice", f"/api/orders/{api.UUID_ID}/invoice/",
+                        "The invoice PDF of my paid order (or a guest's, ?token=)")
+
+
+s_invoice_alias = api.service("billetterie-order-invoice-alias", f"/api/payments/orders/{api.UUID_ID}/invoice/",
+                              "The invoice PDF of my paid order (seed 004 path)")
 
 
 @s_invoice_alias.get(permission=PUBLIC)

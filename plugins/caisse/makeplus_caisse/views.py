@@ -16,21 +16,7 @@ from . import auth, schemas, services
 from .models import Caisse, Item, Transaction
 
 PUBLIC = NO_PERMISSION_REQUIRED
-
-caisses = api.service("caisse-caisses", "/api/caisse/caisses/", "Cash desks of my event (gestionnaire)")
-caisse_one = api.service("caisse-caisse", f"/api/caisse/caisses/{api.UUID_ID}/", "One cash desk (gestionnaire)")
-login = api.service("caisse-login", "/api/caisse/auth/login/", "A cash desk logs in: caisse token")
 me = api.service("caisse-me", "/api/caisse/auth/me/", "The logged-in cash desk (caisse token)")
-items = api.service("caisse-items", "/api/caisse/items/", "Payable items of my event (gestionnaire)")
-items_sync = api.service("caisse-items-sync", "/api/caisse/items/sync/",
-                         "Create/refresh the items of every paid atelier (gestionnaire)")
-item_one = api.service("caisse-item", f"/api/caisse/items/{api.UUID_ID}/", "One payable item (gestionnaire)")
-bo_transactions = api.service("caisse-transactions", "/api/caisse/transactions/",
-                              "Every sale of my event with totals (gestionnaire)")
-bo_transaction = api.service("caisse-transaction", f"/api/caisse/transactions/{api.UUID_ID}/", "One sale (gestionnaire)")
-bo_export = api.service("caisse-transactions-export", "/api/caisse/transactions/export/",
-                        "Sales of my event as an Excel file (gestionnaire)")
-bo_stats = api.service("caisse-statistics", "/api/caisse/statistics/", "Sales statistics (gestionnaire)")
 pos_items = api.service("caisse-pos-items", "/api/caisse/pos/items/", "Items on sale (caisse token)")
 pos_participants = api.service("caisse-pos-participants", "/api/caisse/pos/participants/",
                                "Find participants by name, e-mail, badge or scanned QR (caisse token)")
@@ -38,8 +24,6 @@ pos_participant = api.service("caisse-pos-participant", f"/api/caisse/pos/partic
                               "A participant: paid and still buyable items (caisse token)")
 pos_badge = api.service("caisse-pos-badge", f"/api/caisse/pos/participants/{api.UUID_ID}/badge.pdf",
                         "Print-ready badge PDF (?size=a6|cr80|a4) (caisse token)")
-pos_orders = api.service("caisse-pos-orders", "/api/caisse/pos/orders/",
-                         "On-site ticket orders payable at this desk (?q= order id, buyer e-mail or name)")
 pos_transactions = api.service("caisse-pos-transactions", "/api/caisse/pos/transactions/",
                                "Sell (Idempotency-Key honoured) / this desk's history (caisse token)")
 pos_transaction = api.service("caisse-pos-transaction", f"/api/caisse/pos/transactions/{api.UUID_ID}/",
@@ -69,6 +53,9 @@ def _caisse_json(request, objs):
     return services.serialize_caisses(request.dbsession, objs)
 
 
+caisses = api.service("caisse-caisses", "/api/caisse/caisses/", "Cash desks of my event (gestionnaire)")
+
+
 @caisses.get()
 def list_caisses(request):
     event_id = _gestionnaire(request)
@@ -88,6 +75,9 @@ def create_caisse(request):
 def _get_caisse(request):
     event_id = _gestionnaire(request)
     return api.get_or_404(request.dbsession, Caisse, request.matchdict["id"], event_id, label="Caisse")
+
+
+caisse_one = api.service("caisse-caisse", f"/api/caisse/caisses/{api.UUID_ID}/", "One cash desk (gestionnaire)")
 
 
 @caisse_one.get()
@@ -115,6 +105,9 @@ def delete_caisse(request):
     return api.no_content()
 
 
+items = api.service("caisse-items", "/api/caisse/items/", "Payable items of my event (gestionnaire)")
+
+
 @items.get()
 def list_items(request):
     event_id = _gestionnaire(request)
@@ -136,6 +129,10 @@ def create_item(request):
     return services.serialize_items(request.dbsession, [obj])[0]
 
 
+items_sync = api.service("caisse-items-sync", "/api/caisse/items/sync/",
+                         "Create/refresh the items of every paid atelier (gestionnaire)")
+
+
 @items_sync.post()
 def sync_items(request):
     event_id = _gestionnaire(request)
@@ -146,6 +143,9 @@ def sync_items(request):
 def _get_item(request):
     event_id = _gestionnaire(request)
     return api.get_or_404(request.dbsession, Item, request.matchdict["id"], event_id, label="Item")
+
+
+item_one = api.service("caisse-item", f"/api/caisse/items/{api.UUID_ID}/", "One payable item (gestionnaire)")
 
 
 @item_one.get()
@@ -182,6 +182,10 @@ def _query(request) -> dict:
     return api.validate(schemas.TransactionQuery(), raw, partial=True)
 
 
+bo_transactions = api.service("caisse-transactions", "/api/caisse/transactions/",
+                              "Every sale of my event with totals (gestionnaire)")
+
+
 @bo_transactions.get(schema=api.doc(querystring=schemas.TransactionQuery))
 def list_event_transactions(request):
     event_id = _gestionnaire(request)
@@ -193,11 +197,17 @@ def list_event_transactions(request):
     return page
 
 
+bo_transaction = api.service("caisse-transaction", f"/api/caisse/transactions/{api.UUID_ID}/", "One sale (gestionnaire)")
+
+
 @bo_transaction.get()
 def get_event_transaction(request):
     event_id = _gestionnaire(request)
     obj = api.get_or_404(request.dbsession, Transaction, request.matchdict["id"], event_id, label="Transaction")
     return services.serialize_transactions(request.dbsession, [obj])[0]
+
+
+bo_stats = api.service("caisse-statistics", "/api/caisse/statistics/", "Sales statistics (gestionnaire)")
 
 
 @bo_stats.get(schema=api.doc(querystring=schemas.TransactionQuery))
@@ -207,6 +217,10 @@ def statistics(request):
     q.pop("status", None)
     conds = services.transaction_filters(event_id, q)
     return services.statistics(request.dbsession, event_id, conds)
+
+
+bo_export = api.service("caisse-transactions-export", "/api/caisse/transactions/export/",
+                        "Sales of my event as an Excel file (gestionnaire)")
 
 
 @bo_export.get(schema=api.doc(querystring=schemas.TransactionQuery))
@@ -230,6 +244,9 @@ def _login_payload(request, caisse):
             "caisse": {"id": str(caisse.id), "name": caisse.name, "email": caisse.email,
                        "event": str(caisse.event_id)},
             "event": event_json(request, event)}
+
+
+login = api.service("caisse-login", "/api/caisse/auth/login/", "A cash desk logs in: caisse token")
 
 
 @login.post(permission=PUBLIC, schema=api.doc(schemas.LoginSchema))
@@ -295,6 +312,10 @@ def pos_history(request):
                         lambda rows: services.serialize_transactions(db, rows))
     page["totals"] = services.totals(db, conds)
     return page
+
+
+pos_orders = api.service("caisse-pos-orders", "/api/caisse/pos/orders/",
+                         "On-site ticket orders payable at this desk (?q= order id, buyer e-mail or name)")
 
 
 @pos_orders.get(permission=PUBLIC)

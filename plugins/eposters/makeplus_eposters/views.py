@@ -28,21 +28,6 @@ from .models import STATUSES, Submission
 PUBLIC = NO_PERMISSION_REQUIRED
 EV = "{event_id:" + api.UUID + "}"
 
-call_svc = api.service("eposter-call", f"/api/eposter/{EV}/call/",
-                       "Call for contributions of an event (public when published)")
-submissions_svc = api.service("eposter-submissions", f"/api/eposter/{EV}/submissions/",
-                              "Public submission (POST, no account); committee list (GET)")
-committee_svc = api.service("eposter-committee", f"/api/eposter/{EV}/committee/", "Review committee")
-committee_member_svc = api.service("eposter-committee-member", f"/api/eposter/{EV}/committee/{{user_id:\\d+}}/",
-                                   "Remove a committee member")
-review_svc = api.service("eposter-review", f"/api/eposter/submissions/{api.UUID_ID}/review/",
-                         "Record a committee member's review")
-final_svc = api.service("eposter-final", "/api/eposter/final/{token:[A-Za-z0-9_-]{10,100}}/",
-                        "Final poster upload through the secret link of the acceptance mail")
-gallery_svc = api.service("eposter-gallery", f"/api/eposter/{EV}/gallery/",
-                          "Final posters of accepted contributions (members of the event)")
-export_svc = api.service("eposter-export", f"/api/eposter/{EV}/export/", "Excel export of all submissions")
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -127,6 +112,10 @@ def _submission_input(request) -> dict:
     return api.validate(schemas.submission_schema(_abstract_max(request)), raw)
 
 
+call_svc = api.service("eposter-call", f"/api/eposter/{EV}/call/",
+                       "Call for contributions of an event (public when published)")
+
+
 # --------------------------------------------------------------------------- call
 
 
@@ -150,6 +139,10 @@ def put_call(request):
     data = api.validate(schemas.CallSchema(), api.json_body(request))
     call = services.save_call(request.dbsession, event.id, data)
     return services.call_json(call, event, True, _abstract_max(request))
+
+
+submissions_svc = api.service("eposter-submissions", f"/api/eposter/{EV}/submissions/",
+                              "Public submission (POST, no account); committee list (GET)")
 
 
 # --------------------------------------------------------------------------- submissions
@@ -185,6 +178,9 @@ def list_submissions(request):
         request, rows, file_url, viewer_id=ident.user_id))
 
 
+committee_svc = api.service("eposter-committee", f"/api/eposter/{EV}/committee/", "Review committee")
+
+
 # --------------------------------------------------------------------------- committee
 
 
@@ -204,6 +200,10 @@ def add_committee(request):
     return services.serialize_committee(request.dbsession, [cm])[0]
 
 
+committee_member_svc = api.service("eposter-committee-member", f"/api/eposter/{EV}/committee/{{user_id:\\d+}}/",
+                                   "Remove a committee member")
+
+
 @committee_member_svc.delete()
 def remove_committee(request):
     ident, event, role = _gestionnaire_scope(request)
@@ -211,6 +211,10 @@ def remove_committee(request):
     resp = Response(status=204)
     del resp.content_type  # a 204 carries no body and no Content-Type
     return resp
+
+
+review_svc = api.service("eposter-review", f"/api/eposter/submissions/{api.UUID_ID}/review/",
+                         "Record a committee member's review")
 
 
 # --------------------------------------------------------------------------- review
@@ -254,6 +258,10 @@ def post_review(request):
     return out
 
 
+final_svc = api.service("eposter-final", "/api/eposter/final/{token:[A-Za-z0-9_-]{10,100}}/",
+                        "Final poster upload through the secret link of the acceptance mail")
+
+
 # --------------------------------------------------------------------------- final poster
 
 
@@ -286,6 +294,10 @@ def post_final(request):
             "message": "Thank you: your final poster was received."}
 
 
+gallery_svc = api.service("eposter-gallery", f"/api/eposter/{EV}/gallery/",
+                          "Final posters of accepted contributions (members of the event)")
+
+
 # --------------------------------------------------------------------------- gallery & export
 
 
@@ -294,6 +306,9 @@ def gallery(request):
     ident, event, role = _member_scope(request)
     stmt = services.gallery_query(event.id, search=api.param(request, "q", "search"))
     return api.paginate(request, stmt, lambda rows: services.serialize_gallery(request, rows, file_url))
+
+
+export_svc = api.service("eposter-export", f"/api/eposter/{EV}/export/", "Excel export of all submissions")
 
 
 @export_svc.get()

@@ -25,16 +25,6 @@ from . import export, schemas, services
 scans = api.service("exposant_scans", "/api/exposant-scans/", "Leads scanned at exhibitors' booths")
 scan_participant = api.service("exposant_scan_participant", "/api/exposant-scans/scan_participant/",
                                "The app's lead scan: {qr_data, event_id, notes}")
-my_scans = api.service("exposant_my_scans", "/api/exposant-scans/my_scans/",
-                       "My leads with visit figures (exposant)")
-export_scans = api.service("exposant_scans_export", "/api/exposant-scans/export/", "Leads as .xlsx")
-export_excel = api.service("exposant_scans_export_excel", "/api/exposant-scans/export_excel/",
-                           "Leads as .xlsx (the app's path)")
-scan = api.service("exposant_scan", f"/api/exposant-scans/{api.UUID_ID}/", "One lead")
-exposants = api.service("exposants", "/api/exposants/", "The event's exhibitors with their booth plans")
-exposant_plan = api.service("exposant_plan", f"/api/exposants/{api.UUID_ID}/plan/", "An exhibitor's booth plan")
-upload_plan = api.service("exposant_upload_plan", f"/api/participants/{api.UUID_ID}/upload_plan/",
-                          "Upload an exposant's booth plan (PDF, multipart field plan_file or file)")
 pipeline.door_services(scans, scan_participant)  # the lead scan is a door: pipeline.handle applies the key
 
 
@@ -155,6 +145,9 @@ def scan_participant_view(request):
     return _create(request)
 
 
+scan = api.service("exposant_scan", f"/api/exposant-scans/{api.UUID_ID}/", "One lead")
+
+
 @scan.get()
 def get_scan(request):
     event_id, mine, role = _reader(request)
@@ -173,6 +166,10 @@ def update_scan(request):
     data = api.validate(schemas.NotesSchema(), {"notes": raw.get("notes")} if "notes" in raw else {})
     services.update_notes(request.dbsession, lead, data["notes"])
     return services.serialize(request, [lead])[0]
+
+
+my_scans = api.service("exposant_my_scans", "/api/exposant-scans/my_scans/",
+                       "My leads with visit figures (exposant)")
 
 
 @my_scans.get()
@@ -196,6 +193,13 @@ def _export(request):
     return resp
 
 
+export_scans = api.service("exposant_scans_export", "/api/exposant-scans/export/", "Leads as .xlsx")
+
+
+export_excel = api.service("exposant_scans_export_excel", "/api/exposant-scans/export_excel/",
+                           "Leads as .xlsx (the app's path)")
+
+
 @export_excel.get()
 @export_scans.get()
 def export_view(request):
@@ -214,6 +218,9 @@ def _lead_counts_for(request, event_id, role):
     return set()
 
 
+exposants = api.service("exposants", "/api/exposants/", "The event's exhibitors with their booth plans")
+
+
 @exposants.get()
 def list_exposants(request):
     ident, event_id, role = _scope(request)
@@ -227,6 +234,9 @@ def list_exposants(request):
         stmt = stmt.where(icontains(search, User.first_name, User.last_name, User.organization))
     counts_for = _lead_counts_for(request, event_id, role)
     return api.paginate(request, stmt, lambda rows: services.serialize_exposants(request, rows, counts_for))
+
+
+exposant_plan = api.service("exposant_plan", f"/api/exposants/{api.UUID_ID}/plan/", "An exhibitor's booth plan")
 
 
 @exposant_plan.get()
@@ -243,6 +253,10 @@ def exposant_plan_view(request):
 
         return HTTPFound(location=item["plan_file"])
     return item
+
+
+upload_plan = api.service("exposant_upload_plan", f"/api/participants/{api.UUID_ID}/upload_plan/",
+                          "Upload an exposant's booth plan (PDF, multipart field plan_file or file)")
 
 
 # --------------------------------------------------------------------------- booth plan upload

@@ -10,15 +10,6 @@ from makeplus_core.plugin_api import GESTIONNAIRE, api, errors
 
 from . import schemas, services
 
-questions = api.service("qa_questions", "/api/session-questions/", "Questions asked about the sessions of my event")
-question = api.service("qa_question", f"/api/session-questions/{api.UUID_ID}/", "One session question")
-answer = api.service("qa_question_answer", f"/api/session-questions/{api.UUID_ID}/answer/",
-                     "Answer a question (gestionnaire); without answer_text, toggle is_answered")
-upvote = api.service("qa_question_upvote", f"/api/session-questions/{api.UUID_ID}/upvote/",
-                     "Upvote a question once (POST, idempotent) or withdraw the vote (DELETE)")
-session_questions = api.service("qa_session_questions", f"/api/sessions/{api.UUID_ID}/questions/",
-                                "The questions of one session")
-
 
 def _scope(request):
     """(identity, event id, role); 403 for a token that is not a member of the event."""
@@ -60,6 +51,9 @@ def _list(request, event_id, role, session_id=None):
     return api.paginate(request, stmt, lambda rows: services.serialize(request.dbsession, rows, ident.user_id))
 
 
+questions = api.service("qa_questions", "/api/session-questions/", "Questions asked about the sessions of my event")
+
+
 @questions.get(schema=api.doc(querystring=schemas.QuestionQuery))
 def list_questions(request):
     ident, event_id, role = _scope(request)
@@ -87,6 +81,10 @@ def create_question(request):
     return _ask(request, session, data)
 
 
+session_questions = api.service("qa_session_questions", f"/api/sessions/{api.UUID_ID}/questions/",
+                                "The questions of one session")
+
+
 @session_questions.get(schema=api.doc(querystring=schemas.QuestionQuery))
 def list_session_questions(request):
     ident, event_id, role = _scope(request)
@@ -102,6 +100,9 @@ def create_session_question(request):
     data = api.validate(schemas.SessionQuestionSchema(),
                         {"question_text": raw["question_text"]} if raw.get("question_text") is not None else {})
     return _ask(request, session, data)
+
+
+question = api.service("qa_question", f"/api/session-questions/{api.UUID_ID}/", "One session question")
 
 
 @question.get()
@@ -134,6 +135,10 @@ def delete_question(request):
     return api.no_content()
 
 
+answer = api.service("qa_question_answer", f"/api/session-questions/{api.UUID_ID}/answer/",
+                     "Answer a question (gestionnaire); without answer_text, toggle is_answered")
+
+
 @answer.post(schema=api.doc(schemas.AnswerSchema))
 def answer_question(request):
     ident, event_id, role = _scope(request)
@@ -157,6 +162,10 @@ def _vote(request, change):
     obj = services.get_question(request.dbsession, request.matchdict["id"], event_id)
     change(request.dbsession, obj, ident.user_id)
     return _one(request, obj)
+
+
+upvote = api.service("qa_question_upvote", f"/api/session-questions/{api.UUID_ID}/upvote/",
+                     "Upvote a question once (POST, idempotent) or withdraw the vote (DELETE)")
 
 
 @upvote.post()

@@ -6,13 +6,6 @@ from makeplus_core.plugin_api import api, errors
 
 from . import schemas, services
 
-live = api.service("youtube_live_now", "/api/live/",
-                   "Sessions of my event that are en_cours and have a YouTube live stream")
-session_live = api.service("youtube_live_session", f"/api/sessions/{api.UUID_ID}/live/",
-                           "A session's YouTube live stream (gestionnaires set and clear it)")
-session_live_alias = api.service("youtube_live_session_alias", f"/api/live/sessions/{api.UUID_ID}/",
-                                 "Alias of /api/sessions/{id}/live/")
-
 
 def _member(request):
     ident = api.identity(request)
@@ -26,11 +19,23 @@ def _payload(session, stream) -> dict:
     return {"session": str(session.id), "session_id": str(session.id), **services.describe(stream)}
 
 
+live = api.service("youtube_live_now", "/api/live/",
+                   "Sessions of my event that are en_cours and have a YouTube live stream")
+
+
 @live.get()
 def list_live(request):
     ident, event_id = _member(request)
     results = services.live_sessions(request.dbsession, event_id)
     return {"count": len(results), "next": None, "previous": None, "results": results}
+
+
+session_live = api.service("youtube_live_session", f"/api/sessions/{api.UUID_ID}/live/",
+                           "A session's YouTube live stream (gestionnaires set and clear it)")
+
+
+session_live_alias = api.service("youtube_live_session_alias", f"/api/live/sessions/{api.UUID_ID}/",
+                                 "Alias of /api/sessions/{id}/live/")
 
 
 @session_live_alias.get()
