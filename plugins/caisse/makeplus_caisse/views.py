@@ -16,6 +16,7 @@ from . import auth, schemas, services
 from .models import Caisse, Item, Transaction
 
 PUBLIC = NO_PERMISSION_REQUIRED
+# duplicates: deliberate — Cornice service declarations (name, route, doc): alike in shape, distinct routes.
 me = api.service("caisse-me", "/api/caisse/auth/me/", "The logged-in cash desk (caisse token)")
 pos_items = api.service("caisse-pos-items", "/api/caisse/pos/items/", "Items on sale (caisse token)")
 pos_participants = api.service("caisse-pos-participants", "/api/caisse/pos/participants/",
