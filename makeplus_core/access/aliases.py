@@ -24,6 +24,7 @@ from ..staff.models import RoomAssignment
 from . import pipeline
 from .schemas import GrantRoomSchema, QrVerifySchema, ScanSchema
 
+# duplicates: deliberate — Cornice service declarations (name, route, doc): alike in shape, distinct routes.
 qr_verify = api.service("qr-verify", "/api/qr/verify/",
                         "Verify a badge QR: at a room's door when a room is given, else the event check-in")
 verify_qr = api.service("participants-verify-qr", "/api/participants/verify_qr/",

@@ -35,13 +35,7 @@ def _scope(request, write=False):
 
 
 def _body(request, event_id) -> dict:
-    raw = api.json_body(request)
-    for alias, name in (("participant_id", "participant"), ("session_id", "session")):
-        if alias in raw and name not in raw:
-            raw[name] = raw.pop(alias)
-    value = raw.pop("event", None) or raw.pop("event_id", None)
-    if value and api.parse_uuid(value, "event") != event_id:
-        raise errors.NotFound("Event not found", field="event")
+    raw = api.json_body_in_event(request, event_id, (("participant_id", "participant"), ("session_id", "session")))
     if "amount_paid" in raw:
         raw["amount_paid"] = services.amount_as_text(raw["amount_paid"])
     return raw

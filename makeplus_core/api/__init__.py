@@ -17,11 +17,11 @@ package in :func:`includeme`. Each name lives in the submodule of its job:
                     ``json_renderer``, ``json_response``, ``no_content``, ``isoformat``,
                     ``money``
 ``body``            the request body parser (a tween): size, media type, strict JSON
-``inputs``          input in views: ``json_body``, ``validate``, ``param``, ``path_int``,
-                    ``parse_uuid``, ``parse_bool``
+``inputs``          input in views: ``json_body``, ``json_body_in_event``, ``validate``,
+                    ``param``, ``path_int``, ``parse_uuid``, ``parse_bool``
 ``scoping``         identity, event and roles: ``identity``, ``require_event``,
                     ``role_in_event``, ``require_role``, ``require_gestionnaire``,
-                    ``get_or_404``
+                    ``get_or_404``, ``load_in_scope``, ``get_as_gestionnaire``
 ``pagination``      ``page_params``, ``paginate``
 ``error_views``     the error shape and its views: ``error_response``,
                     ``server_error_response``, ``request_id``, ``forbidden_view``,
@@ -40,10 +40,19 @@ from .error_views import (
     request_id,
     server_error_response,
 )
-from .inputs import json_body, param, parse_bool, parse_uuid, path_int, validate
+from .inputs import json_body, json_body_in_event, param, parse_bool, parse_uuid, path_int, validate
 from .json import isoformat, json_default, json_dumps, json_renderer, json_response, money, no_content
 from .pagination import page_params, paginate
-from .scoping import get_or_404, identity, require_event, require_gestionnaire, require_role, role_in_event
+from .scoping import (
+    get_as_gestionnaire,
+    get_or_404,
+    identity,
+    load_in_scope,
+    require_event,
+    require_gestionnaire,
+    require_role,
+    role_in_event,
+)
 from .services import UUID, UUID_ID, doc, service
 
 _json_default = json_default  # its name before the split; access/pipeline.py still uses it
@@ -55,9 +64,10 @@ __all__ = [
     # json
     "isoformat", "json_default", "json_dumps", "json_renderer", "json_response", "money", "no_content",
     # inputs
-    "json_body", "param", "parse_bool", "parse_uuid", "path_int", "validate",
+    "json_body", "json_body_in_event", "param", "parse_bool", "parse_uuid", "path_int", "validate",
     # scoping
-    "get_or_404", "identity", "require_event", "require_gestionnaire", "require_role", "role_in_event",
+    "get_as_gestionnaire", "get_or_404", "identity", "load_in_scope", "require_event", "require_gestionnaire",
+    "require_role", "role_in_event",
     # pagination
     "page_params", "paginate",
     # error_views

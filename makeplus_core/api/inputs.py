@@ -26,6 +26,20 @@ def json_body(request) -> dict:
     return dict(data)  # a copy: views may change it, a retried request parses nothing twice
 
 
+def json_body_in_event(request, event_id, renames=()) -> dict:
+    """:func:`json_body` for a write inside ``event_id``: each ``(alias, name)`` of
+    ``renames`` moves ``alias`` to ``name`` (unless ``name`` is given too), and an
+    ``event``/``event_id`` field, dropped, must name ``event_id`` (else 404)."""
+    raw = json_body(request)
+    for alias, name in renames:
+        if alias in raw and name not in raw:
+            raw[name] = raw.pop(alias)
+    value = raw.pop("event", None) or raw.pop("event_id", None)
+    if value and parse_uuid(value, "event") != event_id:
+        raise errors.NotFound("Event not found", field="event")
+    return raw
+
+
 def validate(schema: colander.SchemaNode, data: dict, partial: bool = False) -> dict:
     """Deserialize ``data`` with ``schema``; a failure raises a 400 naming the field(s).
 

@@ -73,6 +73,24 @@ def require_gestionnaire(request, event_id=None):
     return require_role(request, GESTIONNAIRE, event_id=event_id)
 
 
+def load_in_scope(request, model, label: str | None = None, write: bool = False):
+    """The ``model`` row of the ``{id}`` in the route, inside the caller's event (any event
+    for a platform admin), else 404; ``write`` also requires a gestionnaire of its event."""
+    scope = None if identity(request).is_admin else require_event(request)
+    obj = get_or_404(request.dbsession, model, request.matchdict["id"], scope, label=label)
+    if write:
+        require_gestionnaire(request, event_id=obj.event_id)
+    return obj
+
+
+def get_as_gestionnaire(request, model, label: str | None = None):
+    """The ``model`` row of the ``{id}`` in the route, for a gestionnaire of the caller's
+    event (403 otherwise), inside that event (else 404)."""
+    event_id = require_event(request)
+    require_gestionnaire(request, event_id=event_id)
+    return get_or_404(request.dbsession, model, request.matchdict["id"], event_id, label=label)
+
+
 def get_or_404(db, model, obj_id, event_id=None, label: str | None = None, field: str = "id"):
     """Load ``model`` by id inside ``event_id``; anything else is a 404."""
     label = label or model.__name__

@@ -13,7 +13,7 @@ from ..auth.services import normalize_email, user_matches
 from ..db import utcnow
 from ..events.models import UserEventAssignment
 from ..events.services import assign_role
-from ..roles import BADGE_ROLES, PARTICIPANT
+from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE, PARTICIPANT
 from ..rooms.models import Room
 from .models import Participant, participant_allowed_rooms
 from .registration import badge_number_for
@@ -45,6 +45,17 @@ def list_query(event_id, *, own_user_id=None, badge_number=None, search=None, us
         stmt = stmt.join(User, User.id == Participant.user_id).where(
             user_matches(search, Participant.badge_number))
     return stmt.order_by(Participant.registration_date, Participant.id)
+
+
+def visible_owner(ident, role):
+    """Whose participant rows ``role`` sees: None (every row of the event) for an admin, a
+    gestionnaire or a controlleur, the caller's own user id for another badge role; any
+    other caller is not a member of the event (403)."""
+    if role in ("admin", GESTIONNAIRE, CONTROLLEUR):
+        return None
+    if role in BADGE_ROLES:
+        return ident.user_id
+    raise errors.Forbidden("You are not a member of this event")
 
 
 def get_visible(db, participant_id, event_id, own_user_id=None) -> Participant:

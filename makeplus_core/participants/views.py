@@ -12,7 +12,6 @@ from .. import api, errors, storage, xlsx
 from ..auth import invitations
 from ..auth.models import User
 from ..events.models import Event
-from ..roles import BADGE_ROLES, CONTROLLEUR, GESTIONNAIRE
 from . import importer, schemas, serializers, services
 from .export import participants_sheet
 
@@ -24,13 +23,7 @@ def _scope(request):
     ident = api.identity(request)
     event_id = api.require_event(request)
     role = "admin" if ident.is_admin else api.role_in_event(request, event_id)
-    if role in ("admin", GESTIONNAIRE, CONTROLLEUR):
-        own = None
-    elif role in BADGE_ROLES:
-        own = ident.user_id
-    else:
-        raise errors.Forbidden("You are not a member of this event")
-    return ident, event_id, role, own
+    return ident, event_id, role, services.visible_owner(ident, role)
 
 
 def _body(request) -> dict:

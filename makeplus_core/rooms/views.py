@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import api
 from ..events.schemas import drop_nulls
-from ..events.scoping import object_scope, scoped_event
+from ..events.scoping import scoped_event
 from . import schemas, services
 from .models import Room
 from .serializers import serialize_rooms
@@ -48,25 +48,18 @@ def create_room(request):
     return _one(request, obj)
 
 
-def _load(request, write=False) -> Room:
-    obj = api.get_or_404(request.dbsession, Room, request.matchdict["id"], object_scope(request), label="Room")
-    if write:
-        api.require_gestionnaire(request, event_id=obj.event_id)
-    return obj
-
-
 room = api.service("room", f"/api/rooms/{ID}/", "One room")
 
 
 @room.get()
 def get_room(request):
-    return _one(request, _load(request))
+    return _one(request, api.load_in_scope(request, Room))
 
 
 @room.put(schema=api.doc(schemas.RoomSchema))
 @room.patch(schema=api.doc(schemas.RoomSchema))
 def update_room(request):
-    obj = _load(request, write=True)
+    obj = api.load_in_scope(request, Room, write=True)
     raw = drop_nulls(api.json_body(request))
     for key in ("event", "event_id", "id"):
         raw.pop(key, None)
@@ -77,7 +70,7 @@ def update_room(request):
 
 @room.delete()
 def delete_room(request):
-    services.delete(request.dbsession, _load(request, write=True))
+    services.delete(request.dbsession, api.load_in_scope(request, Room, write=True))
     return api.no_content()
 
 

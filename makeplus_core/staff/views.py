@@ -21,14 +21,7 @@ def _is_manager(request, event_id) -> bool:
 
 
 def _body(request, event_id) -> dict:
-    raw = api.json_body(request)
-    for alias, name in (("user_id", "user"), ("room_id", "room")):
-        if alias in raw and name not in raw:
-            raw[name] = raw.pop(alias)
-    value = raw.pop("event", None) or raw.pop("event_id", None)
-    if value and api.parse_uuid(value, "event") != event_id:
-        raise errors.NotFound("Event not found", field="event")
-    return raw
+    return api.json_body_in_event(request, event_id, (("user_id", "user"), ("room_id", "room")))
 
 
 # --------------------------------------------------------------------------- user assignments

@@ -225,8 +225,7 @@ def create_type(request):
 
 
 def _type(request):
-    event_id = _gestionnaire(request)
-    return api.get_or_404(request.dbsession, TicketType, request.matchdict["id"], event_id, label="Ticket type")
+    return api.get_as_gestionnaire(request, TicketType, label="Ticket type")
 
 
 s_type = api.service("billetterie-type", f"/api/billetterie/ticket-types/{api.UUID_ID}/", "One ticket type")
@@ -739,6 +738,7 @@ s_staff_export = api.service("billetterie-staff-export", "/api/tickets/staff/exp
                              "Orders and attendees of my event as an Excel file (gestionnaire)")
 
 
+# duplicates: deliberate — list (paginated JSON) and export (whole Excel file) of the same orders query.
 @s_staff_export.get()
 def staff_export(request):
     event_id = _gestionnaire(request)

@@ -4,8 +4,6 @@ at the app's path /api/participants/{id}/upload_plan/."""
 from __future__ import annotations
 
 from makeplus_core.plugin_api import (
-    BADGE_ROLES,
-    CONTROLLEUR,
     EXPOSANT,
     GESTIONNAIRE,
     api,
@@ -268,12 +266,7 @@ def upload_plan_view(request):
     own row; the row must be visible to the caller (another event's, or someone else's for a
     participant or exposant: 404). Answers the participant's JSON, ``plan_file`` included."""
     ident, event_id, role = _scope(request)
-    if role in ("admin", GESTIONNAIRE, CONTROLLEUR):
-        own = None
-    elif role in BADGE_ROLES:
-        own = ident.user_id
-    else:
-        raise errors.Forbidden("You are not a member of this event")
+    own = participant_services.visible_owner(ident, role)
     db = request.dbsession
     obj = participant_services.get_visible(db, request.matchdict["id"], event_id, own)
     if role not in ("admin", GESTIONNAIRE) and not (role == EXPOSANT and obj.user_id == ident.user_id):
