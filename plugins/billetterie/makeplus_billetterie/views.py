@@ -43,7 +43,6 @@ from makeplus_core.plugin_api import (
     errors,
     event_modules,
     i18n,
-    keep_writes,
     qr_images,
     send_mail,
     translate,
@@ -765,29 +764,24 @@ def staff_export(request):
 
 
 def _scan(request, record: bool):
-    ident = api.identity(request)
-    request.rate_limiter.hit(request, "scan", user_key=ident.user_id)
+    """The core's door (room or event check-in) through its one entry point, ``pipeline.handle``;
+    ``/api/scan/validate/`` decides without recording (the transaction is doomed)."""
     body = api.json_body(request)
     if not isinstance(body.get("qr_data"), str):
         raise Invalid("qr_data: required", field="qr_data")
-    if record:
-        keep_writes(request)  # denied scans are recorded too (as the core does)
-    else:
-        request.tm.doom()  # decide only: nothing this request wrote is committed
-    key = access_pipeline.scan_key(request, body) if record else None
     room = body.get("room") or body.get("room_id")
-    if room:
-        room_id = api.parse_uuid(room, "room")
-        run = lambda: access_pipeline.scan_room(request, room_id, body, key)  # noqa: E731
-        scope = f"room:{room_id}"
+    door = access_pipeline.RoomDoor(api.parse_uuid(room, "room")) if room else access_pipeline.EventDoor()
+    if record:
+        response = access_pipeline.handle(request, door, body)
     else:
-        event_id = api.require_event(request)
-        run = lambda: access_pipeline.scan_event(request, event_id, body, key)  # noqa: E731
-        scope = f"event:{event_id}"
-    answer = access_pipeline.idempotent(request, scope, key, run) if record else run()
-    payload = dict(answer.body)
+        request.rate_limiter.hit(request, "scan", user_key=api.identity(request).user_id)
+        request.tm.doom()  # decide only: nothing this request wrote is committed
+        door.scope(request, body)
+        response = access_pipeline.respond(door.run(request, body, None))
+    payload = response.json_body
     payload["committed"] = record
-    return api.json_response(payload, status=answer.status)
+    response.json_body = payload
+    return response
 
 
 s_scan_validate = api.service("billetterie-scan-validate", "/api/scan/validate/",
@@ -801,6 +795,9 @@ def scan_validate(request):
 
 s_scan_commit = api.service("billetterie-scan-commit", "/api/scan/commit/",
                             "Record a scan (alias of verify_access / participants/scan)")
+
+
+access_pipeline.door_services(s_scan_commit)  # a scan door: pipeline.handle applies the Idempotency-Key
 
 
 @s_scan_commit.post(schema=api.doc(schemas.ScanSchema))
