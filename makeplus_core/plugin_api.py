@@ -106,6 +106,7 @@ from .i18n import N_, translate
 
 # Migrations and demo data -----------------------------------------------------------
 from . import demo, migrate
+from .fonts import font_path
 from .plugins import make_plugin_manager
 
 __all__ = [
@@ -130,5 +131,5 @@ __all__ = [
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "i18n", "N_", "translate",
-    "demo", "migrate", "make_plugin_manager",
+    "demo", "migrate", "make_plugin_manager", "font_path",
 ]
