@@ -18,7 +18,8 @@ from __future__ import annotations
 
 # Hooks ----------------------------------------------------------------------------
 from .hookspecs import hookimpl
-from .plugin_hooks import dashboard_pages_hook, demo_data_hook, includeme_hook, migrations_hook, returns
+from .plugin_hooks import (dashboard_pages_hook, demo_data_hook, event_records_hook, event_statistics_hook,
+                           includeme_hook, migrations_hook, returns, search_hook, standard_hooks, user_export_hook)
 
 # Database: the declarative base, column types, helpers ----------------------------
 from .db import (Base, Money, UTCDateTime, dialect_insert, get_engine, get_session_factory, icontains, keep_writes,
@@ -112,6 +113,7 @@ from .plugins import make_plugin_manager
 
 __all__ = [
     "hookimpl", "includeme_hook", "migrations_hook", "demo_data_hook", "dashboard_pages_hook", "returns",
+    "standard_hooks", "user_export_hook", "event_records_hook", "event_statistics_hook", "search_hook",
     "Base", "Money", "UTCDateTime", "dialect_insert", "get_engine", "get_session_factory", "icontains", "keep_writes",
     "new_uuid", "utcnow", "CreatedAt", "Timestamps", "UUIDKey", "event_fk",
     "api", "doc", "get_or_404", "identity", "isoformat", "json_body", "json_response", "money", "no_content",
