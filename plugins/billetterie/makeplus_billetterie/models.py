@@ -110,8 +110,8 @@ class Ticket(UUIDKey, Timestamps, Base):
     __tablename__ = "billetterie_tickets"
 
     event_id: Mapped[uuid.UUID] = event_fk("RESTRICT")
-    order_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("billetterie_orders.id", ondelete="RESTRICT"),
-                                                nullable=False, index=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("billetterie_orders.id", ondelete="RESTRICT"), nullable=False, index=True)
     ticket_type_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("billetterie_ticket_types.id", ondelete="RESTRICT"), nullable=False, index=True)
     holder_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
