@@ -18,11 +18,13 @@ from __future__ import annotations
 
 # Hooks ----------------------------------------------------------------------------
 from .hookspecs import hookimpl
-from .plugin_hooks import dashboard_pages_hook, demo_data_hook, includeme_hook, migrations_hook, returns
+from .plugin_hooks import (dashboard_pages_hook, demo_data_hook, event_records_hook, event_statistics_hook,
+                           includeme_hook, migrations_hook, returns, search_hook, standard_hooks, user_export_hook)
 
 # Database: the declarative base, column types, helpers ----------------------------
 from .db import (Base, Money, UTCDateTime, dialect_insert, get_engine, get_session_factory, icontains, keep_writes,
                  new_uuid, utcnow)
+from .db_mixins import CreatedAt, Timestamps, UUIDKey, event_fk
 
 # Views: Cornice services, validation, scoping, pagination, JSON (module and names) --
 from . import api
@@ -106,12 +108,14 @@ from .i18n import N_, translate
 
 # Migrations and demo data -----------------------------------------------------------
 from . import demo, migrate
+from .fonts import font_path
 from .plugins import make_plugin_manager
 
 __all__ = [
     "hookimpl", "includeme_hook", "migrations_hook", "demo_data_hook", "dashboard_pages_hook", "returns",
+    "standard_hooks", "user_export_hook", "event_records_hook", "event_statistics_hook", "search_hook",
     "Base", "Money", "UTCDateTime", "dialect_insert", "get_engine", "get_session_factory", "icontains", "keep_writes",
-    "new_uuid", "utcnow",
+    "new_uuid", "utcnow", "CreatedAt", "Timestamps", "UUIDKey", "event_fk",
     "api", "doc", "get_or_404", "identity", "isoformat", "json_body", "json_response", "money", "no_content",
     "paginate", "param", "parse_bool", "parse_uuid", "require_event", "require_gestionnaire",
     "require_role", "role_in_event", "service", "validate",
@@ -130,5 +134,5 @@ __all__ = [
     "issue_token", "plugin_fields", "token_principal",
     "storage", "web", "WEB", "send_mail", "qr_images", "Sheet", "xlsx_response",
     "i18n", "N_", "translate",
-    "demo", "migrate", "make_plugin_manager",
+    "demo", "migrate", "make_plugin_manager", "font_path",
 ]

@@ -14,18 +14,23 @@ It imports the core only through ``makeplus_core.plugin_api``.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, migrations_hook, returns
+from makeplus_core.plugin_api import hookimpl, standard_hooks
 
 from . import (
     mails,  # noqa: F401  (registers its background jobs)
     models,  # noqa: F401  (its tables on the core's Base)
 )
 
-makeplus_migrations = migrations_hook(__name__)
-makeplus_rate_limits = returns({"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"})
-makeplus_capabilities = returns({"providers": ["test", "stripe", "onsite"]})
-makeplus_demo_data = demo_data_hook(__name__)
-makeplus_dashboard_pages = dashboard_pages_hook(__name__)
+globals().update(standard_hooks(  # makeplus_migrations, _rate_limits, _capabilities, _demo_data, …
+    __name__, views=None,  # makeplus_includeme below: it reads the wallet keys first
+    demo="demo:load", dashboard="dashboard:register",
+    rate_limits={"billetterie_contact": "5/3600", "billetterie_checkout": "30/60"},
+    capabilities={"providers": ["test", "stripe", "onsite"]},
+    # Tickets and revenue: gestionnaires and admins only.
+    event_statistics=("billetterie", "services:event_statistics"), finances_only=True,
+    # Orders are never deleted: an event with orders is archived instead.
+    event_records=("billetterie_orders", "services:order_count"),
+))
 
 
 @hookimpl
@@ -56,26 +61,6 @@ def makeplus_access_gates():
         return sa.exists().where(Ticket.holder_user_id == holder.id, Ticket.event_id == room.event_id)
 
     return holds_a_ticket
-
-
-@hookimpl
-def makeplus_event_statistics(dbsession, event_id, role):
-    """Tickets and revenue: gestionnaires and admins only."""
-    from makeplus_core.plugin_api import sees_finances
-
-    from .services import event_statistics
-
-    if not sees_finances(role):
-        return None
-    return {"billetterie": event_statistics(dbsession, event_id)}
-
-
-@hookimpl
-def makeplus_event_records(dbsession, event_id):
-    """Orders are never deleted: an event with orders is archived instead."""
-    from .services import order_count
-
-    return {"billetterie_orders": order_count(dbsession, event_id)}
 
 
 @hookimpl

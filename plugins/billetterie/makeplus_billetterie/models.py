@@ -22,7 +22,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.plugin_api import Base, Money, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, CreatedAt, Money, Timestamps, UTCDateTime, UUIDKey, event_fk, utcnow
 
 ORDER_STATUSES = ("pending", "paid", "failed", "expired", "cancelled", "refunded", "partially_refunded")
 ORDER_KINDS = ("purchase", "upgrade", "comp")
@@ -31,12 +31,10 @@ TICKET_STATUSES = ("reserved", "valid", "refunded", "transferred", "upgraded", "
 TRANSFER_STATUSES = ("pending", "accepted", "cancelled")
 
 
-class TicketType(Base):
+class TicketType(UUIDKey, Timestamps, Base):
     __tablename__ = "billetterie_ticket_types"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE", index=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0.00"))
@@ -53,8 +51,6 @@ class TicketType(Base):
     room_ids: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     session_ids: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     upgradable_to: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.UniqueConstraint("event_id", "name", name="uq_billetterie_ticket_types_event_name"),
@@ -66,11 +62,10 @@ class TicketType(Base):
     )
 
 
-class Order(Base):
+class Order(UUIDKey, CreatedAt, Base):
     __tablename__ = "billetterie_orders"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("RESTRICT")
     kind: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="purchase")
     buyer_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     buyer_email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
@@ -91,7 +86,6 @@ class Order(Base):
     # A guest buyer's order token (hash): confirm and read the order without an account.
     guest_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The seats of a pending order went back to stock (expired, failed, cancelled).
@@ -112,13 +106,12 @@ class Order(Base):
     )
 
 
-class Ticket(Base):
+class Ticket(UUIDKey, Timestamps, Base):
     __tablename__ = "billetterie_tickets"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False)
-    order_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("billetterie_orders.id", ondelete="RESTRICT"),
-                                                nullable=False, index=True)
+    event_id: Mapped[uuid.UUID] = event_fk("RESTRICT")
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("billetterie_orders.id", ondelete="RESTRICT"), nullable=False, index=True)
     ticket_type_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("billetterie_ticket_types.id", ondelete="RESTRICT"), nullable=False, index=True)
     holder_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -128,9 +121,7 @@ class Ticket(Base):
     price: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False)
     refunded_amount: Mapped[decimal.Decimal] = mapped_column(Money, nullable=False, default=decimal.Decimal("0.00"))
     status_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {TICKET_STATUSES!r}", name="status_valid"),
@@ -139,11 +130,10 @@ class Ticket(Base):
     )
 
 
-class Transfer(Base):
+class Transfer(UUIDKey, CreatedAt, Base):
     __tablename__ = "billetterie_transfers"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE")
     ticket_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("billetterie_tickets.id", ondelete="CASCADE"),
                                                  nullable=False, index=True)
     from_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -152,16 +142,14 @@ class Transfer(Base):
     to_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     code_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="pending")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.CheckConstraint(f"status IN {TRANSFER_STATUSES!r}", name="status_valid"),)
 
 
-class Refund(Base):
+class Refund(UUIDKey, CreatedAt, Base):
     __tablename__ = "billetterie_refunds"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     order_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("billetterie_orders.id", ondelete="RESTRICT"),
                                                 nullable=False, index=True)
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("billetterie_tickets.id",
@@ -170,7 +158,6 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     provider_ref: Mapped[str | None] = mapped_column(sa.String(255))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("amount >= 0", name="amount_positive"),)
 

@@ -72,9 +72,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from makeplus_core.plugin_api import font_path as _font_path  # DejaVu Sans lookup (makeplus_core.fonts)
 
 __all__ = [
     "format_amount",
@@ -101,7 +102,6 @@ _MINOR_UNITS = {
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NBSP = "\u00a0"  # thousands separator (Latin-1, so the core font has it too)
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
 BLUE = (30, 136, 229)
 
 
@@ -290,14 +290,6 @@ class _Doc:
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
-
-
-def _font_path(name):
-    for folder in _FONT_DIRS:
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return path
-    return None
 
 
 def _date(value, field: str, with_time: bool = False) -> str:

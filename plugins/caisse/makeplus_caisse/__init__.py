@@ -12,14 +12,20 @@ admits only its buyers). See docs/caisse.md.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import dashboard_pages_hook, demo_data_hook, hookimpl, includeme_hook, migrations_hook
+from makeplus_core.plugin_api import hookimpl, standard_hooks
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-makeplus_includeme = includeme_hook(__name__, include=("pages",))  # pages: the point-of-sale page /caisse/
-makeplus_migrations = migrations_hook(__name__)
-makeplus_demo_data = demo_data_hook(__name__)
-makeplus_dashboard_pages = dashboard_pages_hook(__name__)
+globals().update(standard_hooks(  # makeplus_includeme, _migrations, _demo_data, _dashboard_pages, …
+    __name__, include=("pages",),  # pages: the point-of-sale page /caisse/
+    demo="demo:load", dashboard="dashboard:register",
+    # Cash-desk revenue and payment splits: gestionnaires and admins only.
+    event_statistics=("caisse", "services:event_statistics"), finances_only=True,
+    # Sales are never deleted: an event that has any cannot be deleted (archive it).
+    event_records=("caisse_transactions", "services:transaction_count"),
+    user_export=("caisse_purchases", "services:export_for_caisse_user"),
+    search="services:search",  # gestionnaires and admins only (services.search)
+))
 
 
 @hookimpl
@@ -34,40 +40,6 @@ def makeplus_session_changed(dbsession, session, action, changes):
     from .services import sync_session_item
 
     sync_session_item(dbsession, session, deleted=action == "deleted")
-
-
-@hookimpl
-def makeplus_event_statistics(dbsession, event_id, role):
-    """Cash-desk revenue and payment splits: gestionnaires and admins only."""
-    from makeplus_core.plugin_api import sees_finances
-
-    from .services import event_statistics
-
-    if not sees_finances(role):
-        return None
-    return {"caisse": event_statistics(dbsession, event_id)}
-
-
-@hookimpl
-def makeplus_event_records(dbsession, event_id):
-    """Sales are never deleted: an event that has any cannot be deleted (archive it)."""
-    from .services import transaction_count
-
-    return {"caisse_transactions": transaction_count(dbsession, event_id)}
-
-
-@hookimpl
-def makeplus_user_export(dbsession, user):
-    from .services import export_for_caisse_user
-
-    return {"caisse_purchases": export_for_caisse_user(dbsession, user)}
-
-
-@hookimpl
-def makeplus_search(dbsession, event_id, query, role, user_id, limit):
-    from .services import search
-
-    return search(dbsession, event_id, query, role, limit)
 
 
 @hookimpl

@@ -7,11 +7,10 @@ door scanners accept a printed badge like the phone's.
 from __future__ import annotations
 
 import io
-import os
 
 from fpdf import FPDF
 
-from makeplus_core.plugin_api import badges, qr_images
+from makeplus_core.plugin_api import badges, font_path, qr_images
 
 # name: (width mm, height mm)
 SIZES = {
@@ -26,15 +25,6 @@ ROLE_LABELS = {
     "gestionnaire_des_salles": "ORGANISATION",
     "controlleur_des_badges": "CONTRÔLE",
 }
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
-
-
-def _font_path(name):
-    for folder in _FONT_DIRS:
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            return path
-    return None
 
 
 def qr_png(payload: str) -> bytes:
@@ -49,7 +39,7 @@ def render_badge(user, participant, event, role: str | None, paid_ateliers: list
     pdf.set_margins(0, 0, 0)
     pdf.set_title(f"Badge {user.full_name}")
     pdf.set_creator("MakePlus caisse")
-    regular, bold = _font_path("DejaVuSans.ttf"), _font_path("DejaVuSans-Bold.ttf")
+    regular, bold = font_path("DejaVuSans.ttf"), font_path("DejaVuSans-Bold.ttf")
     if regular and bold:
         pdf.add_font("badge", "", regular)
         pdf.add_font("badge", "B", bold)

@@ -12,21 +12,19 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.plugin_api import Base, Money, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, CreatedAt, Money, Timestamps, UTCDateTime, UUIDKey, event_fk
 
 ITEM_TYPES = ("session", "dinner", "access", "other")
 PAYMENT_METHODS = ("cash", "bank_transfer", "mixed")
 TRANSACTION_STATUSES = ("completed", "cancelled")
 
 
-class Caisse(Base):
+class Caisse(UUIDKey, Timestamps, Base):
     """A cash desk of an event, with its own login (e-mail + password)."""
 
     __tablename__ = "caisse_caisses"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE", index=True)
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False)  # stored lower-cased
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
@@ -34,21 +32,17 @@ class Caisse(Base):
     # Bumped on deactivation / password change: every token of the desk stops at once.
     token_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.UniqueConstraint("email"),)
 
 
-class Item(Base):
+class Item(UUIDKey, Timestamps, Base):
     """Something a desk can sell: a paid atelier (kept in step with its session) or an extra."""
 
     __tablename__ = "caisse_items"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
-                                                index=True)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE", index=True)
     item_type: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="other")
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -60,8 +54,6 @@ class Item(Base):
     # A ticket for a room's door (a dinner hall…): while a room has an active item, only
     # holders who bought one are admitted there (the plugin's makeplus_check_access).
     room_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("rooms.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.UniqueConstraint("session_id"),  # one item per paid atelier
@@ -71,14 +63,13 @@ class Item(Base):
     )
 
 
-class Transaction(Base):
+class Transaction(UUIDKey, CreatedAt, Base):
     """One sale at one desk. Never deleted; cancelled with a reason."""
 
     __tablename__ = "caisse_transactions"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     # RESTRICT: deleting the event never takes its sales with it (the API archives instead).
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="RESTRICT"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("RESTRICT")
     caisse_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("caisse_caisses.id", ondelete="RESTRICT"),
                                                  nullable=False)
     # SET NULL keeps the sale when an account is erased; the snapshot below keeps who it was.
@@ -90,7 +81,6 @@ class Transaction(Base):
     payment_method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="completed")
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_reason: Mapped[str | None] = mapped_column(sa.Text)
     cancelled_by_caisse_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -108,12 +98,11 @@ class Transaction(Base):
     )
 
 
-class TransactionItem(Base):
+class TransactionItem(UUIDKey, Base):
     """One line of a sale, with the price at the time of sale."""
 
     __tablename__ = "caisse_transaction_items"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     transaction_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("caisse_transactions.id", ondelete="RESTRICT"), nullable=False, index=True)
     item_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("caisse_items.id", ondelete="SET NULL"),

@@ -7,20 +7,18 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.plugin_api import Base, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, CreatedAt, Timestamps, UTCDateTime, UUIDKey, event_fk, utcnow
 
 STATUSES = ("pending", "accepted", "rejected")
 DECISIONS = ("accept", "reject")
 
 
-class Call(Base):
+class Call(UUIDKey, Timestamps, Base):
     """The call for contributions of one event (at most one per event)."""
 
     __tablename__ = "eposters_calls"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False,
-                                                unique=True)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE", unique=True)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -30,8 +28,6 @@ class Call(Base):
     is_published: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     # Last contribution number handed out (incremented under a row lock).
     last_number: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("required_validations >= 1", name="required_validations_positive"),
@@ -39,13 +35,12 @@ class Call(Base):
     )
 
 
-class Submission(Base):
+class Submission(UUIDKey, Base):
     """One contribution: the public submission, its decision, then its final poster."""
 
     __tablename__ = "eposters_submissions"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE")
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="pending")
     author_first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     author_last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -85,11 +80,10 @@ class Submission(Base):
     )
 
 
-class CommitteeMember(Base):
+class CommitteeMember(UUIDKey, Base):
     __tablename__ = "eposters_committee"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE")
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -97,16 +91,14 @@ class CommitteeMember(Base):
     __table_args__ = (sa.UniqueConstraint("event_id", "user_id"),)
 
 
-class Review(Base):
+class Review(UUIDKey, CreatedAt, Base):
     __tablename__ = "eposters_reviews"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     submission_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("eposters_submissions.id", ondelete="CASCADE"), nullable=False)
     reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     decision: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     comment: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint(f"decision IN {DECISIONS!r}", name="decision_valid"),

@@ -10,22 +10,17 @@ See docs/exposants.md.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import (
-    dashboard_pages_hook,
-    demo_data_hook,
-    hookimpl,
-    includeme_hook,
-    migrations_hook,
-    returns,
-)
+from makeplus_core.plugin_api import hookimpl, standard_hooks
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-makeplus_includeme = includeme_hook(__name__)
-makeplus_migrations = migrations_hook(__name__)
-makeplus_permissions = returns({"exposant": ["scan_visitors"]})
-makeplus_demo_data = demo_data_hook(__name__)
-makeplus_dashboard_pages = dashboard_pages_hook(__name__)
+globals().update(standard_hooks(  # makeplus_includeme, _migrations, _demo_data, _dashboard_pages, …
+    __name__, demo="demo:load", dashboard="dashboard:register",
+    permissions={"exposant": ["scan_visitors"]},
+    user_export="services:export_for_user",
+    # Lead scans belong to the exposants: an event that has some cannot be deleted.
+    event_records=("exposant_leads", "services:lead_count"),
+))
 
 
 @hookimpl
@@ -49,13 +44,6 @@ def makeplus_extend_json(kind, objects, payloads, request):
 
 
 @hookimpl
-def makeplus_user_export(dbsession, user):
-    from .services import export_for_user
-
-    return export_for_user(dbsession, user)
-
-
-@hookimpl
 def makeplus_event_statistics(dbsession, event_id, role):
     """Leads and the top booths for gestionnaires and admins; others see visit totals."""
     from makeplus_core.plugin_api import sees_finances
@@ -64,14 +52,6 @@ def makeplus_event_statistics(dbsession, event_id, role):
 
     figures = event_statistics(dbsession, event_id, per_booth=sees_finances(role))
     return {"exposants": figures}
-
-
-@hookimpl
-def makeplus_event_records(dbsession, event_id):
-    """Lead scans belong to the exposants: an event that has some cannot be deleted."""
-    from .services import lead_count
-
-    return {"exposant_leads": lead_count(dbsession, event_id)}
 
 
 @hookimpl

@@ -170,12 +170,16 @@ def get_visible(db, scan_id, event_id, exposant_id=None) -> ExposantScan:
     return lead
 
 
+def _known(ids) -> set:
+    """``ids`` without the Nones, as a set (empty: the callers answer ``{}`` without a query)."""
+    return {p for p in ids if p is not None}
+
+
 def people(db, participant_ids) -> dict:
     """Public details of participants by id, one query."""
-    ids = {p for p in participant_ids if p is not None}
-    if not ids:
-        return {}
     out = {}
+    if not (ids := _known(participant_ids)):
+        return out
     for row in db.execute(
             sa.select(Participant.id, Participant.user_id, Participant.badge_number, ExposantPlan.file,
                       User.first_name, User.last_name, User.username, User.email, User.phone,
@@ -279,11 +283,11 @@ def serialize_exposants(request, rows: list[Participant], lead_counts_for) -> li
 
 
 def get_exposant(db, participant_id, event_id) -> Participant:
-    pid = _id_or_404(participant_id, N_("Exposant not found"))
-    p = db.scalar(exposants_query(event_id).where(Participant.id == pid))
-    if p is None:
+    found = db.scalar(exposants_query(event_id).where(
+        Participant.id == _id_or_404(participant_id, N_("Exposant not found"))))
+    if found is None:
         raise errors.NotFound("Exposant not found")
-    return p
+    return found
 
 
 # --------------------------------------------------------------------------- booth plans
@@ -291,8 +295,7 @@ def get_exposant(db, participant_id, event_id) -> Participant:
 
 def plan_files(db, participant_ids) -> dict:
     """``{participant id: stored path}`` of those of ``participant_ids`` that have a booth plan (one query)."""
-    ids = {p for p in participant_ids if p is not None}
-    if not ids:
+    if not (ids := _known(participant_ids)):
         return {}
     return dict(db.execute(sa.select(ExposantPlan.participant_id, ExposantPlan.file)
                            .where(ExposantPlan.participant_id.in_(ids))).all())

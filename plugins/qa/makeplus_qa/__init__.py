@@ -8,34 +8,14 @@ questions page). See docs/qa.md.
 """
 from __future__ import annotations
 
-from makeplus_core.plugin_api import (
-    dashboard_pages_hook,
-    demo_data_hook,
-    hookimpl,
-    includeme_hook,
-    migrations_hook,
-    returns,
-)
+from makeplus_core.plugin_api import standard_hooks
 
 from . import models  # noqa: F401  (tables on the core's Base)
 
-makeplus_includeme = includeme_hook(__name__)
-makeplus_migrations = migrations_hook(__name__)
-makeplus_permissions = returns({"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]})
-makeplus_demo_data = demo_data_hook(__name__)
-makeplus_dashboard_pages = dashboard_pages_hook(__name__)
-
-
-@hookimpl
-def makeplus_user_export(dbsession, user):
-    from .services import export_for_user
-
-    return {"qa_questions": export_for_user(dbsession, user)}
-
-
-@hookimpl
-def makeplus_event_statistics(dbsession, event_id, role):
-    """Question counts: nothing private in them, the same for every role."""
-    from .services import event_statistics
-
-    return {"qa": event_statistics(dbsession, event_id)}
+globals().update(standard_hooks(  # makeplus_includeme, _migrations, _demo_data, _dashboard_pages, …
+    __name__, demo="demo:load", dashboard="dashboard:register",
+    permissions={"gestionnaire_des_salles": ["answer_questions"], "participant": ["ask_questions"]},
+    user_export=("qa_questions", "services:export_for_user"),
+    # Question counts: nothing private in them, the same for every role.
+    event_statistics=("qa", "services:event_statistics"),
+))

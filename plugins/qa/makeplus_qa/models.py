@@ -7,18 +7,17 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from makeplus_core.plugin_api import Base, UTCDateTime, new_uuid, utcnow
+from makeplus_core.plugin_api import Base, CreatedAt, UTCDateTime, UUIDKey, event_fk, utcnow
 
 MAX_QUESTION_LENGTH = 1000
 MAX_ANSWER_LENGTH = 5000
 
 
-class Question(Base):
+class Question(UUIDKey, Base):
     __tablename__ = "qa_questions"
 
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     # The session's event, copied so every query is scoped without a join.
-    event_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False)
+    event_id: Mapped[uuid.UUID] = event_fk("CASCADE")
     session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"),
                                                   nullable=False)
     # The asker (from the token). Never rendered in the API.
@@ -39,7 +38,7 @@ class Question(Base):
     )
 
 
-class Upvote(Base):
+class Upvote(CreatedAt, Base):
     """One user's vote for one question (the primary key makes it once per user)."""
 
     __tablename__ = "qa_upvotes"
@@ -48,4 +47,3 @@ class Upvote(Base):
                                                    primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
