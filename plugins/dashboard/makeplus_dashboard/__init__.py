@@ -70,7 +70,7 @@ def _plugin_pages(config, dashboard: Dashboard):
 @hookimpl
 def makeplus_includeme(config):
     dashboard = Dashboard()
-    config.registry["makeplus_dashboard"] = dashboard
+    config.add_request_method(lambda request: dashboard, "dashboard", property=True)
     config.add_static_view(f"{PREFIX}/static", "makeplus_dashboard:static", cache_max_age=3600,
                            permission=NO_PERMISSION_REQUIRED)
     _routes(config)

@@ -190,7 +190,7 @@ class Dashboard:
 
 
 def dashboard_of(request) -> Dashboard:
-    return request.registry["makeplus_dashboard"]
+    return request.dashboard
 
 
 # --------------------------------------------------------------------------- access
