@@ -6,8 +6,10 @@ Every model of the core and of every plugin lives on :data:`Base` so that one
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
+import threading
 import uuid
 
 import sqlalchemy as sa
@@ -68,6 +70,100 @@ def dialect_insert(db, table):
 
     bind = db.get_bind() if hasattr(db, "get_bind") else db
     return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
+
+class RawSelect:
+    """A Core ``SELECT`` (or ``WITH … SELECT``) compiled once per dialect and, on psycopg, run
+    straight on the DBAPI cursor of a SQLAlchemy ``Connection``: no compiled-cache lookup,
+    execution context or result object per call (about a third of the CPU of the scan
+    door's one statement went there). Bind and result processors of the column types still
+    apply (``UTCDateTime``…), so a row reads exactly as through ``Connection.execute``.
+    Other drivers (SQLite) go through ``execute`` as usual.
+
+    ``first(conn, params)`` returns the first row (attributes named by the columns' labels)
+    or ``None``. A connection lost mid-statement is invalidated and the error marked
+    retryable, as :func:`_retry_on_disconnect` does for every other statement.
+    """
+
+    def __init__(self, stmt):
+        self.stmt = stmt
+        self._compiled = {}  # dialect name -> _Compiled
+        self._lock = threading.Lock()
+
+    def first(self, conn, params: dict):
+        if conn.dialect.driver != "psycopg":
+            return conn.execute(self.stmt, params).first()
+        compiled = self._compiled.get("psycopg") or self._compile(conn.dialect)
+        values = dict(compiled.defaults)
+        values.update(params)
+        for name, proc in compiled.binds:
+            value = values.get(name)
+            if value is not None:
+                values[name] = proc(value)
+        raw = conn.connection.driver_connection
+        try:
+            cur = raw.cursor()
+            if conn.dispatch.before_cursor_execute:  # listeners see it as any statement (tests count them)
+                for listener in conn.dispatch.before_cursor_execute:
+                    listener(conn, cur, compiled.sql, values, None, False)
+            cur.execute(compiled.sql, values)
+            row = cur.fetchone()
+        except conn.dialect.dbapi.Error as exc:
+            raise _raw_failure(conn, raw, exc, compiled.sql, values) from exc
+        if row is None:
+            return None
+        results = compiled.results
+        if results is None:
+            results = compiled.results = _result_processors(self.stmt, conn.dialect, cur.description)
+        if results:
+            row = list(row)
+            for i, proc in results:
+                row[i] = proc(row[i])
+        return compiled.row_class._make(row)
+
+    def _compile(self, dialect):
+        with self._lock:
+            found = self._compiled.get(dialect.driver)
+            if found is None:
+                found = self._compiled[dialect.driver] = _Compiled(self.stmt, dialect)
+            return found
+
+
+class _Compiled:
+    def __init__(self, stmt, dialect):
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql = compiled.string
+        self.defaults = dict(compiled.params)
+        procs = compiled._bind_processors
+        self.binds = tuple((name, proc) for name, proc in procs.items() if proc is not None)
+        self.results = None  # (index, processor) pairs, from the first cursor's description
+        names = [col.key for col in stmt.selected_columns]
+        self.row_class = collections.namedtuple("RawRow", names, rename=False)
+
+
+def _result_processors(stmt, dialect, description) -> tuple:
+    found = []
+    for i, (col, desc) in enumerate(zip(stmt.selected_columns, description, strict=True)):
+        proc = col.type._cached_result_processor(dialect, desc[1])
+        if proc is not None:
+            found.append((i, proc))
+    return tuple(found)
+
+
+def _raw_failure(conn, raw, exc, sql, params) -> Exception:
+    """The SQLAlchemy error for a failed :class:`RawSelect` statement (as ``execute`` would
+    raise it). When the server connection is gone, the connection is invalidated and the
+    error marked retryable: pyramid_retry runs the request again (the statement left nothing
+    behind), as :func:`_retry_on_disconnect` does for every other statement."""
+    broken = bool(getattr(raw, "broken", False) or getattr(raw, "closed", False))
+    wrapped = sa.exc.DBAPIError.instance(sql, params, exc, conn.dialect.dbapi.Error,
+                                         connection_invalidated=broken)
+    if broken:
+        conn.invalidate()
+        from pyramid_retry import mark_error_retryable
+
+        mark_error_retryable(wrapped)
+    return wrapped
+
 
 def icontains(text: str, *columns):
     """SQL condition: ``text`` (lower-cased, stripped) is a substring of one of ``columns``.

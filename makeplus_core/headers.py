@@ -28,10 +28,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def add_vary(response, name: str) -> None:
-    """Add ``name`` to the response's ``Vary`` header (sorted, each name once)."""
-    vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
-    response.headers["Vary"] = ", ".join(sorted(vary | {name}))
+def add_vary(response, *names: str) -> None:
+    """Add ``names`` to the response's ``Vary`` header (sorted, each name once)."""
+    headers = response.headers
+    current = headers.get("Vary")
+    vary = {v.strip() for v in current.split(",") if v.strip()} if current else set()
+    headers["Vary"] = ", ".join(sorted(vary.union(names)))
 
 
 def security_headers_tween_factory(handler, registry):

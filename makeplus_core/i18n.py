@@ -40,6 +40,7 @@ from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory,
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
+from .headers import add_vary
 from .plugins import enabled_names
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,12 @@ def _pick(registry, value) -> str | None:
 
 
 def is_api(request) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
 def _lang_param(request) -> str | None:
+    if "lang=" not in request.environ.get("QUERY_STRING", ""):
+        return None  # no query string to parse (most requests)
     try:
         return request.GET.get("lang")
     except UnicodeDecodeError:  # a query string that is not UTF-8: answered 400 elsewhere
@@ -145,7 +148,7 @@ def negotiate(request) -> str:
         chosen = _pick(registry, request.cookies.get(COOKIE))
         if chosen:
             return chosen
-    header = request.headers.get("Accept-Language")
+    header = request.environ.get("HTTP_ACCEPT_LANGUAGE")
     if header:
         try:
             chosen = request.accept_language.lookup(available(registry), default="")
@@ -159,12 +162,14 @@ def negotiate(request) -> str:
 
 
 def _remember_choice(event) -> None:
-    """``?lang=`` on a page: remember the choice in a cookie; answers vary by language."""
+    """``?lang=`` on a page: remember the choice in a cookie; answers vary by language (the
+    API's answers get their ``Vary`` from :func:`makeplus_core.api.caching.no_shared_cache`)."""
     request, response = event.request, event.response
-    vary = {v.strip() for v in (response.headers.get("Vary") or "").split(",") if v.strip()}
-    response.headers["Vary"] = ", ".join(sorted(vary | {"Accept-Language"}))
     response.headers.setdefault("Content-Language", request.locale_name)
-    if is_api(request) or request.method not in ("GET", "HEAD"):
+    if is_api(request):
+        return
+    add_vary(response, "Accept-Language")
+    if request.method not in ("GET", "HEAD"):
         return
     chosen = _pick(request.registry, _lang_param(request))
     if chosen and request.cookies.get(COOKIE) != chosen:

@@ -74,7 +74,7 @@ from zope.sqlalchemy import mark_changed
 from .. import api, errors, idempotency
 from ..audit.services import record_update
 from ..auth.models import AuthSession, User
-from ..db import UTCDateTime, dialect_insert, keep_writes, utcnow
+from ..db import RawSelect, UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
 from ..modules import _event_settings, event_hook, remember
 from ..participants.models import Participant, participant_allowed_rooms
@@ -342,10 +342,9 @@ _ENTITY_CLASS = {"room": Entity, "u": UserRow, "p": Entity, "s": Entity, "sc": U
 
 def _entity(row, prefix):
     """The entity ``prefix`` of a door row, or ``None`` when its outer join found nothing."""
-    mapping = row._mapping
-    if mapping[f"{prefix}_id"] is None:
+    if getattr(row, f"{prefix}_id") is None:
         return None
-    return _ENTITY_CLASS[prefix](**{name: mapping[f"{prefix}_{name}"] for name in DOOR_COLUMNS[prefix][1]})
+    return _ENTITY_CLASS[prefix](**{name: getattr(row, f"{prefix}_{name}") for name in DOOR_COLUMNS[prefix][1]})
 
 
 @dataclasses.dataclass
@@ -389,14 +388,20 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
         params.update(sid=identity["sid"], token_event=identity["event_id"], tv=identity["tv"])
     if fast_insert is not None:
         params.update(access_id=fast_insert["access_id"], badge_id=fast_insert["badge_id"])
-    stmt = _door_statement(session_id is not None, identity is not None, fast_insert is not None,
-                           fast_insert["gates"] if fast_insert is not None else ())
-    row = db.execute(stmt, params).first()
+    query = _door_query(session_id is not None, identity is not None, fast_insert is not None,
+                        fast_insert["gates"] if fast_insert is not None else ())
+    row = query.first(db if isinstance(db, sa.Connection) else db.connection(), params)
     if row is None:
         return None
     return Door(room=_entity(row, "room"), row=row, holder_user=_entity(row, "u"), participant=_entity(row, "p"),
                 session=_entity(row, "s"), scanner=_entity(row, "sc") if identity is not None else None,
                 recorded_id=row.recorded_id if fast_insert is not None else None)
+
+
+@functools.cache
+def _door_query(*variant) -> RawSelect:
+    """:func:`_door_statement` compiled once, run on the driver's cursor (:class:`RawSelect`)."""
+    return RawSelect(_door_statement(*variant))
 
 
 @functools.cache
@@ -490,10 +495,10 @@ def _door_statement(session_given: bool, with_identity: bool = False, fast_inser
     journal = RoomAccess.__table__
     ins = (journal.insert()
            .from_select(["id", "event_id", "room_id", "session_id", "participant_id", "user_id", "verified_by_id",
-                         "access_time", "status", "layer", "reason", "http_status"],
+                         "access_time", "status", "layer", "reason", "http_status", "direction"],
                         sa.select(sa.bindparam("access_id", type_=sa.Uuid), d.room_event_id, d.room_id, d.s_id,
                                   d.p_id, d.u_id, scanner_id, now, const("'granted'"), const("'core'"),
-                                  const("'granted'"), const("200")).where(granted))
+                                  const("'granted'"), const("200"), const("'entry'")).where(granted))
            .returning(journal.c.id).cte("ins"))
     return sa.select(door, ins.c.id.label("recorded_id")).select_from(door.outerjoin(ins, sa.true()))
 
@@ -905,9 +910,10 @@ def handle(request, door, body: dict | None = None):
     records = getattr(door, "records_denials", True)
     if records:
         keep_writes(request)  # a denied scan's journal row is kept
-        claims = getattr(door, "claims", None)
-        user_key = claims["user_id"] if claims is not None else api.identity(request).user_id
-        request.rate_limiter.hit(request, "scan", user_key=user_key)
+        if SCAN_COUNTED not in request.environ:  # the fast lane counted it (.door_tween)
+            claims = getattr(door, "claims", None)
+            user_key = claims["user_id"] if claims is not None else api.identity(request).user_id
+            request.rate_limiter.hit(request, "scan", user_key=user_key)
     if body is None:
         body = api.json_body(request)
     if not hasattr(door, "run"):
@@ -915,6 +921,29 @@ def handle(request, door, body: dict | None = None):
     scope = door.scope(request, body)
     key = scan_key(request, body)
     return respond(idempotent(request, scope, key, lambda: door.run(request, body, key)))
+
+
+SCAN_COUNTED = "makeplus.scan_counted"
+DOOR_READ = "makeplus.door_read"
+
+
+def fast_room_scan(request, room_id) -> Answer | None:
+    """The room door's fast lane (:mod:`.door_tween`): the answer when the door's one statement
+    grants and records the scan (an access token, no idempotency key, PostgreSQL, an entry, a
+    signed badge, no plugin deciding in Python), else ``None`` and the request goes through
+    the whole pipeline (:func:`handle`). The scan counts in the ``scan`` rate limit once, and
+    the statement runs once: when it did not grant, :func:`scan_room` decides on the row it
+    read (as it does without the fast lane: under READ COMMITTED every statement reads its own
+    snapshot, so a row read just before the request's transaction is as current)."""
+    claims = foldable_claims(request)
+    if claims is None:
+        return None
+    body = api.json_body(request)
+    if not isinstance(body, dict) or scan_key(request, body) is not None:
+        return None
+    request.rate_limiter.hit(request, "scan", user_key=claims["user_id"])
+    request.environ[SCAN_COUNTED] = True
+    return scan_room(request, room_id, body, None, claims, only_statement=True)
 
 
 def respond(answer: Answer):
@@ -946,7 +975,8 @@ def scan_direction(body) -> str | None:
     return raw
 
 
-def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None = None, now=None) -> Answer:
+def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None = None, now=None,
+              only_statement: bool = False) -> Answer | None:
     """``verify_access`` at a room door; the room must be in the caller's event.
 
     ``now`` is the time of the scan (an offline scan synced later), default the clock. The
@@ -958,6 +988,10 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     without an idempotency key nor a plugin's access hook, inserts the granted journal row
     itself: a granted scan is one statement (:func:`load_door`). Without them, the
     request's identity is read first (``request.identity``).
+
+    ``only_statement`` (the door's fast lane, :mod:`.door_tween`): answer only a scan the
+    one statement grants and records; ``None`` otherwise, with nothing written and nothing
+    read into the request (the whole pipeline then runs as usual).
     """
     now = now or utcnow()
     asked_direction = scan_direction(body)
@@ -979,7 +1013,12 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     else:
         scanner_id = request.identity.user_id
     holder_id = badge.user_id if badge else None
-    if fast is not None:
+    if only_statement and fast is None:
+        return None
+    read = request.environ.pop(DOOR_READ, None) if claims is not None else None
+    if read is not None:  # the fast lane's statement, which did not grant: decide on its row
+        now, door = read
+    elif fast is not None:
         # One statement that decides and records: run on its own (autocommit), so a granted
         # scan costs one round trip, no BEGIN/COMMIT, no ORM session. Under READ COMMITTED
         # each statement reads its own snapshot anyway: when it did not grant, what follows
@@ -987,6 +1026,9 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
         with request.registry.makeplus.db_autocommit.connect() as conn:
             door = load_door(conn, room_id, scanner_id, now, holder_id, session_id, identity=claims,
                              fast_insert=fast)
+        if only_statement and (door is None or door.recorded_id is None):
+            request.environ[DOOR_READ] = (now, door)  # nothing written: the pipeline decides on this row
+            return None
     else:
         door = load_door(request.dbsession, room_id, scanner_id, now, holder_id, session_id, identity=claims)
     ident = identity_from_door(request, claims, door) if claims is not None else request.identity

@@ -12,9 +12,12 @@ def no_shared_cache(event) -> None:
     answer to anyone else."""
     request, response = event.request, event.response
     path = request.environ.get("PATH_INFO", "")  # the raw path: no decoding, no quoting per request
-    if path.startswith("/api/") and not path.startswith("/api/docs/static/"):
+    if path.startswith("/api/"):
+        if path.startswith("/api/docs/static/"):
+            add_vary(response, "Accept-Language")
+            return
         response.headers.setdefault("Cache-Control", "private, no-store")
-        add_vary(response, "Authorization")
+        add_vary(response, "Accept-Language", "Authorization")  # (the language: makeplus_core.i18n)
 
 
 def includeme(config):
