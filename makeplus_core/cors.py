@@ -19,6 +19,7 @@ from .headers import add_vary
 ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, "
                  "x-csrftoken, x-requested-with, idempotency-key, x-scan-id")
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+NO_CORS: dict = {}  # the answer to a request without an allowed Origin: no header to add (never mutated)
 
 
 def cors_tween_factory(handler, registry):
@@ -34,7 +35,7 @@ def cors_tween_factory(handler, registry):
 
     def headers_for(origin):
         if not origin or not (allow_any or origin in origins):
-            return {}
+            return NO_CORS
         h = {"Access-Control-Allow-Origin": "*" if allow_any else origin,
              "Access-Control-Expose-Headers": "Retry-After, Content-Disposition, Location"}
         if credentials:
@@ -42,9 +43,11 @@ def cors_tween_factory(handler, registry):
         return h
 
     def tween(request):
-        origin = request.headers.get("Origin")
-        cors = headers_for(origin)
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        environ = request.environ
+        cors = headers_for(environ.get("HTTP_ORIGIN"))
+        if cors is NO_CORS and environ["REQUEST_METHOD"] != "OPTIONS":
+            return handler(request)  # no Origin (or not ours): nothing to add
+        if request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             resp = Response(status=204)
             if cors:
                 resp.headers.update(cors)
@@ -64,4 +67,5 @@ def cors_tween_factory(handler, registry):
 
 
 def includeme(config):
-    config.add_tween("makeplus_core.cors.cors_tween_factory")
+    config.add_tween("makeplus_core.cors.cors_tween_factory",
+                     under="makeplus_core.headers.security_headers_tween_factory")

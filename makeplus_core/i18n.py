@@ -161,10 +161,23 @@ def negotiate(request) -> str:
     return registry.makeplus.i18n_default
 
 
-def _remember_choice(event) -> None:
+def language_headers_tween_factory(handler, registry):
+    """Every answer says its language (``Content-Language``) and varies by it; ``?lang=`` on
+    a page is remembered in a cookie (:func:`remember_choice`). A tween at the top of the
+    chain, not a ``NewResponse`` subscriber: it costs a function call, where notifying a
+    subscriber costs a registry lookup per response."""
+
+    def tween(request):
+        response = handler(request)
+        remember_choice(request, response)
+        return response
+
+    return tween
+
+
+def remember_choice(request, response) -> None:
     """``?lang=`` on a page: remember the choice in a cookie; answers vary by language (the
     API's answers get their ``Vary`` from :func:`makeplus_core.api.caching.no_shared_cache`)."""
-    request, response = event.request, event.response
     response.headers.setdefault("Content-Language", request.locale_name)
     if is_api(request):
         return
@@ -407,8 +420,6 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
 def includeme(config):
-    from pyramid.events import NewResponse
-
     settings = config.get_settings()
     default = (settings.get("pyramid.default_locale_name") or "fr").strip()
     locales = (settings.get("makeplus.i18n.locales") or "fr en").replace(",", " ").split()
@@ -421,7 +432,9 @@ def includeme(config):
     registry.makeplus.i18n_api_default = api_default if api_default in locales else default
     settings["pyramid.default_locale_name"] = default
     config.set_locale_negotiator(negotiate)
-    config.add_subscriber(_remember_choice, NewResponse)
+    config.add_tween("makeplus_core.i18n.language_headers_tween_factory",
+                     under="makeplus_core.api.caching.cache_headers_tween_factory",
+                     over="makeplus_core.audit.accesslog.access_log_tween_factory")
     # colander's own catalog: its validation messages ("Required") in French
     config.add_translation_dirs("colander:locale/")
     add_catalog(config, CORE_LOCALE_DIR)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 
 from pyramid_retry import is_error_retryable, is_last_attempt
 
@@ -33,7 +33,7 @@ def _user_id(request):
         sub = (ident.claims or {}).get("sub")
         return int(sub) if sub is not None and str(sub).isdigit() else None
     policy = request.jwt_policy
-    if policy is None or not request.headers.get("Authorization"):
+    if policy is None or not request.environ.get("HTTP_AUTHORIZATION"):
         return None
     try:
         sub = policy.get_claims(request).get("sub")
@@ -45,8 +45,8 @@ def _user_id(request):
 def access_log_tween_factory(handler, registry):
     def tween(request):
         start = time.perf_counter()
-        asked = request.headers.get("X-Request-ID", "")
-        request_id = asked if REQUEST_ID.match(asked) else uuid.uuid4().hex
+        asked = request.environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = asked if asked and REQUEST_ID.match(asked) else os.urandom(16).hex()  # as uuid4().hex
         request.environ["makeplus.request_id"] = request_id
         status = 500
         try:
