@@ -1,7 +1,7 @@
 """MakePlus benchmark (issue 20): every figure beside a bare Pyramid hello-world, one command.
 
     make bench                                   # = .venv/bin/python bench/run.py
-    .venv/bin/python bench/run.py [--server granian|waitress] [--workers N] [--threads T]
+    .venv/bin/python bench/run.py [--server granian|gunicorn|waitress] [--workers N] [--threads T]
                                   [--connections 16] [--duration 5] [--repeat 1]
                                   [--code DIR]   # "before": makeplus_core from an exported commit
                                   [--reuse-data] # keep the previous run's database
@@ -221,6 +221,10 @@ def start(kind: str, app: str, port: int, args, env: dict, log, out=None) -> sub
     if kind == "granian":
         cmd = [sys.executable, "-m", "makeplus_core.serve", "--app", app, "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads)]
+    elif kind == "gunicorn":  # deploy/gunicorn.conf.py (gthread workers), same workers and threads
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+               "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads", str(args.threads),
+               "--backlog", "1024", app]
     else:  # waitress: one process, ``threads`` threads (the old production layout)
         cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--waitress", app, str(port),
                str(max(args.threads, 8)), args.code or ""]
@@ -276,6 +280,24 @@ def cpu_seconds(pid: int) -> float:
     for p in tree_pids(pid):
         try:
             fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """User + system CPU time used so far by PostgreSQL's processes on this machine (every
+    backend: on a shared machine other clients' queries count too; quiet machine only)."""
+    ticks = 0
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+            if not head.endswith("(postgres"):
+                continue
+            fields = rest.split()
             ticks += int(fields[11]) + int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
@@ -348,8 +370,10 @@ def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=N
         script.write_text(LUA % (", ".join(json.dumps(b) for b in bodies), json.dumps(method)))
         cmd += ["-H", "Content-Type: application/json", "-s", str(script)]
     cpu0 = cpu_seconds(server.pid) if server else 0.0
+    db0 = database_cpu_seconds()
     out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True).stdout
     cpu = cpu_seconds(server.pid) - cpu0 if server else 0.0
+    db_cpu = database_cpu_seconds() - db0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
 
@@ -361,7 +385,7 @@ def wrk(port, path, args, tmp, method="GET", token=None, bodies=None, duration=N
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errs = re.search(r"Socket errors:.*", out)
     return {"rps": rps, "total": total, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0,
-            "cpu_ms": cpu * 1000 / total if total else 0.0,
+            "cpu_ms": cpu * 1000 / total if total else 0.0, "db_cpu_ms": db_cpu * 1000 / total if total else 0.0,
             "socket_errors": errs.group(0) if errs else ""}
 
 
@@ -544,12 +568,12 @@ def run(args) -> None:
                   f"wrk {args.connections} connections, {args.duration} s per endpoint; load average "
                   f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             print(f"{'endpoint':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x hello':>8} {'answers':>8} "
-                  f"{'non-2xx':>8} {'granted':>8} {'CPU ms/req':>10}")
+                  f"{'non-2xx':>8} {'granted':>8} {'CPU ms/req':>10} {'DB CPU':>7}")
             for name, r in results.items():
                 granted = "" if r["granted"] is None else r["granted"]
                 print(f"{name:<40} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} "
                       f"{r['rps'] / ceiling:>8.2f} {r['total']:>8} {r['non2xx']:>8} {granted:>8} "
-                      f"{r['cpu_ms']:>10.2f} {r['socket_errors']}", flush=True)
+                      f"{r['cpu_ms']:>10.2f} {r['db_cpu_ms']:>7.2f} {r['socket_errors']}", flush=True)
         journal.close()
         if spy is not None:
             spy.send_signal(2)
@@ -598,7 +622,7 @@ def main() -> None:
         serve_waitress(*sys.argv[2:6])
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--server", choices=("granian", "waitress"), default="granian")
+    p.add_argument("--server", choices=("granian", "gunicorn", "waitress"), default="granian")
     p.add_argument("--workers", type=int, default=int(os.environ.get("MAKEPLUS_WORKERS", 0)) or os.cpu_count())
     p.add_argument("--threads", type=int, default=2, help="WSGI threads per worker")
     p.add_argument("--connections", type=int, default=16)

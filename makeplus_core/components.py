@@ -24,7 +24,6 @@ REQUEST_PROPERTIES = ("plugins", "kv", "rate_limiter", "mailer", "badge_keyring"
 class Components:
     plugins: Any = None  # pluggy.PluginManager of the enabled plugins (makeplus_core.plugins)
     db_engine: Any = None  # sqlalchemy Engine (makeplus_core.db)
-    db_autocommit: Any = None  # the same pool, AUTOCOMMIT isolation (the scan door's one statement)
     dbsession_factory: Any = None  # sessionmaker the request sessions come from (makeplus_core.db)
     kv: Any = None  # key-value store: Redis, or in-process (makeplus_core.kv)
     rate_limiter: Any = None  # makeplus_core.ratelimit.RateLimiter

@@ -90,30 +90,49 @@ class RawSelect:
         self._lock = threading.Lock()
 
     def first(self, conn, params: dict):
+        """The first row on ``conn`` (a SQLAlchemy ``Connection``, in its transaction)."""
         if conn.dialect.driver != "psycopg":
             return conn.execute(self.stmt, params).first()
-        compiled = self._compiled.get("psycopg") or self._compile(conn.dialect)
+        return self._run(conn, conn.connection.driver_connection, params, conn.invalidate)
+
+    def first_autocommit(self, engine, params: dict):
+        """The first row, the statement run on its own (autocommit: no BEGIN/COMMIT round
+        trips) on a connection of ``engine``'s pool (PostgreSQL with psycopg only)."""
+        fairy = engine.raw_connection()
+        raw = fairy.driver_connection
+        try:
+            raw.autocommit = True  # a local switch while no transaction is open: no round trip
+            return self._run(engine, raw, params, fairy.invalidate)
+        finally:
+            if not raw.closed:
+                try:
+                    raw.autocommit = False  # back to the pool as every other connection is
+                except engine.dialect.dbapi.Error:
+                    fairy.invalidate()
+            fairy.close()
+
+    def _run(self, bind, raw, params: dict, invalidate):
+        compiled = self._compiled.get("psycopg") or self._compile(bind.dialect)
         values = dict(compiled.defaults)
         values.update(params)
         for name, proc in compiled.binds:
             value = values.get(name)
             if value is not None:
                 values[name] = proc(value)
-        raw = conn.connection.driver_connection
         try:
             cur = raw.cursor()
-            if conn.dispatch.before_cursor_execute:  # listeners see it as any statement (tests count them)
-                for listener in conn.dispatch.before_cursor_execute:
-                    listener(conn, cur, compiled.sql, values, None, False)
+            if bind.dispatch.before_cursor_execute:  # listeners see it as any statement (tests count them)
+                for listener in bind.dispatch.before_cursor_execute:
+                    listener(bind, cur, compiled.sql, values, None, False)
             cur.execute(compiled.sql, values)
             row = cur.fetchone()
-        except conn.dialect.dbapi.Error as exc:
-            raise _raw_failure(conn, raw, exc, compiled.sql, values) from exc
+        except bind.dialect.dbapi.Error as exc:
+            raise _raw_failure(bind, raw, exc, compiled.sql, values, invalidate) from exc
         if row is None:
             return None
         results = compiled.results
         if results is None:
-            results = compiled.results = _result_processors(self.stmt, conn.dialect, cur.description)
+            results = compiled.results = _result_processors(self.stmt, bind.dialect, cur.description)
         if results:
             row = list(row)
             for i, proc in results:
@@ -149,16 +168,16 @@ def _result_processors(stmt, dialect, description) -> tuple:
     return tuple(found)
 
 
-def _raw_failure(conn, raw, exc, sql, params) -> Exception:
+def _raw_failure(bind, raw, exc, sql, params, invalidate) -> Exception:
     """The SQLAlchemy error for a failed :class:`RawSelect` statement (as ``execute`` would
     raise it). When the server connection is gone, the connection is invalidated and the
     error marked retryable: pyramid_retry runs the request again (the statement left nothing
     behind), as :func:`_retry_on_disconnect` does for every other statement."""
     broken = bool(getattr(raw, "broken", False) or getattr(raw, "closed", False))
-    wrapped = sa.exc.DBAPIError.instance(sql, params, exc, conn.dialect.dbapi.Error,
+    wrapped = sa.exc.DBAPIError.instance(sql, params, exc, bind.dialect.dbapi.Error,
                                          connection_invalidated=broken)
     if broken:
-        conn.invalidate()
+        invalidate()
         from pyramid_retry import mark_error_retryable
 
         mark_error_retryable(wrapped)
@@ -294,9 +313,6 @@ def includeme(config):
     session_factory = get_session_factory(engine)
     config.registry.makeplus.dbsession_factory = session_factory
     config.registry.makeplus.db_engine = engine
-    # The same pool, each statement its own transaction: the scan door's one statement that
-    # decides and records (PostgreSQL), with no BEGIN/COMMIT round trips (access/pipeline.py).
-    config.registry.makeplus.db_autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     # SQLite: reads must not queue behind writers for the write lock (see _configure_sqlite).
     read_engine = engine.execution_options(makeplus_read_only=True) if engine.dialect.name == "sqlite" else None
 

@@ -361,8 +361,10 @@ class Door:
 
 
 def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=None, fast_insert=None):
-    """The one statement of a room door (``db``: the request's session or a connection) (steps 1, 3–7 read together), SQLAlchemy Core,
-    built once per variant; only its parameters change.
+    """The one statement of a room door (steps 1, 3–7 read together), SQLAlchemy Core, built and
+    compiled once per variant (:class:`~makeplus_core.db.RawSelect`); only its parameters change.
+    ``db``: the request's session or a connection (in its transaction), or the engine (the
+    statement on its own, autocommit: the one-statement grant below).
 
     Returns ``None`` (no such room) or a :class:`Door`: the room, the scanner's room
     assignments (``has_any`` / ``here_now``), the badge's user (``None`` when unknown or no
@@ -390,7 +392,10 @@ def load_door(db, room_id, scanner_id, now, holder_id, session_id, *, identity=N
         params.update(access_id=fast_insert["access_id"], badge_id=fast_insert["badge_id"])
     query = _door_query(session_id is not None, identity is not None, fast_insert is not None,
                         fast_insert["gates"] if fast_insert is not None else ())
-    row = query.first(db if isinstance(db, sa.Connection) else db.connection(), params)
+    if isinstance(db, sa.Engine):  # the statement on its own (autocommit), PostgreSQL
+        row = query.first_autocommit(db, params)
+    else:
+        row = query.first(db if isinstance(db, sa.Connection) else db.connection(), params)
     if row is None:
         return None
     return Door(room=_entity(row, "room"), row=row, holder_user=_entity(row, "u"), participant=_entity(row, "p"),
@@ -1023,9 +1028,8 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
         # scan costs one round trip, no BEGIN/COMMIT, no ORM session. Under READ COMMITTED
         # each statement reads its own snapshot anyway: when it did not grant, what follows
         # runs in the request's transaction exactly as if the door had been read there.
-        with request.registry.makeplus.db_autocommit.connect() as conn:
-            door = load_door(conn, room_id, scanner_id, now, holder_id, session_id, identity=claims,
-                             fast_insert=fast)
+        door = load_door(request.registry.makeplus.db_engine, room_id, scanner_id, now, holder_id, session_id,
+                         identity=claims, fast_insert=fast)
         if only_statement and (door is None or door.recorded_id is None):
             request.environ[DOOR_READ] = (now, door)  # nothing written: the pipeline decides on this row
             return None
@@ -1125,7 +1129,8 @@ def _granted_by_door(ident, door: Door, badge, now) -> Answer:
             raise Deny(403, "capacity", "room_full")
     except Deny as deny:
         raise RuntimeError(f"the door's statement granted a scan the pipeline denies ({deny.reason})") from None
-    access = RoomAccess(**journal_values(
+    # the row the statement inserted, as plain values (no ORM instance: nothing here is tracked)
+    access = Entity(**journal_values(
         access_id=door.recorded_id, event_id=door.room.event_id, room_id=door.room.id, scanner_id=ident.user_id,
         now=now, status="granted", layer="core", reason="granted", http_status=200, holder=holder,
         session=door.session, scan_id=None))
