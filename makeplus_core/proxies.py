@@ -11,10 +11,18 @@ trail see. Here ``request.client_addr`` is replaced (for every caller) by
   ``X-Forwarded-For`` list is read **from the right**, skipping trusted proxies: the first
   address that is not a trusted proxy is the client. Anything a client writes to the
   left of that is ignored, so rotating ``X-Forwarded-For`` changes nothing.
+
+Behind a trusted proxy, the scheme and host the client used are also taken from
+``X-Forwarded-Proto`` (``http``/``https``) and ``X-Forwarded-Host`` (the rightmost value
+of each, as the nearest proxy wrote it), so URLs the app builds (links in answers, mails,
+redirects) and the CSRF origin check of the pages see ``https://`` and the public host
+whatever WSGI server runs the app (:func:`forwarded_tween_factory`). From anyone else
+these headers are ignored.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 
 SETTING = "makeplus.trusted_proxies"
 
@@ -71,9 +79,53 @@ def client_address(environ, trusted: tuple) -> str | None:
     return str(current)
 
 
+_HOST = re.compile(r"^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def _nearest(value: str) -> str:
+    return value.rsplit(",", 1)[-1].strip()
+
+
+def apply_forwarded(environ, trusted: tuple) -> None:
+    """Set ``wsgi.url_scheme`` and ``HTTP_HOST`` from a trusted proxy's ``X-Forwarded-Proto``
+    and ``X-Forwarded-Host`` (malformed values are ignored)."""
+    peer = _ip(environ.get("REMOTE_ADDR") or "")
+    if peer is None or not any(peer in net for net in trusted):
+        return
+    proto = environ.get("HTTP_X_FORWARDED_PROTO")
+    if proto:
+        proto = _nearest(proto).lower()
+        if proto in ("http", "https"):
+            environ["wsgi.url_scheme"] = proto
+    host = environ.get("HTTP_X_FORWARDED_HOST")
+    if host:
+        host = _nearest(host)
+        if _HOST.match(host):
+            environ["HTTP_HOST"] = host
+
+
+def forwarded_tween_factory(handler, registry):
+    trusted = registry.makeplus.trusted_proxies
+    if not trusted:
+        return handler
+
+    def tween(request):
+        environ = request.environ
+        if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
+            apply_forwarded(environ, trusted)
+        return handler(request)
+
+    return tween
+
+
 def includeme(config):
+    from pyramid.tweens import INGRESS
+
     trusted = parse_networks(config.get_settings().get(SETTING))
     config.registry.makeplus.trusted_proxies = trusted
+    # first of all: every URL the request builds, from the tweens down, uses the client's scheme and host
+    config.add_tween("makeplus_core.proxies.forwarded_tween_factory", under=INGRESS,
+                     over="makeplus_core.api.caching.cache_headers_tween_factory")
 
     def client_addr(request):
         return client_address(request.environ, trusted)

@@ -478,3 +478,16 @@ def test_account_throttle_is_shared_through_redis(make_app, f, app, redis_prefix
     login(two, victim, status=429, extra_environ={"REMOTE_ADDR": fresh("ip")})
     for a in (one, two):  # these apps are not reused: give their connections back
         a.app.registry.makeplus.db_engine.dispose()
+
+
+def test_scheme_and_host_from_trusted_proxies_only(lim):
+    """Whatever the WSGI server (granian applies no forwarded headers), a trusted proxy's
+    X-Forwarded-Proto / X-Forwarded-Host give the URLs the app builds; anyone else's are ignored."""
+    forwarded = {"X-Forwarded-Proto": "http, https", "X-Forwarded-Host": "events.example.org"}
+    url = lim.get("/api/", headers=forwarded, extra_environ={"REMOTE_ADDR": "10.9.1.1"}).json["url"]
+    assert url == "https://events.example.org/api/"
+    url = lim.get("/api/", headers=forwarded, extra_environ={"REMOTE_ADDR": "192.0.2.5"}).json["url"]
+    assert url == "http://localhost/api/"
+    bad = {"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": "evil.example/phish"}
+    url = lim.get("/api/", headers=bad, extra_environ={"REMOTE_ADDR": "10.9.1.1"}).json["url"]
+    assert url == "http://localhost/api/"

@@ -33,5 +33,6 @@ def includeme(config):
     from pyramid.tweens import INGRESS
 
     # at the top: over the access log (makeplus_core.audit), whose own 500 answers get the headers too
-    config.add_tween("makeplus_core.api.caching.cache_headers_tween_factory", under=INGRESS,
+    config.add_tween("makeplus_core.api.caching.cache_headers_tween_factory",
+                     under=("makeplus_core.proxies.forwarded_tween_factory", INGRESS),
                      over="makeplus_core.audit.accesslog.access_log_tween_factory")
