@@ -58,6 +58,16 @@ def main() -> None:
     from pyramid.paster import get_app
     from webtest import TestApp
 
+    # the access log as production writes it (production.ini: one JSON line per request on a
+    # StreamHandler), to /dev/null
+    import logging
+
+    access = logging.getLogger("makeplus.access")
+    handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
     app = TestApp(get_app(str(ini), "main"))
     from run import PASSWORD
 

@@ -178,3 +178,36 @@ def test_access_log_json_line(app, f, world, caplog):
     assert first["request_id"] == "req-42" and isinstance(first["duration_ms"], (int, float))
     anon = next(x for x in lines if x["path"] == "/api/audit-log/")
     assert anon["status"] == 401 and anon["user_id"] is None and len(anon["request_id"]) == 32
+
+
+def test_access_log_written_straight_to_production_streams(make_app, f, world):
+    """production.ini's access logger (own plain StreamHandler, message-only format, no
+    propagation): the line is written to the stream directly, one JSON document per line, the
+    same fields as through logging; any other configuration goes through ``logger.info``."""
+    import io
+
+    from makeplus_core.audit import accesslog
+
+    logger = logging.getLogger("makeplus.access")
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        assert accesslog.plain_streams(logger) == (handler,)
+        app = make_app(**{"makeplus.test_nonce": "accesslog-streams"})  # built after the logging config
+        event, other, gest, *_ = world
+        app.get("/api/health/", headers={"X-Request-ID": "probe-1"})
+        app.get("/api/rooms/", headers=f.auth(gest, event))
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [(x["path"], x["status"]) for x in lines] == [("/api/health/", 200), ("/api/rooms/", 200)]
+        assert lines[0]["request_id"] == "probe-1" and lines[1]["user_id"] == gest.id
+        assert set(lines[1]) == {"request_id", "method", "path", "user_id", "status", "duration_ms", "ip"}
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        assert accesslog.plain_streams(logger) is None  # another format: logging formats it
+    finally:
+        logger.handlers[:], logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])

@@ -42,7 +42,45 @@ def _user_id(request):
         return None
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+PLAIN_FORMATS = (None, "%(message)s")
+
+
+def plain_streams(logger) -> tuple | None:
+    """The streams of ``logger``'s handlers when writing a line to them is all logging would
+    do: the logger's own plain ``StreamHandler``\ s with the message-only format and no
+    filter, not propagating (production.ini's ``[logger_access]``). Otherwise ``None``:
+    the line goes through ``logger.info`` (any other configuration, tests' log capture)."""
+    if logger.propagate or logger.filters or not logger.handlers:
+        return None
+    for h in logger.handlers:
+        fmt = getattr(h.formatter, "_fmt", None) if h.formatter is not None else None
+        if type(h) is not logging.StreamHandler or h.filters or h.level > logging.INFO or fmt not in PLAIN_FORMATS:
+            return None
+    return tuple(logger.handlers)
+
+
+def write_line(line: str, handlers: tuple | None) -> None:
+    """One access line: straight to the handlers' streams when :func:`plain_streams` found them
+    (the same bytes a ``StreamHandler`` writes, under its lock, flushed: about a third of a
+    cheap request's CPU saved on building and dispatching a ``LogRecord``), else ``log.info``."""
+    if handlers is None:
+        log.info(line)
+        return
+    for h in handlers:
+        h.acquire()
+        try:
+            h.stream.write(line + h.terminator)
+            h.stream.flush()
+        except Exception:  # noqa: BLE001 - as logging does: a broken stream never breaks a request
+            h.handleError(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+        finally:
+            h.release()
+
+
 def access_log_tween_factory(handler, registry):
+    handlers = plain_streams(log)  # logging is configured before the app is built (pserve, wsgi.py)
+
     def tween(request):
         start = time.perf_counter()
         asked = request.environ.get("HTTP_X_REQUEST_ID", "")
@@ -65,7 +103,7 @@ def access_log_tween_factory(handler, registry):
                     user_id = _user_id(request)
                 except Exception:  # noqa: BLE001 - never lose the line for its user id
                     user_id = None
-                log.info(json.dumps({
+                write_line(_encode({
                     "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
@@ -73,6 +111,6 @@ def access_log_tween_factory(handler, registry):
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     "ip": request.client_addr,
-                }, ensure_ascii=False))
+                }), handlers)
 
     return tween
