@@ -34,6 +34,7 @@ from .auth.models import AuthSession, User
 from .db import utcnow
 from .events.archive import mark_not_archived
 from .events.models import Event, UserEventAssignment
+from .modules import remember as remember_event_settings
 from .roles import GESTIONNAIRE
 
 AUTHENTICATED = "authenticated"
@@ -71,7 +72,8 @@ def _identity_statement(session_kind: str | None, with_event: bool):
     ``session_kind`` is the kind of the token's server-side record (``"api"`` for access
     tokens, ``"select"`` for the temporary event-selection token, which must also be
     unexpired), or None for tokens bound to no record. With an event, the row also
-    carries the caller's role there and whether that event is archived."""
+    carries the caller's role there, whether that event is archived, and its settings (the
+    plugins switched off for it: the plugin hooks of the request then read no event)."""
     stmt = sa.select(User).where(User.id == sa.bindparam("user_id", type_=sa.Integer), User.is_active.is_(True))
     if session_kind is not None:
         bound = [AuthSession.id == sa.bindparam("sid", type_=sa.Uuid), AuthSession.user_id == User.id,
@@ -85,7 +87,7 @@ def _identity_statement(session_kind: str | None, with_event: bool):
         stmt = stmt.outerjoin(uea, sa.and_(uea.user_id == User.id, uea.event_id == event_id,
                                            uea.is_active.is_(True))).add_columns(uea.role)
         # The token's event is archived or not: known here at no extra query (see events/archive.py).
-        stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at)
+        stmt = stmt.outerjoin(Event, Event.id == event_id).add_columns(Event.archived_at, Event.id, Event.settings)
     return stmt
 
 
@@ -180,9 +182,11 @@ class SecurityPolicy:
             return None  # assignment removed or deactivated since the token was issued
         if claims.get("tv") != user.token_version:
             return None
-        if event_id is not None and row[2] is None:
-
-            mark_not_archived(db, event_id)
+        if event_id is not None:
+            if row[2] is None:
+                mark_not_archived(db, event_id)
+            if row[3] is not None:  # the event's switched-off plugins, for this transaction (modules.py)
+                remember_event_settings(db, event_id, row[4])
         return Identity(user=user, kind=kind, session_id=sid, event_id=event_id, role=role, claims=claims)
 
     def authenticated_userid(self, request):

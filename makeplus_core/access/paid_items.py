@@ -7,6 +7,8 @@ as numbers).
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from ..participants.models import Participant
@@ -14,25 +16,31 @@ from ..sessions.models import Session
 from .models import SessionAccess
 
 
+@functools.cache
+def _core_paid_items_statement():
+    """Built once (only the parameters change): the columns the items need, no ORM entity."""
+    return (sa.select(SessionAccess.payment_status, SessionAccess.amount_paid, SessionAccess.has_access,
+                      Session.title, Session.id)
+            .join(Participant, Participant.id == SessionAccess.participant_id)
+            .join(Session, Session.id == SessionAccess.session_id)
+            .where(Participant.user_id == sa.bindparam("user_id", type_=sa.Integer),
+                   Participant.event_id == sa.bindparam("event_id", type_=Participant.event_id.type))
+            .order_by(Session.start_time))
+
+
 def core_paid_items(db, user_id: int, event_id) -> list[dict]:
     """The holder's paid-atelier rights in one event, one query."""
-    rows = db.execute(
-        sa.select(SessionAccess, Session.title, Session.id)
-        .join(Participant, Participant.id == SessionAccess.participant_id)
-        .join(Session, Session.id == SessionAccess.session_id)
-        .where(Participant.user_id == user_id, Participant.event_id == event_id)
-        .order_by(Session.start_time)
-    ).all()
+    rows = db.execute(_core_paid_items_statement(), {"user_id": user_id, "event_id": event_id}).all()
     items = []
-    for access, title, session_id in rows:
+    for payment_status, amount_paid, has_access, title, session_id in rows:
         items.append({
             "type": "session",
             "id": str(session_id),
             "session_id": str(session_id),
             "title": title,
-            "payment_status": access.payment_status,
-            "amount_paid": float(access.amount_paid),
-            "has_access": bool(access.has_access),
+            "payment_status": payment_status,
+            "amount_paid": float(amount_paid),
+            "has_access": bool(has_access),
             "source": "core",
         })
     return items

@@ -22,22 +22,36 @@ def page_params(request) -> tuple[int, int]:
     return page, size
 
 
-def paginate(request, stmt, serialize) -> dict:
+def paginate(request, stmt, serialize, *, count_in_page: bool = False) -> dict:
     """Run ``stmt`` (a ``select`` of one entity) one page at a time.
 
     Two statements whatever the page size: a count and the page itself.
     ``serialize(rows)`` turns the page's objects into JSON-ready dicts in bulk.
+
+    ``count_in_page``: the page's statement carries the count (``count(*) OVER ()``), one
+    statement; only for a ``stmt`` whose rows are its entities one for one (no joined
+    collection, which would multiply rows). An empty page past the first still counts apart.
     """
     page, size = page_params(request)
     db = request.dbsession
-    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.scalars(stmt.limit(size).offset((page - 1) * size)).unique().all()
+    offset = (page - 1) * size
+    if count_in_page:
+        result = db.execute(stmt.add_columns(sa.func.count().over()).limit(size).offset(offset)).all()
+        rows = [row[0] for row in result]
+        total = result[0][1] if result else (0 if page == 1 else _count(db, stmt))
+    else:
+        total = _count(db, stmt)
+        rows = db.scalars(stmt.limit(size).offset(offset)).unique().all()
     return {
         "count": total,
         "next": _page_url(request, page + 1) if page * size < total else None,
         "previous": _page_url(request, page - 1) if page > 1 else None,
         "results": serialize(rows),
     }
+
+
+def _count(db, stmt) -> int:
+    return db.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
 
 
 def _page_url(request, page: int) -> str:

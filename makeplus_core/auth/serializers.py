@@ -1,6 +1,8 @@
 """Accounts as JSON: the user, their badge, their events with role and permissions, their QR code."""
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from ..access.paid_items import paid_items
@@ -58,6 +60,14 @@ def qr_code_json(db, user, event_id=None) -> dict:
     return data
 
 
+@functools.cache
+def _event_and_participant_statement():
+    """The token's event and the caller's participant row there, in one statement built once."""
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    return (sa.select(Event, Participant).where(Event.id == sa.bindparam("event_id", type_=sa.Uuid))
+            .outerjoin(Participant, sa.and_(Participant.event_id == Event.id, Participant.user_id == user_id)))
+
+
 def profile_json(request, db, ident) -> dict:
     """The caller's profile: the account, their role, event and badge in the token's event, their QR code."""
     user = ident.user
@@ -67,9 +77,8 @@ def profile_json(request, db, ident) -> dict:
     data["participant"] = None
     data["qr_code"] = qr_code_json(db, user, ident.event_id)
     if ident.event_id is not None:
-        event = db.get(Event, ident.event_id)
-        participant = db.scalar(sa.select(Participant).where(Participant.user_id == user.id,
-                                                             Participant.event_id == ident.event_id))
+        row = db.execute(_event_and_participant_statement(), {"event_id": ident.event_id, "user_id": user.id}).first()
+        event, participant = row if row is not None else (None, None)
         data["event"] = event_json(request, event, ident.role) if event else None
         if participant is not None:
             data["participant"] = {

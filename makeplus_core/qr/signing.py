@@ -46,6 +46,9 @@ GENERATE_ED25519 = ("python -c \"import base64, secrets; print('e1:' + "
                     "base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b'=').decode())\"")
 
 
+SIGNED_CACHE_SIZE = 50_000  # signed badges kept per process (a few MB at most)
+
+
 class BadToken(ValueError):
     """The text looks like a signed token but is not a valid one."""
 
@@ -112,6 +115,7 @@ class Keyring:
         if current not in keys and current not in self.ed25519:
             raise ValueError(f"makeplus.badges.current_key {current!r} is not among the signing keys")
         self.current = current
+        self._signed: dict[tuple, str] = {}  # (kid, user id, badge id) -> token, see sign()
 
     @classmethod
     def from_settings(cls, settings: dict) -> Keyring:
@@ -144,6 +148,18 @@ class Keyring:
                 for kid, pub in self.public.items()]
 
     def sign(self, user_id: int, badge_id: str) -> str:
+        """The token of ``(user_id, badge_id)`` under the current key. Both formats are
+        deterministic (Ed25519 signatures are, RFC 8032), so a token is kept per process
+        for its inputs and key (a re-issued badge or a new current key is another entry)."""
+        key = (self.current, user_id, badge_id)
+        token = self._signed.get(key)
+        if token is None:
+            if len(self._signed) >= SIGNED_CACHE_SIZE:
+                self._signed.clear()
+            token = self._signed[key] = self._sign(user_id, badge_id)
+        return token
+
+    def _sign(self, user_id: int, badge_id: str) -> str:
         payload = _b64(json.dumps({"u": user_id, "b": badge_id}, separators=(",", ":")).encode())
         if self.current in self.ed25519:
             head = f"{PREFIX_ED25519}.{self.current}.{payload}"

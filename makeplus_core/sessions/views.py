@@ -69,8 +69,9 @@ def list_sessions(request):
                                is_paid=q.get("is_paid"), search=q.get("search"), ordering=q.get("ordering"))
     # the room rides along in the page's statement (its name is in the JSON): no query of its own
     stmt = stmt.join(Session.room).options(sa.orm.contains_eager(Session.room))
+    # the count rides along too (one session, one room: one row per session)
     return api.paginate(request, stmt, lambda rows: serialize_sessions(
-        request, rows, rooms={s.room_id: s.room for s in rows}))
+        request, rows, rooms={s.room_id: s.room for s in rows}), count_in_page=True)
 
 
 @sessions.post(schema=api.doc(schemas.SessionSchema))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import re
 import secrets
@@ -852,15 +853,22 @@ DOOR_REASONS = {
 }
 
 
+@functools.cache
+def _door_tickets_statement():
+    """The holder's tickets for the event at every scan: built once, only the parameters change."""
+    return (sa.select(Ticket.status, TicketType.room_ids)
+            .join(TicketType, TicketType.id == Ticket.ticket_type_id)
+            .where(Ticket.holder_user_id == sa.bindparam("user_id", type_=sa.Integer),
+                   Ticket.event_id == sa.bindparam("event_id", type_=Ticket.event_id.type)))
+
+
 def door_denial(db, attempt):
     """``makeplus_check_access``: a holder who has tickets for the event needs a valid one,
     and a room door needs a ticket whose type includes the room (no rooms listed: all).
 
     People enrolled by the organiser without any ticket are not this plugin's business.
     """
-    rows = db.execute(sa.select(Ticket.status, TicketType.room_ids)
-                      .join(TicketType, TicketType.id == Ticket.ticket_type_id)
-                      .where(Ticket.holder_user_id == attempt.user.id, Ticket.event_id == attempt.event_id)).all()
+    rows = db.execute(_door_tickets_statement(), {"user_id": attempt.user.id, "event_id": attempt.event_id}).all()
     if not rows:
         return None
     valid = [r for r in rows if r.status == "valid"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import json
 import uuid
 
@@ -933,21 +934,26 @@ def search(db, event_id, query: str, role: str | None, limit: int) -> list[dict]
 # --------------------------------------------------------------------------- at the door
 
 
+@functools.cache
+def _paid_extras_statement():
+    """Built once per process (building costs more Python than running it); only the parameters change."""
+    event_id = sa.bindparam("event_id", type_=Participant.event_id.type)
+    return (sa.select(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name,
+                      sa.func.count(), sa.func.sum(TransactionItem.price), Item.room_id)
+            .join(Transaction, Transaction.id == TransactionItem.transaction_id)
+            .join(Participant, Participant.id == Transaction.participant_id)
+            .outerjoin(Item, Item.id == TransactionItem.item_id)
+            .where(Participant.user_id == sa.bindparam("user_id", type_=sa.Integer), Participant.event_id == event_id,
+                   Transaction.event_id == event_id, Transaction.status == "completed",
+                   TransactionItem.session_id.is_(None), TransactionItem.item_type != "session")
+            .group_by(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name, Item.room_id)
+            .order_by(TransactionItem.name))
+
+
 def paid_extras(db, user_id: int, event_id) -> list[dict]:
     """The holder's extras bought at a desk (completed sales, atelier lines excluded:
     the core lists paid ateliers), one PaidItem per item with the amount paid. One query."""
-    rows = db.execute(
-        sa.select(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name,
-                  sa.func.count(), sa.func.sum(TransactionItem.price), Item.room_id)
-        .join(Transaction, Transaction.id == TransactionItem.transaction_id)
-        .join(Participant, Participant.id == Transaction.participant_id)
-        .outerjoin(Item, Item.id == TransactionItem.item_id)
-        .where(Participant.user_id == user_id, Participant.event_id == event_id,
-               Transaction.event_id == event_id, Transaction.status == "completed",
-               TransactionItem.session_id.is_(None), TransactionItem.item_type != "session")
-        .group_by(TransactionItem.item_id, TransactionItem.item_type, TransactionItem.name, Item.room_id)
-        .order_by(TransactionItem.name)
-    ).all()
+    rows = db.execute(_paid_extras_statement(), {"user_id": user_id, "event_id": event_id}).all()
     return [{
         "type": item_type if item_type in ("dinner", "access", "other") else "other",
         "id": str(item_id) if item_id else "",

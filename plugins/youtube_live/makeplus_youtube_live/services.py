@@ -1,6 +1,7 @@
 """YouTube live streams of sessions: URL validation, storage, JSON extension, live list."""
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -138,13 +139,18 @@ def clear(db, session: Session) -> None:
     db.execute(sa.delete(LiveStream).where(LiveStream.session_id == session.id))
 
 
+@functools.cache
+def _streams_statement():
+    return (sa.select(LiveStream.session_id, LiveStream.url, LiveStream.video_id)
+            .where(LiveStream.session_id.in_(sa.bindparam("ids", expanding=True))))
+
+
 def extend_sessions(db, sessions, payloads) -> None:
     """Add youtube_live_url/youtube_video_id/youtube_embed_url to session JSON: one query for the page."""
     ids = [s.id for s in sessions if getattr(s, "id", None) is not None]
     streams = {}
-    if ids:
-        streams = {st.session_id: st for st in db.scalars(sa.select(LiveStream)
-                                                           .where(LiveStream.session_id.in_(set(ids))))}
+    if ids:  # the two columns describe() reads, no ORM entity; the statement built once
+        streams = {st.session_id: st for st in db.execute(_streams_statement(), {"ids": list(set(ids))})}
     for session, payload in zip(sessions, payloads, strict=False):
         payload.update(describe(streams.get(getattr(session, "id", None))))
 
