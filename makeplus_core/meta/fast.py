@@ -106,8 +106,9 @@ def fast_answers_tween_factory(handler, registry):
     roots = {}  # application_url -> bytes
 
     def tween(request):
-        path = request.path_info
-        if request.method != "GET" or (path != HEALTH_PATH and path != ROOT_PATH):
+        environ = request.environ
+        path = environ.get("PATH_INFO")
+        if (path != HEALTH_PATH and path != ROOT_PATH) or environ["REQUEST_METHOD"] != "GET":
             return handler(request)
         if path == HEALTH_PATH:
             ok = db.state()
@@ -115,9 +116,10 @@ def fast_answers_tween_factory(handler, registry):
             if body is None:
                 body = health[ok] = json.dumps(health_body(registry, ok)).encode()
             return _json(200 if ok else 503, body)
-        if "HTTP_AUTHORIZATION" in request.environ or COOKIE in request.cookies:
-            return handler(request)  # the caller's event and modules: the view
-        host = request.application_url
+        if "HTTP_AUTHORIZATION" in environ or COOKIE in environ.get("HTTP_COOKIE", ""):
+            return handler(request)  # the caller's event and modules: the view (a session cookie: the view decides)
+        host = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST") or environ.get("SERVER_NAME"),
+                environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))  # what request.application_url is built of
         body = roots.get(host)
         if body is None:
             body = json.dumps(root_body(request)).encode()
