@@ -55,12 +55,12 @@ def main() -> None:
                       MAKEPLUS_BADGE_ED25519_KEYS="e1:" + base64.urlsafe_b64encode(secrets.token_bytes(32))
                       .rstrip(b"=").decode())
     sys.path.insert(0, str(ROOT / "bench"))
-    from pyramid.paster import get_app
-    from webtest import TestApp
-
     # the access log as production writes it (production.ini: one JSON line per request on a
     # StreamHandler), to /dev/null
     import logging
+
+    from pyramid.paster import get_app
+    from webtest import TestApp
 
     access = logging.getLogger("makeplus.access")
     handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
