@@ -167,6 +167,7 @@ def language_headers_tween_factory(handler, registry):
     chain, not a ``NewResponse`` subscriber: it costs a function call, where notifying a
     subscriber costs a registry lookup per response."""
 
+    # duplicates: deliberate — the same three-line tween as api/caching.py's: each module adds its own headers
     def tween(request):
         response = handler(request)
         remember_choice(request, response)
