@@ -995,8 +995,8 @@ def scan_room(request, room_id, body: dict, key: str | None, claims: dict | None
     request's identity is read first (``request.identity``).
 
     ``only_statement`` (the door's fast lane, :mod:`.door_tween`): answer only a scan the
-    one statement grants and records; ``None`` otherwise, with nothing written and nothing
-    read into the request (the whole pipeline then runs as usual).
+    one statement grants and records; ``None`` otherwise, with nothing written (the row the
+    statement read is kept in the environ, ``DOOR_READ``, and the pipeline decides on it).
     """
     now = now or utcnow()
     asked_direction = scan_direction(body)
