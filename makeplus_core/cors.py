@@ -14,7 +14,7 @@ from __future__ import annotations
 from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
-from .headers import add_vary
+from .headers import add_vary, set_header
 
 ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, "
                  "x-csrftoken, x-requested-with, idempotency-key, x-scan-id")
@@ -57,8 +57,8 @@ def cors_tween_factory(handler, registry):
                 resp.headers["Access-Control-Max-Age"] = max_age
             return resp
         response = handler(request)
-        if cors:
-            response.headers.update(cors)
+        for name, value in cors.items():
+            set_header(response, name, value)
         if cors and not allow_any:  # the answer depends on the Origin
             add_vary(response, "Origin")
         return response

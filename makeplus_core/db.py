@@ -365,6 +365,7 @@ def includeme(config):
     # pyramid_retry re-runs a request whose transaction failed with a transient error
     # (serialization failure, deadlock): up to 3 attempts.
     settings.setdefault("retry.attempts", "3")
+    settings.setdefault("retry.activate_hook", "makeplus_core.meta.fast.retry_attempts")  # (no database: 1)
     settings.setdefault("tm.commit_veto", "makeplus_core.db.commit_veto")
     config.include("pyramid_tm")
     config.include("pyramid_retry")

@@ -28,12 +28,53 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+# The helpers below work on ``response.headerlist`` itself: WebOb's case-insensitive
+# ``response.headers`` lower-cases every header name on every lookup, and the tweens of every
+# answer (cache, language, request id, security headers, CORS) each look a few up.
+
+
+def get_header(response, name: str) -> str | None:
+    """The value of header ``name`` (its last one, as ``response.headers`` gives), else None."""
+    lname = name.lower()
+    found = None
+    for key, value in response.headerlist:
+        if key.lower() == lname:
+            found = value
+    return found
+
+
+def set_default(response, name: str, value: str) -> None:
+    """Add ``name: value`` unless the response already has that header."""
+    headerlist = response.headerlist
+    lname = name.lower()
+    for key, _ in headerlist:
+        if key.lower() == lname:
+            return
+    headerlist.append((name, value))
+
+
+def set_header(response, name: str, value: str) -> None:
+    """``name: value``, replacing any value the response had."""
+    headerlist = response.headerlist
+    lname = name.lower()
+    if any(key.lower() == lname for key, _ in headerlist):
+        headerlist[:] = [(k, v) for k, v in headerlist if k.lower() != lname]
+    headerlist.append((name, value))
+
+
 def add_vary(response, *names: str) -> None:
     """Add ``names`` to the response's ``Vary`` header (sorted, each name once)."""
-    headers = response.headers
-    current = headers.get("Vary")
-    vary = {v.strip() for v in current.split(",") if v.strip()} if current else set()
-    headers["Vary"] = ", ".join(sorted(vary.union(names)))
+    headerlist = response.headerlist
+    vary = set(names)
+    kept = []
+    for key, value in headerlist:
+        if key.lower() == "vary":
+            vary.update(v.strip() for v in value.split(",") if v.strip())
+        else:
+            kept.append((key, value))
+    if len(kept) != len(headerlist):
+        headerlist[:] = kept
+    headerlist.append(("Vary", ", ".join(sorted(vary))))
 
 
 def security_headers_tween_factory(handler, registry):
@@ -42,12 +83,11 @@ def security_headers_tween_factory(handler, registry):
 
     def tween(request):
         response = handler(request)
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        if response.content_type in HTML_TYPES:
+        set_default(response, "X-Content-Type-Options", "nosniff")
+        content_type = (get_header(response, "Content-Type") or "").partition(";")[0].strip().lower()
+        if content_type in HTML_TYPES:
             for name, value in page_headers.items():
-                if name not in headers:
-                    headers[name] = value
+                set_default(response, name, value)
         return response
 
     return tween

@@ -40,7 +40,7 @@ from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory,
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.threadlocal import get_current_request
 
-from .headers import add_vary
+from .headers import add_vary, set_default
 from .plugins import enabled_names
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def language_headers_tween_factory(handler, registry):
 def remember_choice(request, response) -> None:
     """``?lang=`` on a page: remember the choice in a cookie; answers vary by language (the
     API's answers get their ``Vary`` from :func:`makeplus_core.api.caching.no_shared_cache`)."""
-    response.headers.setdefault("Content-Language", request.locale_name)
+    set_default(response, "Content-Language", request.locale_name)
     if is_api(request):
         return
     add_vary(response, "Accept-Language")

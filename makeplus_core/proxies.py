@@ -27,17 +27,18 @@ import re
 SETTING = "makeplus.trusted_proxies"
 
 
-def parse_networks(text: str | None) -> tuple:
+def parse_networks(text: str | None) -> Trusted:
     networks = []
     for item in (text or "").replace(",", " ").split():
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
             raise RuntimeError(f"{SETTING}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
-    return tuple(networks)
+    return Trusted(networks)
 
 
 def _ip(text: str):
+    """The address in a peer or hop (``None`` if it is none)."""
     text = text.strip().strip('"')
     if text.startswith("["):  # [2001:db8::1]:4711
         text = text[1:].partition("]")[0]
@@ -62,19 +63,47 @@ def _forwarded_hops(environ) -> list[str]:
     return [h for h in (environ.get("HTTP_X_FORWARDED_FOR") or "").split(",") if h.strip()]
 
 
+class Trusted(tuple):
+    """The trusted proxies' networks (``makeplus.trusted_proxies``), remembering what each
+    address text it was asked about is (a handful of peers and proxies, on every request;
+    parsing and matching one costs more than the rest of a cheap request's address handling)."""
+
+    def __new__(cls, networks=()):
+        self = super().__new__(cls, networks)
+        self.seen = {}
+        return self
+
+    def lookup(self, text: str) -> tuple:
+        """``(address or None, trusted?)`` of an address text (a peer or a forwarded hop)."""
+        found = self.seen.get(text)
+        if found is None:
+            address = _ip(text)
+            found = (address, address is not None and any(address in net for net in tuple.__iter__(self)))
+            if len(self.seen) < 4096:
+                self.seen[text] = found
+        return found
+
+
+def _lookup(trusted, text: str) -> tuple:
+    if isinstance(trusted, Trusted):
+        return trusted.lookup(text)
+    address = _ip(text)
+    return address, address is not None and any(address in net for net in trusted)
+
+
 def client_address(environ, trusted: tuple) -> str | None:
     peer = environ.get("REMOTE_ADDR")
     if not trusted or peer is None:
         return peer
-    current = _ip(peer)
-    if current is None or not any(current in net for net in trusted):
+    current, is_proxy = _lookup(trusted, peer)
+    if not is_proxy:
         return peer
     for hop in reversed(_forwarded_hops(environ)):
-        address = _ip(hop)
+        address, is_proxy = _lookup(trusted, hop)
         if address is None:
             break  # garbage (or "unknown"): the last trusted hop is all we know
         current = address
-        if not any(address in net for net in trusted):
+        if not is_proxy:
             return str(address)
     return str(current)
 
@@ -89,8 +118,7 @@ def _nearest(value: str) -> str:
 def apply_forwarded(environ, trusted: tuple) -> None:
     """Set ``wsgi.url_scheme`` and ``HTTP_HOST`` from a trusted proxy's ``X-Forwarded-Proto``
     and ``X-Forwarded-Host`` (malformed values are ignored)."""
-    peer = _ip(environ.get("REMOTE_ADDR") or "")
-    if peer is None or not any(peer in net for net in trusted):
+    if not _lookup(trusted, environ.get("REMOTE_ADDR") or "")[1]:
         return
     proto = environ.get("HTTP_X_FORWARDED_PROTO")
     if proto:

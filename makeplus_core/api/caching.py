@@ -1,7 +1,7 @@
 """Cache headers of the API: its answers are per caller, so no shared cache may keep them."""
 from __future__ import annotations
 
-from ..headers import add_vary
+from ..headers import add_vary, set_default
 
 
 def cache_headers_tween_factory(handler, registry):
@@ -25,7 +25,7 @@ def no_shared_cache(request, response) -> None:
         if path.startswith("/api/docs/static/"):
             add_vary(response, "Accept-Language")
             return
-        response.headers.setdefault("Cache-Control", "private, no-store")
+        set_default(response, "Cache-Control", "private, no-store")
         add_vary(response, "Accept-Language", "Authorization")  # (the language: makeplus_core.i18n)
 
 

@@ -22,18 +22,22 @@ import time
 from pyramid_retry import is_error_retryable, is_last_attempt
 
 from ..api import server_error_response
+from ..headers import set_header
 
 log = logging.getLogger("makeplus.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _user_id(request):
-    ident = request.environ.get("makeplus.identity")
+    environ = request.environ
+    ident = environ.get("makeplus.identity")
     if ident is not None:
         sub = (ident.claims or {}).get("sub")
         return int(sub) if sub is not None and str(sub).isdigit() else None
+    if not environ.get("HTTP_AUTHORIZATION"):
+        return None  # anonymous: no policy lookup
     policy = request.jwt_policy
-    if policy is None or not request.environ.get("HTTP_AUTHORIZATION"):
+    if policy is None:
         return None
     try:
         sub = policy.get_claims(request).get("sub")
@@ -43,6 +47,16 @@ def _user_id(request):
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+# what WebOb's ``request.path`` leaves as it is (it %-quotes everything else): most paths
+NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9_.\-~/!$&'()*+,;=:@]*")
+
+
+def _path(request) -> str:
+    """``request.path`` (script name and path, %-quoted as WebOb does), without building it
+    when the raw path needs no quoting."""
+    environ = request.environ
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return path if NEEDS_NO_QUOTING.fullmatch(path) else request.path
 PLAIN_FORMATS = (None, "%(message)s")
 
 
@@ -95,7 +109,7 @@ def access_log_tween_factory(handler, registry):
                     raise  # pyramid_retry runs the request again
                 response = server_error_response(request, exc)
             status = response.status_int
-            response.headers["X-Request-ID"] = request_id
+            set_header(response, "X-Request-ID", request_id)
             return response
         finally:
             if log.isEnabledFor(logging.INFO):
@@ -105,8 +119,8 @@ def access_log_tween_factory(handler, registry):
                     user_id = None
                 write_line(_encode({
                     "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
+                    "method": request.environ["REQUEST_METHOD"],
+                    "path": _path(request),
                     "user_id": user_id,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),

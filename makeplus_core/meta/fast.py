@@ -100,6 +100,23 @@ def _json(status: int, body: bytes) -> Response:
                     headerlist=[("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
 
 
+def answered_here(environ) -> bool:
+    """Whether :func:`fast_answers_tween_factory` answers this request itself."""
+    path = environ.get("PATH_INFO")
+    if environ["REQUEST_METHOD"] != "GET":
+        return False
+    if path == HEALTH_PATH:
+        return True
+    return path == ROOT_PATH and "HTTP_AUTHORIZATION" not in environ and COOKIE not in environ.get("HTTP_COOKIE", "")
+
+
+def retry_attempts(request) -> int | None:
+    """pyramid_retry's ``retry.activate_hook``: one attempt for the answers of this module (no
+    database, nothing to retry: no copy of the request body for a second attempt either); the
+    configured number (``retry.attempts``) for everything else."""
+    return 1 if answered_here(request.environ) else None
+
+
 def fast_answers_tween_factory(handler, registry):
     db = probe(registry)
     health = {}  # ok -> bytes
@@ -107,17 +124,14 @@ def fast_answers_tween_factory(handler, registry):
 
     def tween(request):
         environ = request.environ
-        path = environ.get("PATH_INFO")
-        if (path != HEALTH_PATH and path != ROOT_PATH) or environ["REQUEST_METHOD"] != "GET":
-            return handler(request)
-        if path == HEALTH_PATH:
+        if not answered_here(environ):
+            return handler(request)  # (``/api/`` with a token or a session cookie: the view adds the caller's event)
+        if environ["PATH_INFO"] == HEALTH_PATH:
             ok = db.state()
             body = health.get(ok)
             if body is None:
                 body = health[ok] = json.dumps(health_body(registry, ok)).encode()
             return _json(200 if ok else 503, body)
-        if "HTTP_AUTHORIZATION" in environ or COOKIE in environ.get("HTTP_COOKIE", ""):
-            return handler(request)  # the caller's event and modules: the view (a session cookie: the view decides)
         host = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST") or environ.get("SERVER_NAME"),
                 environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))  # what request.application_url is built of
         body = roots.get(host)
