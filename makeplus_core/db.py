@@ -9,9 +9,11 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import re
 import threading
 import uuid
 
+import psycopg
 import sqlalchemy as sa
 import zope.sqlalchemy
 import zope.sqlalchemy.datamanager
@@ -288,16 +290,122 @@ def _configure_sqlite(engine: sa.Engine, immediate: bool = True) -> None:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+# --------------------------------------------------------------------------- reads without BEGIN (PostgreSQL)
+
+_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# a SELECT that locks rows or has an effect needs the transaction as much as a write does
+_NOT_A_PLAIN_READ = re.compile(r"\bFOR\s+(?:UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|pg_advisory|nextval|setval"
+                               r"|pg_notify|set_config|txid_current|pg_current_xact_id", re.IGNORECASE)
+
+
+_PLAIN_READS: dict = {}  # statement text -> bool: the app's statements are a few hundred texts
+
+
+def is_plain_read(statement: str) -> bool:
+    """A ``SELECT`` that neither locks rows nor has an effect: it runs as well outside a
+    transaction as inside a READ COMMITTED one (each statement has its own snapshot in both)."""
+    found = _PLAIN_READS.get(statement)
+    if found is None:
+        found = _SELECT.match(statement) is not None and _NOT_A_PLAIN_READ.search(statement) is None
+        if len(_PLAIN_READS) < 4096:
+            _PLAIN_READS[statement] = found
+    return found
+
+
+LAZY_BEGIN = "makeplus.lazy_begin"  # session.info: a read request's session (see read_engine)
+_LAZY_MARK = "_makeplus_lazy_begin"  # on a psycopg connection lent to such a session
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
+
+
+class LazyBeginCursor(psycopg.Cursor):
+    """psycopg's cursor, which on a connection lent to a read request's session (autocommit,
+    marked by :func:`lend_for_reads`) sends ``BEGIN`` before the first statement that is not a
+    plain read: plain reads cost no ``BEGIN`` and no ``ROLLBACK`` round trip, and a read that
+    writes after all writes in one transaction, which pyramid_tm commits or rolls back as for
+    any request (psycopg's ``commit()``/``rollback()`` act on the server's transaction whatever
+    the autocommit flag). Every other connection: psycopg's cursor as it is."""
+
+    def execute(self, query, params=None, **kwargs):
+        conn = self._conn
+        if getattr(conn, _LAZY_MARK, False) and conn.pgconn.transaction_status == _IDLE and not (
+                isinstance(query, str) and is_plain_read(query)):
+            psycopg.Cursor(conn).execute("BEGIN")
+        return super().execute(query, params, **kwargs)
+
+
+class LazyBeginServerCursor(psycopg.ServerCursor):
+    """The same for server-side cursors (a streamed export): ``DECLARE … CURSOR`` needs a transaction."""
+
+    def execute(self, query, params=None, **kwargs):
+        conn = self._conn
+        if getattr(conn, _LAZY_MARK, False) and conn.pgconn.transaction_status == _IDLE:
+            psycopg.Cursor(conn).execute("BEGIN")
+        return super().execute(query, params, **kwargs)
+
+
+def lend_for_reads(connection) -> None:
+    """Put the psycopg connection under a read request's session in lazy-begin mode (its
+    session began: nothing was sent yet). :func:`_give_back` undoes it when the pool takes
+    the connection back."""
+    raw = connection.connection.driver_connection
+    if isinstance(raw, psycopg.Connection) and raw.pgconn.transaction_status == _IDLE:
+        raw.autocommit = True
+        setattr(raw, _LAZY_MARK, True)
+
+
+def _give_back(dbapi_connection, connection_record) -> None:
+    """Pool ``checkin``: a lent connection back to normal (autocommit off, the pool's reset has
+    rolled back whatever was open) before anyone else gets it."""
+    if dbapi_connection is not None and getattr(dbapi_connection, _LAZY_MARK, False):
+        setattr(dbapi_connection, _LAZY_MARK, False)
+        try:
+            dbapi_connection.autocommit = False
+        except psycopg.Error:  # still in a transaction: never lend it again
+            connection_record.invalidate()
+
+
+def _install_lazy_begin(engine: sa.Engine) -> None:
+    """PostgreSQL with psycopg: every connection gets the cursors above (inert until lent)."""
+
+    @event.listens_for(engine, "connect")
+    def _cursors(dbapi_connection, _record):
+        dbapi_connection.cursor_factory = LazyBeginCursor
+        dbapi_connection.server_cursor_factory = LazyBeginServerCursor
+
+    event.listen(engine, "checkin", _give_back)
+
+
+def read_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine of GET/HEAD/OPTIONS requests' sessions.
+
+    * SQLite: a deferred ``BEGIN`` instead of ``BEGIN IMMEDIATE`` (:func:`_configure_sqlite`):
+      reads never queue behind writers for the write lock.
+    * PostgreSQL: the same engine; the session is marked :data:`LAZY_BEGIN` and its connection
+      lent in lazy-begin mode (:class:`LazyBeginCursor`): a read-only request is its statements'
+      round trips and nothing else (``BEGIN`` and ``ROLLBACK`` were two more per request); a
+      read that writes after all still writes in one transaction, opened at its first write.
+      Reads before it see what each statement sees in READ COMMITTED, as they would inside the
+      transaction.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(makeplus_read_only=True)
+    return engine
+
+
 def get_session_factory(engine: sa.Engine) -> sessionmaker:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     _RequestTransactionEvents.listen(factory)
     return factory
 
 
-def get_tm_session(session_factory, transaction_manager, request=None):
+def get_tm_session(session_factory, transaction_manager, request=None, lazy_begin: bool = False):
     """A session of ``session_factory`` that joins ``transaction_manager``'s transaction (the
-    request's, pyramid_tm) when it begins, as ``zope.sqlalchemy.register`` would do."""
-    return session_factory(info={"request": request, TM_KEY: transaction_manager})
+    request's, pyramid_tm) when it begins, as ``zope.sqlalchemy.register`` would do.
+    ``lazy_begin``: a read request's session on PostgreSQL (:func:`read_engine`)."""
+    info = {"request": request, TM_KEY: transaction_manager}
+    if lazy_begin:
+        info[LAZY_BEGIN] = True
+    return session_factory(info=info)
 
 
 TM_KEY = "makeplus.transaction_manager"
@@ -318,9 +426,12 @@ class _RequestTransactionEvents:
 
     @staticmethod
     def after_begin(session, transaction, connection):
-        tm = session.info.get(TM_KEY)
+        info = session.info
+        tm = info.get(TM_KEY)
         if tm is not None:
             zope.sqlalchemy.datamanager.join_transaction(session, transaction_manager=tm)
+        if info.get(LAZY_BEGIN):
+            lend_for_reads(connection)
 
     @staticmethod
     def after_attach(session, instance):
@@ -373,16 +484,20 @@ def includeme(config):
     session_factory = get_session_factory(engine)
     config.registry.makeplus.dbsession_factory = session_factory
     config.registry.makeplus.db_engine = engine
-    # SQLite: reads must not queue behind writers for the write lock (see _configure_sqlite).
-    read_engine = engine.execution_options(makeplus_read_only=True) if engine.dialect.name == "sqlite" else None
+    # reads never wait for SQLite's write lock nor pay BEGIN/ROLLBACK on PostgreSQL (read_engine)
+    reads = read_engine(engine)
+    read_factory = functools.partial(session_factory, bind=reads) if reads is not engine else session_factory
+    lazy_reads = engine.dialect.driver == "psycopg"
+    if lazy_reads:
+        _install_lazy_begin(engine)
 
     def dbsession(request):
         dbsession = request.environ.get("app.dbsession")
         if dbsession is None:
-            factory = session_factory
-            if read_engine is not None and request.method in READ_METHODS:
-                factory = functools.partial(session_factory, bind=read_engine)
-            dbsession = get_tm_session(factory, request.tm, request=request)
+            if request.environ["REQUEST_METHOD"] in READ_METHODS:
+                dbsession = get_tm_session(read_factory, request.tm, request=request, lazy_begin=lazy_reads)
+            else:
+                dbsession = get_tm_session(session_factory, request.tm, request=request)
         return dbsession
 
     config.add_request_method(dbsession, reify=True)
