@@ -138,7 +138,13 @@ class RoomDayVisitor(Base):
     """Roll-up of the scan journal: each holder granted in a room on a UTC day, once
     (insert-or-ignore by the ``room_access`` INSERT trigger; removed by its DELETE trigger
     when no granted row of that holder, room and day is left). Unique visitors of a room
-    (all time and today) are counted here."""
+    (all time and today) are counted here.
+
+    ``first_entry_at``: the holder's earliest granted entry (``direction = 'entry'``) in the
+    room that day, NULL while they only have granted exits (revision 0015_stats_first_entry:
+    lowered by an earlier entry, e.g. a synced past scan; recomputed when the first entry is
+    deleted). The occupancy of rooms that do not track exits and the occupancy timeline
+    count these rows instead of the day's journal."""
 
     __tablename__ = "room_day_visitors"
 
@@ -146,3 +152,4 @@ class RoomDayVisitor(Base):
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
+    first_entry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""Current occupancy of rooms that do not track exits, from the scan journal.
+"""Current occupancy of rooms that do not track exits, from the visitor roll-up or the journal.
 
 The number of distinct badge holders granted entry in the room during its current
 capacity window (:mod:`.window`: since the start of the session running in the room now,
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..db import UTCDateTime, utcnow
+from ..db import utcnow
 from ..rooms.models import Room
-from .models import RoomAccess
+from .models import RoomAccess, RoomDayVisitor
 from .window import day_start, running_session
 
 
@@ -24,17 +24,26 @@ def room_occupancy(db, room_ids, now=None) -> dict:
     if not ids:
         return {}
     now = now or utcnow()
-    # Each room's window first (a few rows), then the journal joined on it: the window's start
-    # is a constant per room, so the journal is read by an index range on (room_id, access_time)
-    # from the window's start, never the room's whole history (a correlated window per journal
-    # row scanned every row of the room: 1.6 s for 1,000,000 rows).
-    since = sa.func.coalesce(running_session(Room.id, now, "start_time"), sa.literal(day_start(now), UTCDateTime))
-    windows = sa.select(Room.id.label("room_id"), since.label("since")).where(Room.id.in_(ids)).cte("windows")
-    rows = db.execute(
-        sa.select(windows.c.room_id, sa.func.count(sa.distinct(RoomAccess.user_id)))
-        .join(RoomAccess, sa.and_(RoomAccess.room_id == windows.c.room_id, RoomAccess.access_time >= windows.c.since))
-        .where(RoomAccess.status == "granted", RoomAccess.direction == "entry")
-        .group_by(windows.c.room_id)
-    ).all()
+    # Each room's running session first (a few rows), then one count per room:
+    # * no session: the window is the UTC day, and its holders are the day's visitors with a
+    #   first granted entry (room_day_visitors.first_entry_at, kept by the journal's triggers,
+    #   revision 0015_stats_first_entry): O(visitors), whatever the number of scans. Days after
+    #   today are included, as the journal's ``access_time >= midnight`` would;
+    # * a session: its holders are those with a granted entry since its start, read from the
+    #   journal by an index range on (room_id, access_time) from that start (bounded by the
+    #   session; a visitor's first entry of the day may come before the session's start).
+    # The CASE evaluates only the branch that applies.
+    windows = (sa.select(Room.id.label("room_id"), running_session(Room.id, now, "start_time").label("since"))
+               .where(Room.id.in_(ids)).cte("windows"))
+    w = windows.c
+    v = RoomDayVisitor
+    by_day = (sa.select(sa.func.count(sa.distinct(v.user_id)))
+              .where(v.room_id == w.room_id, v.day >= day_start(now).date(), v.first_entry_at.is_not(None))
+              .scalar_subquery())
+    by_session = (sa.select(sa.func.count(sa.distinct(RoomAccess.user_id)))
+                  .where(RoomAccess.room_id == w.room_id, RoomAccess.access_time >= w.since,
+                         RoomAccess.status == "granted", RoomAccess.direction == "entry")
+                  .scalar_subquery())
+    rows = db.execute(sa.select(w.room_id, sa.case((w.since.is_(None), by_day), else_=by_session))).all()
     found = dict(rows)
-    return {rid: int(found.get(rid, 0)) for rid in ids}
+    return {rid: int(found.get(rid) or 0) for rid in ids}

@@ -1,6 +1,7 @@
 """Scan statistics (SQL aggregates only) and badge re-issue."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 
 import sqlalchemy as sa
@@ -138,38 +139,61 @@ def _occupancy(db, room) -> int:
 TIMELINE_STEP = dt.timedelta(minutes=15)
 
 
-def occupancy_timeline(db, room, now=None) -> list[dict]:
-    """Occupancy over today (15-minute points, for the statistics chart), from the journal.
+def _timeline_edges(start, now):
+    """The chart's points: every 15 minutes from ``start``, and ``now`` last."""
+    t = start
+    while t <= now + TIMELINE_STEP:
+        edge = min(t, now)
+        yield edge
+        if edge == now:
+            return
+        t += TIMELINE_STEP
 
-    Rooms that track exits: people inside at each point (entries minus exits per person,
-    from the event day's start in the event's timezone). Others: distinct holders admitted
-    since the day's start (today's rule). One query over today's granted scans of the room.
+
+def occupancy_timeline(db, room, now=None) -> list[dict]:
+    """Occupancy over today (15-minute points, for the statistics chart).
+
+    Rooms that do not track exits: distinct holders admitted since the UTC day's start
+    (today's rule), i.e. the day's visitors whose first granted entry
+    (``room_day_visitors.first_entry_at``, kept by the journal's triggers) is at or before
+    each point: one query over the day's visitors, whatever the number of scans. Rooms that
+    track exits: people inside at each point (entries minus exits per person, from the event
+    day's start in the event's timezone), walked over the day's granted scans of the room.
     """
+    now = now or utcnow()
+    if not room.tracks_exits:
+        start = day_start(now)
+        firsts = db.scalars(sa.select(RoomDayVisitor.first_entry_at)
+                            .where(RoomDayVisitor.room_id == room.id, RoomDayVisitor.day == start.date(),
+                                   RoomDayVisitor.first_entry_at <= now)
+                            .order_by(RoomDayVisitor.first_entry_at)).all()
+        return [{"time": edge, "occupancy": bisect.bisect_right(firsts, edge)}
+                for edge in _timeline_edges(start, now)]
+    return _inside_timeline(db, room, now)
+
+
+def _inside_timeline(db, room, now) -> list[dict]:
+    """The timeline of a room that tracks exits, from the event day's granted scans."""
     from ..events.models import Event
     from .presence import event_day_start
 
-    now = now or utcnow()
     tz = db.scalar(sa.select(Event.timezone).where(Event.id == room.event_id))
-    start = event_day_start(tz, now) if room.tracks_exits else day_start(now)
+    start = event_day_start(tz, now)
     rows = db.execute(sa.select(RoomAccess.access_time, RoomAccess.user_id, RoomAccess.direction)
                       .where(RoomAccess.room_id == room.id, RoomAccess.status == "granted",
                              RoomAccess.access_time >= start, RoomAccess.access_time <= now)
                       .order_by(RoomAccess.access_time)).all()
     inside: set = set()
-    points, i, t = [], 0, start
-    while t <= now + TIMELINE_STEP:
-        edge = min(t, now)
+    points, i = [], 0
+    for edge in _timeline_edges(start, now):
         while i < len(rows) and _aware(rows[i][0]) <= edge:
             _, user_id, direction = rows[i]
-            if direction == "exit" and room.tracks_exits:
+            if direction == "exit":
                 inside.discard(user_id)
-            elif direction != "exit":
+            else:
                 inside.add(user_id)
             i += 1
         points.append({"time": edge, "occupancy": len(inside)})
-        if edge == now:
-            break
-        t += TIMELINE_STEP
     return points
 
 
