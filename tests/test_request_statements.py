@@ -69,5 +69,7 @@ def test_event_check_in_statements(make_app, f, db, count_queries, plugins, expe
                                                        headers=h))
     assert r.json["status"] == "success" and r.json["event"]["id"] == str(event.id)
     # identity, holder (with the event's name and switched-off plugins: no SELECT events of the
-    # plugin hooks, one before), journal row, check-in, paid ateliers; caisse: its paid items
-    assert q.count == expected, q.statements
+    # plugin hooks, one before), journal row, check-in, paid ateliers; caisse: its paid items.
+    # PostgreSQL: the journal row and the check-in are one statement (access/check_in.py)
+    pg = app.app.registry.makeplus.db_engine.dialect.name == "postgresql"
+    assert q.count == expected - pg, q.statements

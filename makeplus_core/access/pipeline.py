@@ -83,7 +83,7 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission, badge_policy, presence, window
+from . import admission, badge_policy, check_in, presence, window
 from .models import RoomAccess, SessionAccess
 from .window import day_start
 
@@ -1167,24 +1167,45 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
             return answer_from_row(db, ident.user_id, key)
         deny.holder = holder
         return denial_answer(deny)
-    access = record(request, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
-                    status="granted", layer="core", reason="checked_in", http_status=200, holder=holder,
-                    scan_id=key, attempt=attempt)
-    if access is None:
-        return answer_from_row(db, ident.user_id, key)
-    first = None
     participant = holder.participant
-    if participant is not None:
-        # The check-in happens exactly once, whatever the concurrency.
-        before = participant.checked_in_at
-        result = db.execute(sa.update(Participant)
-                            .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
-                            .values(is_checked_in=True, checked_in_at=now)
-                            .execution_options(synchronize_session=False))
-        first = result.rowcount == 1
-        if first:  # reflect it without making the object dirty (no second UPDATE), and audit it
-            set_committed_value(participant, "is_checked_in", True)
-            set_committed_value(participant, "checked_in_at", now)
-            record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+    if (request.registry.makeplus.db_engine.dialect.name == "postgresql"
+            and _implemented(request, "makeplus_access_recorded", event_id) is None):
+        # the journal row and the check-in in one statement (no hook runs between them)
+        values = journal_values(event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+                                status="granted", layer="core", reason="checked_in", http_status=200,
+                                holder=holder, scan_id=key)
+        recorded, first = check_in.record_check_in(db, values, participant.id if participant else None)
+        if not recorded:  # a concurrent retry of this scan id was recorded first
+            return answer_from_row(db, ident.user_id, key)
+        access = RoomAccess(**values)
+        if participant is None:
+            first = None
+        elif first:
+            _checked_in(db, participant, now)
+    else:
+        access = record(request, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+                        status="granted", layer="core", reason="checked_in", http_status=200, holder=holder,
+                        scan_id=key, attempt=attempt)
+        if access is None:
+            return answer_from_row(db, ident.user_id, key)
+        first = None
+        if participant is not None:
+            # The check-in happens exactly once, whatever the concurrency.
+            result = db.execute(sa.update(Participant)
+                                .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
+                                .values(is_checked_in=True, checked_in_at=now)
+                                .execution_options(synchronize_session=False))
+            first = result.rowcount == 1
+            if first:
+                _checked_in(db, participant, now)
     event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
     return event_success_answer(db, access, holder, event, first_check_in=first)
+
+
+def _checked_in(db, participant, now) -> None:
+    """Reflect the check-in the conditional UPDATE made without making the participant
+    dirty (no second UPDATE at flush), and audit it (the unit of work did not see it)."""
+    before = participant.checked_in_at
+    set_committed_value(participant, "is_checked_in", True)
+    set_committed_value(participant, "checked_in_at", now)
+    record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
