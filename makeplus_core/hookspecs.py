@@ -403,6 +403,12 @@ def makeplus_access_gates():
         and returning a SQLAlchemy boolean expression, true where the plugin may deny (e.g.
         ``sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True))``: "a
         ticket item is linked to this room"). It must be cheap (an indexed EXISTS).
+
+    The event scanner (``POST /api/participants/scan/``, the check-in) asks the gates too,
+    in the statement that reads the holder: there ``room`` stands for the event, with only
+    ``room.event_id`` (the scan's event) and ``room.id`` (NULL: no room); where every gate is
+    false the hook is not called for the check-in. A gate reading another column of
+    ``room`` there counts as true (the hook is called).
     """
 
 

@@ -55,12 +55,13 @@ def _plugin_manager(db):
         return None
 
 
-def paid_items(db, user_id: int, event_id, pm=None) -> list[dict]:
+def paid_items(db, user_id: int, event_id, pm=None, ateliers: bool = True) -> list[dict]:
     """The core's paid ateliers, then every enabled plugin's ``makeplus_paid_items``.
 
     ``pm``: the plugin manager (default: the one of the request the session serves;
-    without one, only the core's items)."""
-    items = core_paid_items(db, user_id, event_id)
+    without one, only the core's items). ``ateliers=False``: the caller knows the holder
+    has no ``SessionAccess`` row in the event (no query for them)."""
+    items = core_paid_items(db, user_id, event_id) if ateliers else []
     pm = pm or _plugin_manager(db)
     if pm is None or not pm.hook.makeplus_paid_items.get_hookimpls():
         return items

@@ -134,6 +134,10 @@ class Holder:
     room_allowed: bool = True  # False when allowed_rooms is non-empty and lacks the room
     badge_format: str = "json"
     event_name: str | None = None  # read with the holder by load_holder (the check-in's answer)
+    # read with the holder by load_holder(…, gates=…) (the event scanner): False when no
+    # plugin's access hook can deny here (their gates) / the holder has no paid-atelier right
+    plugins_may_deny: bool = True
+    has_ateliers: bool = True
 
 
 @dataclasses.dataclass
@@ -238,23 +242,34 @@ def _user_id(value: int) -> int:
 # --------------------------------------------------------------------------- 3-5. holder
 
 
-def load_holder(db, badge: QrBadge, event_id) -> Holder:
+def load_holder(db, badge: QrBadge, event_id, gates=False) -> Holder:
     """One query: the user, their role and Participant row in the event (and the event's
-    name and settings: its switched-off plugins, for the hooks that follow)."""
-    row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
+    name and settings: its switched-off plugins, for the hooks that follow).
+
+    ``gates`` (the event scanner): the plugins' access gates (``makeplus_access_gates``,
+    ``None`` when a plugin's hook must always be asked): the same query then also says
+    whether a gate is true for this holder in this event (``plugins_may_deny``) and whether
+    the holder has any paid-atelier right (``has_ateliers``), so that the statements that
+    could only find nothing are not run."""
+    flags = gates is not False
+    row = db.execute(_holder_statement(flags, gates or ()),
+                     {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
     if row[4] is not None:  # the event exists: its modules for the plugin hooks, no query of their own
         remember(db, event_id, row[5])
     holder = check_holder(badge, row[0], row[1], row[2], row[3])
     holder.event_name = row[4]
+    if flags:
+        holder.has_ateliers = bool(row[6])
+        holder.plugins_may_deny = gates is None or any(row[7:])
     return holder
 
 
 @functools.cache
-def _holder_statement():
+def _holder_statement(flags: bool = False, gates: tuple = ()):
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
-    return (
+    stmt = (
         sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name,
                   Event.settings)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
@@ -263,6 +278,21 @@ def _holder_statement():
         .outerjoin(Event, Event.id == event_id)  # its name, for the check-in's answer
         .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
+    if not flags:
+        return stmt
+    # the event scanner has no room: a gate sees the event as a room without an id
+    event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
+    return stmt.add_columns(sa.exists().where(SessionAccess.participant_id == Participant.id),
+                            *[_event_gate(gate, event_as_room) for gate in gates])
+
+
+def _event_gate(gate, event_as_room):
+    """A plugin's access gate at the event scanner (``room.id`` NULL, ``room.event_id`` the
+    event); a gate that reads another room column cannot say: true (its hook is asked)."""
+    try:
+        return gate(event_as_room, User)
+    except AttributeError:
+        return sa.true()
 
 
 def check_holder(badge: QrBadge, user, role, active, participant, room_allowed=True) -> Holder:
@@ -783,7 +813,7 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
 def event_success_answer(db, access, holder: Holder, event: Event | None, first_check_in=None) -> Answer:
     from .paid_items import paid_items
 
-    items = paid_items(db, holder.user.id, access.event_id)
+    items = paid_items(db, holder.user.id, access.event_id, ateliers=holder.has_ateliers)
     paid = [i for i in items if i["payment_status"] == "paid"]
     if event is None:
         event = db.get(Event, access.event_id)
@@ -1150,9 +1180,10 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
         badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
         if badge.format == "plain":
             refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
-        holder = state["holder"] = load_holder(db, badge, event_id)
+        holder = state["holder"] = load_holder(db, badge, event_id, gates=_access_gates(request))
         attempt = AccessAttempt("event", event_id, ident.user, holder, None, None, now)
-        ask_plugins(request, attempt)
+        if holder.plugins_may_deny:  # else every plugin's hook would let the holder in
+            ask_plugins(request, attempt)
         return holder, attempt
 
     try:
