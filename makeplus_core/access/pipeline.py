@@ -135,9 +135,10 @@ class Holder:
     badge_format: str = "json"
     event_name: str | None = None  # read with the holder by load_holder (the check-in's answer)
     # read with the holder by load_holder(…, gates=…) (the event scanner): False when no
-    # plugin's access hook can deny here (their gates) / the holder has no paid-atelier right
+    # plugin's access hook can deny here (their gates) / the holder has no paid-atelier right /
     plugins_may_deny: bool = True
     has_ateliers: bool = True
+    plugins_may_list: bool = True  # a plugin's paid items (makeplus_paid_items_gates)
 
 
 @dataclasses.dataclass
@@ -242,32 +243,34 @@ def _user_id(value: int) -> int:
 # --------------------------------------------------------------------------- 3-5. holder
 
 
-def load_holder(db, badge: QrBadge, event_id, gates=False) -> Holder:
+def load_holder(db, badge: QrBadge, event_id, gates: tuple | None = None) -> Holder:
     """One query: the user, their role and Participant row in the event (and the event's
     name and settings: its switched-off plugins, for the hooks that follow).
 
-    ``gates`` (the event scanner): the plugins' access gates (``makeplus_access_gates``,
-    ``None`` when a plugin's hook must always be asked): the same query then also says
-    whether a gate is true for this holder in this event (``plugins_may_deny``) and whether
-    the holder has any paid-atelier right (``has_ateliers``), so that the statements that
-    could only find nothing are not run."""
-    flags = gates is not False
-    row = db.execute(_holder_statement(flags, gates or ()),
-                     {"user_id": badge.user_id, "event_id": event_id}).first()
+    ``gates`` (the event scanner): ``(access gates, paid-items gates)``, the plugins'
+    ``makeplus_access_gates`` and ``makeplus_paid_items_gates`` (each ``None`` when a
+    plugin's hook must always be called). The same query then also says whether an access
+    gate is true for this holder in this event (``plugins_may_deny``), whether the holder
+    has any paid-atelier right (``has_ateliers``) and whether a paid-items gate is true
+    (``plugins_may_list``), so that the statements that could only find nothing are not run."""
+    row = db.execute(_holder_statement(gates), {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
     if row[4] is not None:  # the event exists: its modules for the plugin hooks, no query of their own
         remember(db, event_id, row[5])
     holder = check_holder(badge, row[0], row[1], row[2], row[3])
     holder.event_name = row[4]
-    if flags:
+    if gates is not None:
+        access, items = gates
+        n = len(access or ())
         holder.has_ateliers = bool(row[6])
-        holder.plugins_may_deny = gates is None or any(row[7:])
+        holder.plugins_may_deny = access is None or any(row[7:7 + n])
+        holder.plugins_may_list = items is None or any(row[7 + n:])
     return holder
 
 
 @functools.cache
-def _holder_statement(flags: bool = False, gates: tuple = ()):
+def _holder_statement(gates: tuple | None = None):
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
     stmt = (
         sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name,
@@ -278,12 +281,14 @@ def _holder_statement(flags: bool = False, gates: tuple = ()):
         .outerjoin(Event, Event.id == event_id)  # its name, for the check-in's answer
         .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
-    if not flags:
+    if gates is None:
         return stmt
-    # the event scanner has no room: a gate sees the event as a room without an id
+    access, items = gates
+    # the event scanner has no room: an access gate sees the event as a room without an id
     event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
     return stmt.add_columns(sa.exists().where(SessionAccess.participant_id == Participant.id),
-                            *[_event_gate(gate, event_as_room) for gate in gates])
+                            *[_event_gate(gate, event_as_room) for gate in access or ()],
+                            *[gate(User, Participant, event_id) for gate in items or ()])
 
 
 def _event_gate(gate, event_as_room):
@@ -813,7 +818,8 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
 def event_success_answer(db, access, holder: Holder, event: Event | None, first_check_in=None) -> Answer:
     from .paid_items import paid_items
 
-    items = paid_items(db, holder.user.id, access.event_id, ateliers=holder.has_ateliers)
+    items = paid_items(db, holder.user.id, access.event_id, ateliers=holder.has_ateliers,
+                       plugins=holder.plugins_may_list)
     paid = [i for i in items if i["payment_status"] == "paid"]
     if event is None:
         event = db.get(Event, access.event_id)
@@ -1180,7 +1186,7 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
         badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
         if badge.format == "plain":
             refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
-        holder = state["holder"] = load_holder(db, badge, event_id, gates=_access_gates(request))
+        holder = state["holder"] = load_holder(db, badge, event_id, gates=(_access_gates(request), request.registry.makeplus.paid_items_gates))
         attempt = AccessAttempt("event", event_id, ident.user, holder, None, None, now)
         if holder.plugins_may_deny:  # else every plugin's hook would let the holder in
             ask_plugins(request, attempt)
