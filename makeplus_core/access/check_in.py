@@ -47,3 +47,85 @@ def record_check_in(db, values: dict, participant_id) -> tuple[bool, bool]:
     row = _query(values["scan_id"] is not None).first(db.connection(), {**values, "check_in_id": participant_id})
     mark_changed(db)
     return row.recorded_id is not None, bool(row.first)
+
+
+# --------------------------------------------------------------------------- the whole check-in
+
+
+# The holder's columns the check-in reads (its answer, the pipeline's checks, the plugins' hooks).
+USER_COLUMNS = ("id", "email", "username", "first_name", "last_name", "profile_photo_url", "is_active", "badge_id")
+PARTICIPANT_COLUMNS = ("id", "user_id", "event_id", "is_checked_in", "checked_in_at")
+
+
+@functools.cache
+def _whole_query(access_gates: tuple, item_gates: tuple | None) -> RawSelect:
+    """``WITH h AS (the holder, as the pipeline's holder read), ins AS (INSERT the granted
+    journal row SELECT … FROM h WHERE <granted>), upd AS (UPDATE participants … the first
+    check-in) SELECT h.*, ins.id, upd``: what the database alone can grant (no plugin's access
+    gate is true) is decided and recorded in the one statement; otherwise nothing is written
+    and the pipeline decides on the row read."""
+    import types
+
+    from ..auth.models import User
+    from ..events.models import Event, UserEventAssignment
+    from ..rooms.models import Room
+    from .models import SessionAccess
+
+    event_id = sa.bindparam("event_id", type_=sa.Uuid)
+    uea = UserEventAssignment
+    event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
+    from .pipeline import _event_gate
+
+    gates = [_event_gate(gate, event_as_room).label(f"gate_{i}") for i, gate in enumerate(access_gates)]
+    items = [gate(User, Participant, event_id).label(f"items_{i}") for i, gate in enumerate(item_gates or ())]
+    holder = (
+        sa.select(*[getattr(User, c).label(f"u_{c}") for c in USER_COLUMNS],
+                  *[getattr(Participant, c).label(f"p_{c}") for c in PARTICIPANT_COLUMNS],
+                  uea.role.label("role"), uea.is_active.label("active"), Event.name.label("event_name"),
+                  Event.settings.label("event_settings"),
+                  sa.exists().where(SessionAccess.participant_id == Participant.id).label("has_ateliers"),
+                  *gates, *items)
+        .outerjoin(uea, sa.and_(uea.user_id == User.id, uea.event_id == event_id))
+        .outerjoin(Participant, sa.and_(Participant.user_id == User.id, Participant.event_id == event_id))
+        .outerjoin(Event, Event.id == event_id)
+        .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
+    ).cte("h")
+    h = holder.c
+    granted = sa.and_(h.u_badge_id == sa.bindparam("badge_id", type_=sa.String), h.u_is_active.is_(True),
+                      h.active.is_(True), h.role.is_not(None), h.event_name.is_not(None),
+                      *[sa.not_(getattr(h, f"gate_{i}")) for i in range(len(gates))])
+    journal = RoomAccess.__table__
+    const = sa.literal_column
+    ins = (journal.insert()
+           .from_select(["id", "event_id", "participant_id", "user_id", "verified_by_id", "access_time", "status",
+                         "layer", "reason", "http_status", "direction"],
+                        sa.select(sa.bindparam("access_id", type_=sa.Uuid), event_id, h.p_id, h.u_id,
+                                  sa.bindparam("scanner_id", type_=sa.Integer),
+                                  sa.bindparam("now", type_=journal.c.access_time.type), const("'granted'"),
+                                  const("'core'"), const("'checked_in'"), const("200"), const("'entry'"))
+                        .where(granted))
+           .returning(journal.c.id).cte("ins"))
+    people = Participant.__table__
+    upd = (sa.update(people)
+           .where(people.c.id == sa.select(h.p_id).scalar_subquery(), people.c.is_checked_in.is_(False),
+                  sa.exists(sa.select(ins.c.id)))
+           .values(is_checked_in=True, checked_in_at=sa.bindparam("now", type_=journal.c.access_time.type))
+           .returning(people.c.id).cte("upd"))
+    return RawSelect(sa.select(holder, sa.select(ins.c.id).scalar_subquery().label("recorded_id"),
+                               sa.exists(sa.select(upd.c.id)).label("first")))
+
+
+def whole_check_in(db, access_gates: tuple, item_gates, *, user_id, badge_id, event_id, scanner_id, now):
+    """The check-in of a badge in one statement (PostgreSQL, no idempotency key, no plugin
+    recording scans, a badge carrying its id): the holder's row read as the pipeline's holder
+    read does (``None``: no such user), with ``recorded_id`` (the journal row inserted when
+    the database alone grants: the badge matches an active account with an active role in the
+    event and no plugin's access gate is true) and ``first`` (this scan checked them in)."""
+    import uuid
+
+    row = _whole_query(access_gates, item_gates).first(db.connection(), {
+        "user_id": user_id, "badge_id": badge_id, "event_id": event_id, "scanner_id": scanner_id, "now": now,
+        "access_id": uuid.uuid4()})
+    if row is not None and row.recorded_id is not None:
+        mark_changed(db)
+    return row

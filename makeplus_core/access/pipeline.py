@@ -72,7 +72,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors, idempotency
-from ..audit.services import record_update
+from ..audit.services import record_row_update, record_update
 from ..auth.models import AuthSession, User
 from ..db import RawSelect, UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
@@ -1179,14 +1179,25 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
     db = request.dbsession
     settings = request.registry.settings
     now = utcnow()
-    state = {"holder": None}
+    state = {"holder": None, "whole": None}
+    gates = (_access_gates(request), request.registry.makeplus.paid_items_gates)
 
     def decide():
         check_scanner(ident, ident.role)
         badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
         if badge.format == "plain":
             refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
-        holder = state["holder"] = load_holder(db, badge, event_id, gates=(_access_gates(request), request.registry.makeplus.paid_items_gates))
+        if (key is None and gates[0] is not None and badge.badge_id is not None and _sql_safe(badge.badge_id)
+                and request.registry.makeplus.db_engine.dialect.name == "postgresql"):
+            # the database decides and records what it can alone (check_in.whole_check_in)
+            row = state["whole"] = check_in.whole_check_in(
+                db, *gates, user_id=badge.user_id, badge_id=badge.badge_id, event_id=event_id,
+                scanner_id=ident.user_id, now=now)
+            holder = state["holder"] = _holder_from_row(db, badge, event_id, row, gates)
+            if row.recorded_id is not None:
+                return holder, None
+        else:
+            holder = state["holder"] = load_holder(db, badge, event_id, gates=gates)
         attempt = AccessAttempt("event", event_id, ident.user, holder, None, None, now)
         if holder.plugins_may_deny:  # else every plugin's hook would let the holder in
             ask_plugins(request, attempt)
@@ -1205,7 +1216,17 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
         deny.holder = holder
         return denial_answer(deny)
     participant = holder.participant
-    if (request.registry.makeplus.db_engine.dialect.name == "postgresql"
+    whole = state["whole"]
+    if whole is not None and whole.recorded_id is not None:  # granted and recorded by the one statement
+        access = RoomAccess(**journal_values(
+            access_id=whole.recorded_id, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+            status="granted", layer="core", reason="checked_in", http_status=200, holder=holder))
+        first = None
+        if participant is not None:
+            first = bool(whole.first)
+            if first:
+                _checked_in(db, participant, now)
+    elif (request.registry.makeplus.db_engine.dialect.name == "postgresql"
             and _implemented(request, "makeplus_access_recorded", event_id) is None):
         # the journal row and the check-in in one statement (no hook runs between them)
         values = journal_values(event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
@@ -1241,8 +1262,39 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
 
 def _checked_in(db, participant, now) -> None:
     """Reflect the check-in the conditional UPDATE made without making the participant
-    dirty (no second UPDATE at flush), and audit it (the unit of work did not see it)."""
+    dirty (no second UPDATE at flush), and audit it (the unit of work did not see it).
+    ``participant``: an ORM instance, or the :class:`Entity` the one-statement check-in read."""
     before = participant.checked_in_at
+    if isinstance(participant, Entity):
+        participant.is_checked_in, participant.checked_in_at = True, now
+        record_row_update(db, Participant.__tablename__, participant.id, participant.event_id,
+                          {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+        return
     set_committed_value(participant, "is_checked_in", True)
     set_committed_value(participant, "checked_in_at", now)
     record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+
+
+def _holder_from_row(db, badge: QrBadge, event_id, row, gates) -> Holder:
+    """The holder of the one-statement check-in's row (:func:`check_in.whole_check_in`), as
+    :func:`load_holder` makes it (plain :class:`Entity` objects instead of ORM instances).
+    Its checks must agree with the statement's grant: a disagreement is a bug (500)."""
+    if row is None:
+        raise Deny(404, "badge", "unknown_user")
+    if row.event_name is not None:  # the event's modules for the plugin hooks, no query of their own
+        remember(db, event_id, row.event_settings)
+    user = UserRow(**{c: getattr(row, f"u_{c}") for c in check_in.USER_COLUMNS})
+    participant = (Entity(**{c: getattr(row, f"p_{c}") for c in check_in.PARTICIPANT_COLUMNS})
+                   if row.p_id is not None else None)
+    try:
+        holder = check_holder(badge, user, row.role, row.active, participant)
+    except Deny:
+        if row.recorded_id is not None:
+            raise RuntimeError("the check-in's statement granted a scan the pipeline denies") from None
+        raise
+    access, items = gates
+    holder.event_name = row.event_name
+    holder.has_ateliers = bool(row.has_ateliers)
+    holder.plugins_may_deny = any(getattr(row, f"gate_{i}") for i in range(len(access)))
+    holder.plugins_may_list = items is None or any(getattr(row, f"items_{i}") for i in range(len(items)))
+    return holder
