@@ -11,14 +11,19 @@ retry of an idempotent scan) inserts nothing and so checks nobody in.
 from __future__ import annotations
 
 import functools
+import types
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from zope.sqlalchemy import mark_changed
 
+from ..auth.models import User
 from ..db import RawSelect
+from ..events.models import Event, UserEventAssignment
 from ..participants.models import Participant
-from .models import RoomAccess
+from ..rooms.models import Room
+from .models import RoomAccess, SessionAccess
 
 
 @functools.cache
@@ -52,6 +57,17 @@ def record_check_in(db, values: dict, participant_id) -> tuple[bool, bool]:
 # --------------------------------------------------------------------------- the whole check-in
 
 
+def event_gate(gate, event_id):
+    """A plugin's access gate (``makeplus_access_gates``) at the event scanner, which has no
+    room: the gate sees the event as a room without an id (``room.id`` NULL, ``room.event_id``
+    the event). A gate that reads another room column cannot say: true (its hook is asked)."""
+    event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
+    try:
+        return gate(event_as_room, User)
+    except AttributeError:
+        return sa.true()
+
+
 # The holder's columns the check-in reads (its answer, the pipeline's checks, the plugins' hooks).
 USER_COLUMNS = ("id", "email", "username", "first_name", "last_name", "profile_photo_url", "is_active", "badge_id")
 PARTICIPANT_COLUMNS = ("id", "user_id", "event_id", "is_checked_in", "checked_in_at")
@@ -64,19 +80,9 @@ def _whole_query(access_gates: tuple, item_gates: tuple | None) -> RawSelect:
     check-in) SELECT h.*, ins.id, upd``: what the database alone can grant (no plugin's access
     gate is true) is decided and recorded in the one statement; otherwise nothing is written
     and the pipeline decides on the row read."""
-    import types
-
-    from ..auth.models import User
-    from ..events.models import Event, UserEventAssignment
-    from ..rooms.models import Room
-    from .models import SessionAccess
-
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
     uea = UserEventAssignment
-    event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
-    from .pipeline import _event_gate
-
-    gates = [_event_gate(gate, event_as_room).label(f"gate_{i}") for i, gate in enumerate(access_gates)]
+    gates = [event_gate(gate, event_id).label(f"gate_{i}") for i, gate in enumerate(access_gates)]
     items = [gate(User, Participant, event_id).label(f"items_{i}") for i, gate in enumerate(item_gates or ())]
     holder = (
         sa.select(*[getattr(User, c).label(f"u_{c}") for c in USER_COLUMNS],
@@ -121,8 +127,6 @@ def whole_check_in(db, access_gates: tuple, item_gates, *, user_id, badge_id, ev
     read does (``None``: no such user), with ``recorded_id`` (the journal row inserted when
     the database alone grants: the badge matches an active account with an active role in the
     event and no plugin's access gate is true) and ``first`` (this scan checked them in)."""
-    import uuid
-
     row = _whole_query(access_gates, item_gates).first(db.connection(), {
         "user_id": user_id, "badge_id": badge_id, "event_id": event_id, "scanner_id": scanner_id, "now": now,
         "access_id": uuid.uuid4()})

@@ -52,6 +52,14 @@ Python in the request's transaction: the door's statement, the admission and cou
 a first entry in a capped room, the journal row (two statements on SQLite for a granted
 scan: the door, the row).
 
+The event check-in (:func:`scan_event`) on PostgreSQL, without an idempotency key, with a
+badge carrying its id and every plugin's access hook gated, is one statement after the
+identity (:func:`.check_in.whole_check_in`): the holder's row, and when the database alone
+grants (no plugin's gate true) the journal row and the first check-in. Otherwise the holder
+read says which statements could only find nothing (the plugins' access and paid-items gates,
+the paid ateliers) and they are not run; on PostgreSQL the journal row and the check-in are
+still one statement (:func:`.check_in.record_check_in`).
+
 Idempotency: a scan carrying ``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``
 is stored as ``RoomAccess.scan_id`` (unique per scanner) and its answer in the
 key-value store; a retry returns the first answer and records nothing more.
@@ -284,20 +292,9 @@ def _holder_statement(gates: tuple | None = None):
     if gates is None:
         return stmt
     access, items = gates
-    # the event scanner has no room: an access gate sees the event as a room without an id
-    event_as_room = types.SimpleNamespace(id=sa.cast(sa.null(), Room.id.type), event_id=event_id)
     return stmt.add_columns(sa.exists().where(SessionAccess.participant_id == Participant.id),
-                            *[_event_gate(gate, event_as_room) for gate in access or ()],
+                            *[check_in.event_gate(gate, event_id) for gate in access or ()],
                             *[gate(User, Participant, event_id) for gate in items or ()])
-
-
-def _event_gate(gate, event_as_room):
-    """A plugin's access gate at the event scanner (``room.id`` NULL, ``room.event_id`` the
-    event); a gate that reads another room column cannot say: true (its hook is asked)."""
-    try:
-        return gate(event_as_room, User)
-    except AttributeError:
-        return sa.true()
 
 
 def check_holder(badge: QrBadge, user, role, active, participant, room_allowed=True) -> Holder:
