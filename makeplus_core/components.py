@@ -34,6 +34,7 @@ class Components:
     trusted_proxies: Any = None  # makeplus_core.proxies
     extensions: Any = None  # the plugins' declarations (makeplus_core.extensions.Extensions)
     access_gates: Any = None  # the plugins' room-scan gates, or None (makeplus_core.extensions.access_gates)
+    paid_items_gates: Any = None  # the plugins' paid-items gates, or None (makeplus_core.extensions.paid_items_gates)
     capabilities: dict = field(default_factory=dict)  # GET /api/'s capabilities (makeplus_core.meta)
     db_probe: Any = None  # the cached health check's probe (makeplus_core.meta.fast)
     module_packages: dict | None = None  # view module -> plugin name (makeplus_core.modules)

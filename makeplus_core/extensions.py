@@ -19,6 +19,8 @@ Collected by :func:`setup` (called by ``makeplus_core.main`` after every plugin'
   version.
 * ``makeplus_access_gates`` — where (in SQL) a plugin's access check may deny a room
   scan, so the one-statement door path stays on elsewhere (:func:`access_gates`).
+* ``makeplus_paid_items_gates`` — where (in SQL) a plugin's paid items may exist, so the
+  check-in does not ask for items that cannot be there (:func:`paid_items_gates`).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class Extensions:
     permissions: dict = dataclasses.field(default_factory=dict)   # role -> [permission]
     capabilities: dict = dataclasses.field(default_factory=dict)  # plugin -> {key: value}
     access_gates: dict = dataclasses.field(default_factory=dict)  # plugin -> gate(room, holder) -> SQL boolean
+    paid_items_gates: dict = dataclasses.field(default_factory=dict)  # plugin -> gate(user, participant, event_id)
 
 
 def _results(pm, hook: str, **kwargs):
@@ -86,6 +89,11 @@ def collect(pm) -> Extensions:
         if not callable(gate):
             raise RuntimeError(f"plugin {name}: makeplus_access_gates must return a callable gate(room, holder)")
         ext.access_gates[name] = gate
+    for name, gate in _results(pm, "makeplus_paid_items_gates"):
+        if not callable(gate):
+            raise RuntimeError(f"plugin {name}: makeplus_paid_items_gates must return a callable "
+                               "gate(user, participant, event_id)")
+        ext.paid_items_gates[name] = gate
     return ext
 
 
@@ -106,12 +114,26 @@ def access_gates(registry, pm) -> tuple | None:
     return tuple(out)
 
 
+def paid_items_gates(registry, pm) -> tuple | None:
+    """The gates of the plugins that list paid items, as a tuple (hashable: the holder's
+    statement is built once per tuple); ``None`` when a plugin lists items without a gate."""
+    gates = of(registry).paid_items_gates
+    out = []
+    for impl in pm.hook.makeplus_paid_items.get_hookimpls():
+        gate = gates.get(impl.plugin_name)
+        if gate is None:
+            return None
+        out.append(gate)
+    return tuple(out)
+
+
 def setup(config, pm) -> Extensions:
     """Collect the declarations and wire them (rate-limit defaults)."""
     ext = collect(pm)
     components = config.registry.makeplus
     components.extensions = ext
     components.access_gates = access_gates(config.registry, pm)
+    components.paid_items_gates = paid_items_gates(config.registry, pm)
     if components.rate_limiter is not None:
         components.rate_limiter.add_defaults(ext.rate_limits, config.get_settings())
     return ext

@@ -261,7 +261,8 @@ def makeplus_paid_items(dbsession, user_id, event_id):
         "pending" | "free" | "refunded", "amount_paid": number (a JSON number, not a
         string), "has_access": bool}``; extra keys (``"source"``, ``"quantity"``…) are
         kept. Don't list paid ateliers again: the core already does. One query, please:
-        it runs on every event scan.
+        it runs on every event scan (unless the plugin's ``makeplus_paid_items_gates``
+        says the holder has nothing to list).
     """
 
 
@@ -403,6 +404,31 @@ def makeplus_access_gates():
         and returning a SQLAlchemy boolean expression, true where the plugin may deny (e.g.
         ``sa.exists().where(Item.room_id == room.id, Item.is_active.is_(True))``: "a
         ticket item is linked to this room"). It must be cheap (an indexed EXISTS).
+
+    The event scanner (``POST /api/participants/scan/``, the check-in) asks the gates too,
+    in the statement that reads the holder: there ``room`` stands for the event, with only
+    ``room.event_id`` (the scan's event) and ``room.id`` (NULL: no room); where every gate is
+    false the hook is not called for the check-in. A gate reading another column of
+    ``room`` there counts as true (the hook is called).
+    """
+
+
+@hookspec
+def makeplus_paid_items_gates():
+    """Say in SQL where the plugin's ``makeplus_paid_items`` may list something.
+
+    Called once at start-up. The event scanner (``POST /api/participants/scan/``) asks the
+    gates in the statement that reads the holder; where every gate is false, the
+    ``makeplus_paid_items`` hook is not called for its answer (it could only list nothing).
+    A plugin that implements ``makeplus_paid_items`` without a gate has it called at every
+    check-in. A gate never changes the items, only whether they are read.
+
+    :return: ``None`` or a callable ``gate(user, participant, event_id)`` taking the holder's
+        ``User`` entity, their ``Participant`` entity in the event (its columns are NULL
+        when there is none) and the event's id (a SQL expression), and returning a
+        SQLAlchemy boolean expression, true where the plugin may list items (e.g.
+        ``sa.exists().where(Sale.participant_id == participant.id)``). It must be cheap
+        (an indexed EXISTS).
     """
 
 

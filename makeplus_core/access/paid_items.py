@@ -55,14 +55,16 @@ def _plugin_manager(db):
         return None
 
 
-def paid_items(db, user_id: int, event_id, pm=None) -> list[dict]:
+def paid_items(db, user_id: int, event_id, pm=None, ateliers: bool = True, plugins: bool = True) -> list[dict]:
     """The core's paid ateliers, then every enabled plugin's ``makeplus_paid_items``.
 
     ``pm``: the plugin manager (default: the one of the request the session serves;
-    without one, only the core's items)."""
-    items = core_paid_items(db, user_id, event_id)
+    without one, only the core's items). ``ateliers=False``: the caller knows the holder
+    has no ``SessionAccess`` row in the event (no query for them); ``plugins=False``: every
+    plugin's ``makeplus_paid_items_gates`` said it has nothing to list (no hook call)."""
+    items = core_paid_items(db, user_id, event_id) if ateliers else []
     pm = pm or _plugin_manager(db)
-    if pm is None or not pm.hook.makeplus_paid_items.get_hookimpls():
+    if not plugins or pm is None or not pm.hook.makeplus_paid_items.get_hookimpls():
         return items
     from ..modules import event_hook
 

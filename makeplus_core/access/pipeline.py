@@ -52,6 +52,14 @@ Python in the request's transaction: the door's statement, the admission and cou
 a first entry in a capped room, the journal row (two statements on SQLite for a granted
 scan: the door, the row).
 
+The event check-in (:func:`scan_event`) on PostgreSQL, without an idempotency key, with a
+badge carrying its id and every plugin's access hook gated, is one statement after the
+identity (:func:`.check_in.whole_check_in`): the holder's row, and when the database alone
+grants (no plugin's gate true) the journal row and the first check-in. Otherwise the holder
+read says which statements could only find nothing (the plugins' access and paid-items gates,
+the paid ateliers) and they are not run; on PostgreSQL the journal row and the check-in are
+still one statement (:func:`.check_in.record_check_in`).
+
 Idempotency: a scan carrying ``Idempotency-Key`` / ``X-Scan-Id`` / body ``scan_id``
 is stored as ``RoomAccess.scan_id`` (unique per scanner) and its answer in the
 key-value store; a retry returns the first answer and records nothing more.
@@ -72,7 +80,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from zope.sqlalchemy import mark_changed
 
 from .. import api, errors, idempotency
-from ..audit.services import record_update
+from ..audit.services import record_row_update, record_update
 from ..auth.models import AuthSession, User
 from ..db import RawSelect, UTCDateTime, dialect_insert, keep_writes, utcnow
 from ..events.models import Event, UserEventAssignment
@@ -83,7 +91,7 @@ from ..roles import CONTROLLEUR, GESTIONNAIRE
 from ..rooms.models import Room
 from ..sessions.models import Session
 from ..staff.models import RoomAssignment
-from . import admission, badge_policy, presence, window
+from . import admission, badge_policy, check_in, presence, window
 from .models import RoomAccess, SessionAccess
 from .window import day_start
 
@@ -134,6 +142,11 @@ class Holder:
     room_allowed: bool = True  # False when allowed_rooms is non-empty and lacks the room
     badge_format: str = "json"
     event_name: str | None = None  # read with the holder by load_holder (the check-in's answer)
+    # read with the holder by load_holder(…, gates=…) (the event scanner): False when no
+    # plugin's access hook can deny here (their gates) / the holder has no paid-atelier right /
+    plugins_may_deny: bool = True
+    has_ateliers: bool = True
+    plugins_may_list: bool = True  # a plugin's paid items (makeplus_paid_items_gates)
 
 
 @dataclasses.dataclass
@@ -238,23 +251,36 @@ def _user_id(value: int) -> int:
 # --------------------------------------------------------------------------- 3-5. holder
 
 
-def load_holder(db, badge: QrBadge, event_id) -> Holder:
+def load_holder(db, badge: QrBadge, event_id, gates: tuple | None = None) -> Holder:
     """One query: the user, their role and Participant row in the event (and the event's
-    name and settings: its switched-off plugins, for the hooks that follow)."""
-    row = db.execute(_holder_statement(), {"user_id": badge.user_id, "event_id": event_id}).first()
+    name and settings: its switched-off plugins, for the hooks that follow).
+
+    ``gates`` (the event scanner): ``(access gates, paid-items gates)``, the plugins'
+    ``makeplus_access_gates`` and ``makeplus_paid_items_gates`` (each ``None`` when a
+    plugin's hook must always be called). The same query then also says whether an access
+    gate is true for this holder in this event (``plugins_may_deny``), whether the holder
+    has any paid-atelier right (``has_ateliers``) and whether a paid-items gate is true
+    (``plugins_may_list``), so that the statements that could only find nothing are not run."""
+    row = db.execute(_holder_statement(gates), {"user_id": badge.user_id, "event_id": event_id}).first()
     if row is None:
         raise Deny(404, "badge", "unknown_user")
     if row[4] is not None:  # the event exists: its modules for the plugin hooks, no query of their own
         remember(db, event_id, row[5])
     holder = check_holder(badge, row[0], row[1], row[2], row[3])
     holder.event_name = row[4]
+    if gates is not None:
+        access, items = gates
+        n = len(access or ())
+        holder.has_ateliers = bool(row[6])
+        holder.plugins_may_deny = access is None or any(row[7:7 + n])
+        holder.plugins_may_list = items is None or any(row[7 + n:])
     return holder
 
 
 @functools.cache
-def _holder_statement():
+def _holder_statement(gates: tuple | None = None):
     event_id = sa.bindparam("event_id", type_=sa.Uuid)
-    return (
+    stmt = (
         sa.select(User, UserEventAssignment.role, UserEventAssignment.is_active, Participant, Event.name,
                   Event.settings)
         .outerjoin(UserEventAssignment, sa.and_(UserEventAssignment.user_id == User.id,
@@ -263,6 +289,12 @@ def _holder_statement():
         .outerjoin(Event, Event.id == event_id)  # its name, for the check-in's answer
         .where(User.id == sa.bindparam("user_id", type_=sa.Integer))
     )
+    if gates is None:
+        return stmt
+    access, items = gates
+    return stmt.add_columns(sa.exists().where(SessionAccess.participant_id == Participant.id),
+                            *[check_in.event_gate(gate, event_id) for gate in access or ()],
+                            *[gate(User, Participant, event_id) for gate in items or ()])
 
 
 def check_holder(badge: QrBadge, user, role, active, participant, room_allowed=True) -> Holder:
@@ -783,7 +815,8 @@ def answer_from_row(db, verified_by_id, scan_id) -> Answer | None:
 def event_success_answer(db, access, holder: Holder, event: Event | None, first_check_in=None) -> Answer:
     from .paid_items import paid_items
 
-    items = paid_items(db, holder.user.id, access.event_id)
+    items = paid_items(db, holder.user.id, access.event_id, ateliers=holder.has_ateliers,
+                       plugins=holder.plugins_may_list)
     paid = [i for i in items if i["payment_status"] == "paid"]
     if event is None:
         event = db.get(Event, access.event_id)
@@ -1143,16 +1176,28 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
     db = request.dbsession
     settings = request.registry.settings
     now = utcnow()
-    state = {"holder": None}
+    state = {"holder": None, "whole": None}
+    gates = (_access_gates(request), request.registry.makeplus.paid_items_gates)
 
     def decide():
         check_scanner(ident, ident.role)
         badge = parse_qr(body.get("qr_data"), request.badge_keyring, True)
         if badge.format == "plain":
             refuse_plain_id_unless_allowed(settings, _event_settings(db, event_id))
-        holder = state["holder"] = load_holder(db, badge, event_id)
+        if (key is None and gates[0] is not None and badge.badge_id is not None and _sql_safe(badge.badge_id)
+                and request.registry.makeplus.db_engine.dialect.name == "postgresql"):
+            # the database decides and records what it can alone (check_in.whole_check_in)
+            row = state["whole"] = check_in.whole_check_in(
+                db, *gates, user_id=badge.user_id, badge_id=badge.badge_id, event_id=event_id,
+                scanner_id=ident.user_id, now=now)
+            holder = state["holder"] = _holder_from_row(db, badge, event_id, row, gates)
+            if row.recorded_id is not None:
+                return holder, None
+        else:
+            holder = state["holder"] = load_holder(db, badge, event_id, gates=gates)
         attempt = AccessAttempt("event", event_id, ident.user, holder, None, None, now)
-        ask_plugins(request, attempt)
+        if holder.plugins_may_deny:  # else every plugin's hook would let the holder in
+            ask_plugins(request, attempt)
         return holder, attempt
 
     try:
@@ -1167,24 +1212,86 @@ def scan_event(request, event_id, body: dict, key: str | None) -> Answer:
             return answer_from_row(db, ident.user_id, key)
         deny.holder = holder
         return denial_answer(deny)
-    access = record(request, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
-                    status="granted", layer="core", reason="checked_in", http_status=200, holder=holder,
-                    scan_id=key, attempt=attempt)
-    if access is None:
-        return answer_from_row(db, ident.user_id, key)
-    first = None
     participant = holder.participant
-    if participant is not None:
-        # The check-in happens exactly once, whatever the concurrency.
-        before = participant.checked_in_at
-        result = db.execute(sa.update(Participant)
-                            .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
-                            .values(is_checked_in=True, checked_in_at=now)
-                            .execution_options(synchronize_session=False))
-        first = result.rowcount == 1
-        if first:  # reflect it without making the object dirty (no second UPDATE), and audit it
-            set_committed_value(participant, "is_checked_in", True)
-            set_committed_value(participant, "checked_in_at", now)
-            record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+    whole = state["whole"]
+    if whole is not None and whole.recorded_id is not None:  # granted and recorded by the one statement
+        access = RoomAccess(**journal_values(
+            access_id=whole.recorded_id, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+            status="granted", layer="core", reason="checked_in", http_status=200, holder=holder))
+        first = None
+        if participant is not None:
+            first = bool(whole.first)
+            if first:
+                _checked_in(db, participant, now)
+    elif (request.registry.makeplus.db_engine.dialect.name == "postgresql"
+            and _implemented(request, "makeplus_access_recorded", event_id) is None):
+        # the journal row and the check-in in one statement (no hook runs between them)
+        values = journal_values(event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+                                status="granted", layer="core", reason="checked_in", http_status=200,
+                                holder=holder, scan_id=key)
+        recorded, first = check_in.record_check_in(db, values, participant.id if participant else None)
+        if not recorded:  # a concurrent retry of this scan id was recorded first
+            return answer_from_row(db, ident.user_id, key)
+        access = RoomAccess(**values)
+        if participant is None:
+            first = None
+        elif first:
+            _checked_in(db, participant, now)
+    else:
+        access = record(request, event_id=event_id, room_id=None, scanner_id=ident.user_id, now=now,
+                        status="granted", layer="core", reason="checked_in", http_status=200, holder=holder,
+                        scan_id=key, attempt=attempt)
+        if access is None:
+            return answer_from_row(db, ident.user_id, key)
+        first = None
+        if participant is not None:
+            # The check-in happens exactly once, whatever the concurrency.
+            result = db.execute(sa.update(Participant)
+                                .where(Participant.id == participant.id, Participant.is_checked_in.is_(False))
+                                .values(is_checked_in=True, checked_in_at=now)
+                                .execution_options(synchronize_session=False))
+            first = result.rowcount == 1
+            if first:
+                _checked_in(db, participant, now)
     event = Entity(id=event_id, name=holder.event_name) if holder.event_name is not None else None
     return event_success_answer(db, access, holder, event, first_check_in=first)
+
+
+def _checked_in(db, participant, now) -> None:
+    """Reflect the check-in the conditional UPDATE made without making the participant
+    dirty (no second UPDATE at flush), and audit it (the unit of work did not see it).
+    ``participant``: an ORM instance, or the :class:`Entity` the one-statement check-in read."""
+    before = participant.checked_in_at
+    if isinstance(participant, Entity):
+        participant.is_checked_in, participant.checked_in_at = True, now
+        record_row_update(db, Participant.__tablename__, participant.id, participant.event_id,
+                          {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+        return
+    set_committed_value(participant, "is_checked_in", True)
+    set_committed_value(participant, "checked_in_at", now)
+    record_update(db, participant, {"is_checked_in": (False, True), "checked_in_at": (before, now)})
+
+
+def _holder_from_row(db, badge: QrBadge, event_id, row, gates) -> Holder:
+    """The holder of the one-statement check-in's row (:func:`check_in.whole_check_in`), as
+    :func:`load_holder` makes it (plain :class:`Entity` objects instead of ORM instances).
+    Its checks must agree with the statement's grant: a disagreement is a bug (500)."""
+    if row is None:
+        raise Deny(404, "badge", "unknown_user")
+    if row.event_name is not None:  # the event's modules for the plugin hooks, no query of their own
+        remember(db, event_id, row.event_settings)
+    user = UserRow(**{c: getattr(row, f"u_{c}") for c in check_in.USER_COLUMNS})
+    participant = (Entity(**{c: getattr(row, f"p_{c}") for c in check_in.PARTICIPANT_COLUMNS})
+                   if row.p_id is not None else None)
+    try:
+        holder = check_holder(badge, user, row.role, row.active, participant)
+    except Deny:
+        if row.recorded_id is not None:
+            raise RuntimeError("the check-in's statement granted a scan the pipeline denies") from None
+        raise
+    access, items = gates
+    holder.event_name = row.event_name
+    holder.has_ateliers = bool(row.has_ateliers)
+    holder.plugins_may_deny = any(getattr(row, f"gate_{i}") for i in range(len(access)))
+    holder.plugins_may_list = items is None or any(getattr(row, f"items_{i}") for i in range(len(items)))
+    return holder

@@ -224,13 +224,20 @@ def record_update(session, obj, changes: dict) -> None:
     whatever the concurrency). ``changes`` maps column names to ``(old, new)``. One insert,
     in the same transaction as the update; nothing when the session is not audited."""
     table = _table_name(obj)
-    if not _enabled(session) or table is None or table in _excluded(session):
+    if table is None:
+        return
+    record_row_update(session, table, _object_id(obj), getattr(obj, "event_id", None), changes)
+
+
+def record_row_update(session, table: str, object_id, event_id, changes: dict) -> None:
+    """:func:`record_update` for a row known by its table name and id (read with SQLAlchemy
+    Core, no ORM instance: the event check-in's participant)."""
+    if not _enabled(session) or table in _excluded(session):
         return
     ctx = _context(session)
-    event_id = getattr(obj, "event_id", None)
     session.connection().execute(sa.insert(AuditLog.__table__), [{
         **ctx, "event_id": event_id if isinstance(event_id, uuid.UUID) else ctx["event_id"], "at": utcnow(),
-        "action": "update", "object_type": table, "object_id": _object_id(obj)[:100],
+        "action": "update", "object_type": table, "object_id": str(object_id)[:100],
         "changes": {name: [_value(name, old), _value(name, new)] for name, (old, new) in changes.items()}}])
 
 

@@ -225,11 +225,18 @@ def test_door_honours_tickets(app, f, db):
     app.post_json(f"/api/rooms/{w.hall.id}/verify_access/", {"qr_data": qr}, headers=w.ch, status=200)
     r = app.post_json(f"/api/rooms/{w.vip_room.id}/verify_access/", {"qr_data": qr}, headers=w.ch, status=403)
     assert r.json["reason"] == "ticket_room_not_included"
+    # The check-in with the badge's QR: the ticket holder's gate is true, the hook decides
+    # (on PostgreSQL after the one-statement check-in, which records nothing for them).
+    badge = json.dumps({"user_id": me.id, "badge_id": me.badge_id})
+    r = app.post_json("/api/participants/scan/", {"qr_data": badge}, headers=w.ch, status=200)
+    assert r.json["status"] == "success" and r.json["first_check_in"] is True
     # Refunded: denied everywhere, with the reason.
     app.post_json("/api/tickets/staff/refund/", {"order": order["id"], "reason": "Cannot come"}, headers=w.gh)
     r = app.post_json(f"/api/rooms/{w.hall.id}/verify_access/", {"qr_data": qr}, headers=w.ch, status=403)
     assert r.json["reason"] == "ticket_refunded"
     r = app.post_json("/api/participants/scan/", {"qr_data": qr}, headers=w.ch, status=403)
+    assert r.json["reason"] == "ticket_refunded"
+    r = app.post_json("/api/participants/scan/", {"qr_data": badge}, headers=w.ch, status=403)
     assert r.json["reason"] == "ticket_refunded"
     # Someone enrolled by the organiser without any ticket is not the plugin's business.
     staff_added = f.member(w.event, "participant")

@@ -6,7 +6,8 @@ token), ``makeplus_demo_data``, ``makeplus_session_changed`` (one payable item p
 atelier, kept in step), ``makeplus_event_statistics``, ``makeplus_event_records`` (an
 event with sales cannot be deleted), ``makeplus_user_export``, ``makeplus_dashboard_pages``,
 ``makeplus_search`` (sales by buyer name/e-mail or id, gestionnaires and admins only),
-``makeplus_paid_items`` (extras bought at a desk in the scanner's ``paid_items``),
+``makeplus_paid_items`` (extras bought at a desk in the scanner's ``paid_items``) and
+``makeplus_paid_items_gates`` (only holders with a completed sale have any),
 ``makeplus_check_access`` and ``makeplus_access_gates`` (a room linked to a ticket item
 admits only its buyers). See docs/caisse.md.
 """
@@ -48,6 +49,21 @@ def makeplus_paid_items(dbsession, user_id, event_id):
     from .services import paid_extras
 
     return paid_extras(dbsession, user_id, event_id)
+
+
+@hookimpl
+def makeplus_paid_items_gates():
+    """Only holders with a completed sale in the event can have extras: elsewhere the
+    check-in does not call :func:`makeplus_paid_items`."""
+    import sqlalchemy as sa
+
+    from .models import Transaction
+
+    def completed_sale(user, participant, event_id):
+        return sa.exists().where(Transaction.participant_id == participant.id, Transaction.event_id == event_id,
+                                 Transaction.status == "completed")
+
+    return completed_sale
 
 
 @hookimpl
