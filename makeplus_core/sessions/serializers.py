@@ -20,15 +20,17 @@ from ..storage import file_url
 NO_PRICE = decimal.Decimal("0.00")
 
 
-def serialize_sessions(request, sessions, rooms: dict | None = None, room_names: dict | None = None) -> list[dict]:
+def serialize_sessions(request, sessions, rooms: dict | None = None, named_rows: bool = False) -> list[dict]:
     """``sessions``: Session objects, or rows with the same attribute names (the list's page).
-    ``rooms`` (``{room id: Room}`` already loaded) or ``room_names`` (``{room id: name}``): the
-    rooms' names are then not queried."""
+    ``rooms``: ``{room id: Room}`` already loaded (their names are then not queried);
+    ``named_rows``: each of ``sessions`` carries its room's name as ``room_name``."""
     sessions = list(sessions)
-    names = dict(room_names) if room_names else {rid: r.name for rid, r in (rooms or {}).items()}
-    missing = {s.room_id for s in sessions} - names.keys()
-    if missing:
-        names.update(request.dbsession.execute(sa.select(Room.id, Room.name).where(Room.id.in_(missing))).all())
+    names = {}
+    if not named_rows:
+        names = {rid: r.name for rid, r in (rooms or {}).items()}
+        missing = {s.room_id for s in sessions} - names.keys()
+        if missing:
+            names.update(request.dbsession.execute(sa.select(Room.id, Room.name).where(Room.id.in_(missing))).all())
     text = _Text()
     out = []
     for s in sessions:
@@ -39,7 +41,7 @@ def serialize_sessions(request, sessions, rooms: dict | None = None, room_names:
             "event_id": event,
             "room": room,
             "room_id": room,
-            "room_name": names.get(s.room_id),
+            "room_name": s.room_name if named_rows else names.get(s.room_id),
             "title": s.title,
             "description": s.description,
             "speaker_name": s.speaker_name,

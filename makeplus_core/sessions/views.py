@@ -54,12 +54,14 @@ def _body(request) -> dict:
 
 
 sessions = api.service("sessions", "/api/sessions/", "Sessions of my event")
+# built once (no clone per request); every parameter is optional (missing: dropped)
+QUERY = schemas.SessionQuery()
 
 
 @sessions.get(schema=api.doc(querystring=schemas.SessionQuery))
 def list_sessions(request):
     event_id = api.require_event(request)
-    q = api.validate(schemas.SessionQuery(), dict(request.GET), partial=True)
+    q = api.validate(QUERY, dict(request.GET))
     room = q.get("room") or q.get("room_id")
     filters = {"room_id": api.parse_uuid(room, "room") if room else None, "status": q.get("status"),
                "session_type": q.get("session_type"), "is_paid": q.get("is_paid"), "search": q.get("search"),
@@ -68,7 +70,7 @@ def list_sessions(request):
     return api.paginate_rows(
         request, lambda limit, offset: services.list_page(request.dbsession, event_id, limit=limit, offset=offset,
                                                           **filters),
-        lambda rows: serialize_sessions(request, rows, room_names={s.room_id: s.room_name for s in rows}))
+        lambda rows: serialize_sessions(request, rows, named_rows=True))
 
 
 @sessions.post(schema=api.doc(schemas.SessionSchema))
