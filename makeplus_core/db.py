@@ -83,8 +83,9 @@ class RawSelect:
     Other drivers (SQLite) go through ``execute`` as usual.
 
     ``first(conn, params)`` returns the first row (attributes named by the columns' labels)
-    or ``None``. A connection lost mid-statement is invalidated and the error marked
-    retryable, as :func:`_retry_on_disconnect` does for every other statement.
+    or ``None``, ``all(conn, params)`` every row. A connection lost mid-statement is
+    invalidated and the error marked retryable, as :func:`_retry_on_disconnect` does for
+    every other statement.
     """
 
     def __init__(self, stmt):
@@ -97,6 +98,12 @@ class RawSelect:
         if conn.dialect.driver != "psycopg":
             return conn.execute(self.stmt, params).first()
         return self._run(conn, conn.connection.driver_connection, params, conn.invalidate)
+
+    def all(self, conn, params: dict) -> list:
+        """Every row on ``conn`` (a SQLAlchemy ``Connection``, in its transaction)."""
+        if conn.dialect.driver != "psycopg":
+            return conn.execute(self.stmt, params).all()
+        return self._run(conn, conn.connection.driver_connection, params, conn.invalidate, many=True)
 
     def first_autocommit(self, engine, params: dict):
         """The first row, the statement run on its own (autocommit: no BEGIN/COMMIT round
@@ -114,7 +121,7 @@ class RawSelect:
                     fairy.invalidate()
             fairy.close()
 
-    def _run(self, bind, raw, params: dict, invalidate):
+    def _run(self, bind, raw, params: dict, invalidate, many: bool = False):
         compiled = self._compiled.get("psycopg") or self._compile(bind.dialect)
         values = dict(compiled.defaults)
         values.update(params)
@@ -128,19 +135,21 @@ class RawSelect:
                 for listener in bind.dispatch.before_cursor_execute:
                     listener(bind, cur, compiled.sql, values, None, False)
             cur.execute(compiled.sql, values)
-            row = cur.fetchone()
+            rows = cur.fetchall() if many else cur.fetchmany(1)
         except bind.dialect.dbapi.Error as exc:
             raise _raw_failure(bind, raw, exc, compiled.sql, values, invalidate) from exc
-        if row is None:
-            return None
+        if not rows:
+            return [] if many else None
         results = compiled.results
         if results is None:
             results = compiled.results = _result_processors(self.stmt, bind.dialect, cur.description)
+        make = compiled.row_class._make
         if results:
-            row = list(row)
-            for i, proc in results:
-                row[i] = proc(row[i])
-        return compiled.row_class._make(row)
+            for n, row in enumerate(rows):
+                row = rows[n] = list(row)
+                for i, proc in results:
+                    row[i] = proc(row[i])
+        return [make(row) for row in rows] if many else make(rows[0])
 
     def _compile(self, dialect):
         with self._lock:
@@ -187,13 +196,20 @@ def _raw_failure(bind, raw, exc, sql, params, invalidate) -> Exception:
     return wrapped
 
 
-def icontains(text: str, *columns):
+def icontains(text, *columns):
     """SQL condition: ``text`` (lower-cased, stripped) is a substring of one of ``columns``.
 
     The simple search of every list (``?search=``/``?q=``); NULL columns never match.
+    ``text`` may be a bind parameter instead (a statement built once, run with other
+    texts): its value is then :func:`contains_pattern` of the text.
     """
-    like = f"%{text.strip().lower()}%"
+    like = contains_pattern(text) if isinstance(text, str) else text
     return sa.or_(*(sa.func.lower(sa.func.coalesce(col, "")).like(like) for col in columns))
+
+
+def contains_pattern(text: str) -> str:
+    """The ``LIKE`` pattern of :func:`icontains`: the text lower-cased and stripped, anywhere."""
+    return f"%{text.strip().lower()}%"
 
 
 READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))

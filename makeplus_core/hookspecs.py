@@ -67,7 +67,8 @@ def makeplus_extend_json(kind, objects, payloads, request):
 
     :param kind: the resource kind (string above).
     :param objects: the model instances being rendered (a list, same order as
-        ``payloads``).
+        ``payloads``); the session list (``GET /api/sessions/``) passes rows read without
+        the ORM instead, with the same attribute names (``id``, ``event_id``, ``room_id``…).
     :param payloads: the JSON dicts built so far, one per object; modify them in
         place (e.g. ``payload["youtube_live_url"] = ...`` on sessions, exposants'
         ``payload["plan_file"] = ...`` on participants).

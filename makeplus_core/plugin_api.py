@@ -22,8 +22,8 @@ from .plugin_hooks import (dashboard_pages_hook, demo_data_hook, event_records_h
                            includeme_hook, migrations_hook, returns, search_hook, standard_hooks, user_export_hook)
 
 # Database: the declarative base, column types, helpers ----------------------------
-from .db import (Base, Money, UTCDateTime, dialect_insert, get_engine, get_session_factory, icontains, keep_writes,
-                 new_uuid, utcnow)
+from .db import (Base, Money, RawSelect, UTCDateTime, dialect_insert, get_engine, get_session_factory, icontains,
+                 keep_writes, new_uuid, utcnow)
 from .db_mixins import CreatedAt, Timestamps, UUIDKey, event_fk
 
 # Views: Cornice services, validation, scoping, pagination, JSON (module and names) --
@@ -114,7 +114,7 @@ from .plugins import make_plugin_manager
 __all__ = [
     "hookimpl", "includeme_hook", "migrations_hook", "demo_data_hook", "dashboard_pages_hook", "returns",
     "standard_hooks", "user_export_hook", "event_records_hook", "event_statistics_hook", "search_hook",
-    "Base", "Money", "UTCDateTime", "dialect_insert", "get_engine", "get_session_factory", "icontains", "keep_writes",
+    "Base", "Money", "RawSelect", "UTCDateTime", "dialect_insert", "get_engine", "get_session_factory", "icontains", "keep_writes",
     "new_uuid", "utcnow", "CreatedAt", "Timestamps", "UUIDKey", "event_fk",
     "api", "doc", "get_or_404", "identity", "isoformat", "json_body", "json_response", "money", "no_content",
     "paginate", "param", "parse_bool", "parse_uuid", "require_event", "require_gestionnaire",

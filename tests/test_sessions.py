@@ -67,6 +67,24 @@ def test_every_member_reads_sessions(app, w, role):
     app.get(f"/api/sessions/?event={w.other.id}", headers=w.h(role), status=404)
 
 
+def test_pages_count_the_whole_list(app, w):
+    for i in range(5):
+        w.f.session(w.event, w.room, title=f"T{i}", start=w.at(1 + i))
+    h = w.h("participant")
+
+    def page(**params):
+        return app.get("/api/sessions/", params, headers=h).json
+
+    first = page(page_size=2)
+    assert first["count"] == 5 and [s["title"] for s in first["results"]] == ["T0", "T1"]
+    assert first["next"].endswith("page_size=2&page=2") and first["previous"] is None
+    last = page(page_size=2, page=3)
+    assert last["count"] == 5 and [s["title"] for s in last["results"]] == ["T4"] and last["next"] is None
+    past = page(page_size=2, page=9)  # an empty page past the end still counts the list
+    assert past["count"] == 5 and past["results"] == [] and past["previous"].endswith("page=8")
+    assert page(search="nothing like it", page=2)["count"] == 0
+
+
 def test_no_token_is_401(app, w):
     app.get("/api/sessions/", status=401)
     app.post_json("/api/sessions/", {}, status=401)
@@ -93,6 +111,8 @@ def test_filters_and_ordering(app, w):
     assert titles("?is_paid=false") == ["B conf", "C live"]
     assert titles("?search=benali") == ["A atelier"]
     assert titles("?search=ia") == ["B conf"]
+    assert titles(f"?room={w.room.id}&status=en_cours&search=LIVE&is_paid=false&ordering=-title") == ["C live"]
+    assert titles(f"?room={w.room.id}&search=live") == ["C live"]  # the same statement, another text
     paid = app.get("/api/sessions/?is_paid=true", headers=h).json["results"][0]
     assert paid["price"] == "5000.00" and paid["is_paid"] is True
     app.get("/api/sessions/?status=nope", headers=h, status=400)

@@ -22,7 +22,7 @@ package in :func:`includeme`. Each name lives in the submodule of its job:
 ``scoping``         identity, event and roles: ``identity``, ``require_event``,
                     ``role_in_event``, ``require_role``, ``require_gestionnaire``,
                     ``get_or_404``, ``load_in_scope``, ``get_as_gestionnaire``
-``pagination``      ``page_params``, ``paginate``
+``pagination``      ``page_params``, ``paginate``, ``paginate_rows``
 ``error_views``     the error shape and its views: ``error_response``,
                     ``server_error_response``, ``request_id``, ``forbidden_view``,
                     ``notfound_view``, ``cornice_error_handler``
@@ -42,7 +42,7 @@ from .error_views import (
 )
 from .inputs import json_body, json_body_in_event, param, parse_bool, parse_uuid, path_int, validate
 from .json import isoformat, json_default, json_dumps, json_renderer, json_response, money, no_content
-from .pagination import page_params, paginate
+from .pagination import page_params, paginate, paginate_rows
 from .scoping import (
     get_as_gestionnaire,
     get_or_404,
@@ -69,7 +69,7 @@ __all__ = [
     "get_as_gestionnaire", "get_or_404", "identity", "load_in_scope", "require_event", "require_gestionnaire",
     "require_role", "role_in_event",
     # pagination
-    "page_params", "paginate",
+    "page_params", "paginate", "paginate_rows",
     # error_views
     "cornice_error_handler", "error_response", "forbidden_view", "notfound_view", "request_id",
     "server_error_response",

@@ -13,6 +13,7 @@ import decimal
 import json
 import uuid
 
+import orjson
 from pyramid.renderers import JSON
 from pyramid.response import Response
 
@@ -35,6 +36,8 @@ def money(value) -> str | None:
 
 def json_default(obj):
     """The JSON value of what ``json`` cannot write itself (the ``default`` of :func:`json.dumps`)."""
+    if obj.__class__ is dt.datetime and obj.tzinfo is dt.UTC:  # most of them (read from the database)
+        return obj.isoformat()[:-6] + "Z"  # :func:`isoformat`'s answer, without its checks
     if isinstance(obj, dt.datetime):
         return isoformat(obj)
     if isinstance(obj, dt.date):
@@ -44,8 +47,20 @@ def json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+# orjson writes what ``json`` writes (same values once parsed: UTF-8 text as is, UUIDs as
+# their string) about three times faster; dates and datetimes still go through
+# :func:`json_default` (orjson would write a non-UTC offset as it is, not in UTC with ``Z``),
+# and dataclasses too (``json`` refuses them: so does this encoder).
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def json_dumps(data) -> str:
-    return json.dumps(data, default=json_default, ensure_ascii=False)
+    try:
+        return orjson.dumps(data, default=json_default, option=_ORJSON).decode()
+    except orjson.JSONEncodeError:
+        # what orjson refuses: integers past 64 bits, keys that are not strings, tuple subclasses,
+        # values nothing can write (``json`` then writes them, or raises the same TypeError)
+        return json.dumps(data, default=json_default, ensure_ascii=False)
 
 
 def _render(value, **_renderer_kw) -> str:

@@ -42,11 +42,29 @@ def paginate(request, stmt, serialize, *, count_in_page: bool = False) -> dict:
     else:
         total = _count(db, stmt)
         rows = db.scalars(stmt.limit(size).offset(offset)).unique().all()
+    return _page(request, page, size, total, serialize(rows))
+
+
+def paginate_rows(request, fetch, serialize) -> dict:
+    """:func:`paginate` of rows read by the caller: ``fetch(limit, offset)`` returns the page's
+    rows, each carrying the length of the whole list as ``total`` (``count(*) OVER ()``): one
+    statement. An empty page past the first reads the first row again for the count."""
+    page, size = page_params(request)
+    rows = fetch(size, (page - 1) * size)
+    if not rows and page > 1:
+        first = fetch(1, 0)
+        total = first[0].total if first else 0
+    else:
+        total = rows[0].total if rows else 0
+    return _page(request, page, size, total, serialize(rows))
+
+
+def _page(request, page: int, size: int, total: int, results: list) -> dict:
     return {
         "count": total,
         "next": _page_url(request, page + 1) if page * size < total else None,
         "previous": _page_url(request, page - 1) if page > 1 else None,
-        "results": serialize(rows),
+        "results": results,
     }
 
 

@@ -20,22 +20,28 @@ from ..storage import file_url
 NO_PRICE = decimal.Decimal("0.00")
 
 
-def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dict]:
-    """``rooms``: ``{room id: Room}`` already loaded (their names are then not queried)."""
+def serialize_sessions(request, sessions, rooms: dict | None = None, named_rows: bool = False) -> list[dict]:
+    """``sessions``: Session objects, or rows with the same attribute names (the list's page).
+    ``rooms``: ``{room id: Room}`` already loaded (their names are then not queried);
+    ``named_rows``: each of ``sessions`` carries its room's name as ``room_name``."""
     sessions = list(sessions)
-    names = {rid: r.name for rid, r in (rooms or {}).items()}
-    missing = {s.room_id for s in sessions} - set(names)
-    if missing:
-        names.update(request.dbsession.execute(sa.select(Room.id, Room.name).where(Room.id.in_(missing))).all())
+    names = {}
+    if not named_rows:
+        names = {rid: r.name for rid, r in (rooms or {}).items()}
+        missing = {s.room_id for s in sessions} - names.keys()
+        if missing:
+            names.update(request.dbsession.execute(sa.select(Room.id, Room.name).where(Room.id.in_(missing))).all())
+    text = _Text()
     out = []
     for s in sessions:
+        event, room = text[s.event_id], text[s.room_id]
         out.append({
             "id": str(s.id),
-            "event": str(s.event_id),
-            "event_id": str(s.event_id),
-            "room": str(s.room_id),
-            "room_id": str(s.room_id),
-            "room_name": names.get(s.room_id),
+            "event": event,
+            "event_id": event,
+            "room": room,
+            "room_id": room,
+            "room_name": s.room_name if named_rows else names.get(s.room_id),
             "title": s.title,
             "description": s.description,
             "speaker_name": s.speaker_name,
@@ -61,3 +67,12 @@ def serialize_sessions(request, sessions, rooms: dict | None = None) -> list[dic
         })
     extend_json(request, "session", sessions, out)  # plugins switched off for the event skip
     return out
+
+
+class _Text(dict):
+    """``str`` of UUIDs, each computed once: every session of a page repeats its event's id and
+    many its room's."""
+
+    def __missing__(self, key):
+        value = self[key] = str(key)
+        return value

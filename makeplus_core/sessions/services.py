@@ -11,11 +11,12 @@ required argument, so no caller can skip the plugins by forgetting it.
 from __future__ import annotations
 
 import decimal
+import functools
 
 import sqlalchemy as sa
 
 from .. import api, errors
-from ..db import icontains
+from ..db import RawSelect, contains_pattern, icontains
 from ..events.models import Event
 from ..events.services import save_image_upload
 from ..modules import event_hook
@@ -45,15 +46,47 @@ def notify(pm, db, session, action, changes, request):
 def list_query(event_id, room_id=None, status=None, session_type=None, is_paid=None, search=None,
                ordering=None):
     """The event's sessions, filtered by the values given (``None`` or empty: no filter)."""
-    equal = ((Session.room_id, room_id), (Session.status, status or None), (Session.session_type, session_type or None))
-    stmt = sa.select(Session).where(Session.event_id == event_id,
-                                    *(column == value for column, value in equal if value is not None))
+    where = _filters(event_id, room_id, status or None, session_type or None, is_paid, search or None)
+    return sa.select(Session).where(*where).order_by(*ORDERINGS[ordering or "start_time"], Session.id)
+
+
+def _filters(event_id, room_id, status, session_type, is_paid, search) -> list:
+    """The conditions of a session list (``None``: no filter); the values may be bind parameters."""
+    equal = ((Session.event_id, event_id), (Session.room_id, room_id), (Session.status, status),
+             (Session.session_type, session_type))
+    where = [column == value for column, value in equal if value is not None]
     if is_paid is not None:
-        stmt = stmt.where(Session.is_paid.is_(is_paid))
-    if search:
-        stmt = stmt.where(icontains(search, Session.title, Session.description, Session.speaker_name,
-                                    Session.theme))
-    return stmt.order_by(*ORDERINGS[ordering or "start_time"], Session.id)
+        where.append(Session.is_paid.is_(is_paid))
+    if search is not None:
+        where.append(icontains(search, Session.title, Session.description, Session.speaker_name, Session.theme))
+    return where
+
+
+def list_page(db, event_id, *, room_id=None, status=None, session_type=None, is_paid=None, search=None,
+              ordering=None, limit: int, offset: int) -> list:
+    """One page of :func:`list_query` as rows rather than ORM objects (the list's whole cost was
+    mostly loading entities): each row has a session's attributes, ``room_name`` and ``total``
+    (the length of the whole list). One statement, built and compiled once per set of filters."""
+    params = {"event_id": event_id, "room_id": room_id, "status": status or None,
+              "session_type": session_type or None, "search": contains_pattern(search) if search else None}
+    params = {name: value for name, value in params.items() if value is not None}
+    query = _page_query(frozenset(params), is_paid, ordering or "start_time")
+    params.update(limit=limit, offset=offset)
+    return query.all(db.connection(), params)
+
+
+@functools.cache
+def _page_query(filters: frozenset, is_paid, ordering: str) -> RawSelect:
+    """:func:`list_page`'s statement for one set of filters (the names of its parameters)."""
+    where = _filters(*(sa.bindparam(name) if name in filters else None
+                       for name in ("event_id", "room_id", "status", "session_type")),
+                     is_paid, sa.bindparam("search") if "search" in filters else None)
+    columns = [prop.columns[0].label(prop.key) for prop in sa.inspect(Session).column_attrs]
+    stmt = (sa.select(*columns, Room.name.label("room_name"), sa.func.count().over().label("total"))
+            .join_from(Session, Room, Room.id == Session.room_id).where(*where)
+            .order_by(*ORDERINGS[ordering], Session.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
+    return RawSelect(stmt)
 
 
 def lock_room(db, room_id, event_id) -> Room:

@@ -7,9 +7,6 @@ termine, cancel -> pas_encore (as the seed and the app expect).
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
-import sqlalchemy.orm  # noqa: F401  (sa.orm.contains_eager)
-
 from .. import api, errors, extensions
 from ..events.models import Event
 from ..events.schemas import drop_nulls
@@ -57,21 +54,23 @@ def _body(request) -> dict:
 
 
 sessions = api.service("sessions", "/api/sessions/", "Sessions of my event")
+# built once (no clone per request); every parameter is optional (missing: dropped)
+QUERY = schemas.SessionQuery()
 
 
 @sessions.get(schema=api.doc(querystring=schemas.SessionQuery))
 def list_sessions(request):
     event_id = api.require_event(request)
-    q = api.validate(schemas.SessionQuery(), dict(request.GET), partial=True)
+    q = api.validate(QUERY, dict(request.GET))
     room = q.get("room") or q.get("room_id")
-    stmt = services.list_query(event_id, room_id=api.parse_uuid(room, "room") if room else None,
-                               status=q.get("status"), session_type=q.get("session_type"),
-                               is_paid=q.get("is_paid"), search=q.get("search"), ordering=q.get("ordering"))
-    # the room rides along in the page's statement (its name is in the JSON): no query of its own
-    stmt = stmt.join(Session.room).options(sa.orm.contains_eager(Session.room))
-    # the count rides along too (one session, one room: one row per session)
-    return api.paginate(request, stmt, lambda rows: serialize_sessions(
-        request, rows, rooms={s.room_id: s.room for s in rows}), count_in_page=True)
+    filters = {"room_id": api.parse_uuid(room, "room") if room else None, "status": q.get("status"),
+               "session_type": q.get("session_type"), "is_paid": q.get("is_paid"), "search": q.get("search"),
+               "ordering": q.get("ordering")}
+    # the room's name and the list's length ride along in the page's rows: one statement
+    return api.paginate_rows(
+        request, lambda limit, offset: services.list_page(request.dbsession, event_id, limit=limit, offset=offset,
+                                                          **filters),
+        lambda rows: serialize_sessions(request, rows, named_rows=True))
 
 
 @sessions.post(schema=api.doc(schemas.SessionSchema))

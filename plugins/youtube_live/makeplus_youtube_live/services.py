@@ -7,8 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import colander
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from makeplus_core.plugin_api import Room, Session, errors, get_or_404
+from makeplus_core.plugin_api import RawSelect, Room, Session, errors, get_or_404
 
 from .models import LiveStream, embed_url, watch_url
 
@@ -140,9 +141,12 @@ def clear(db, session: Session) -> None:
 
 
 @functools.cache
-def _streams_statement():
-    return (sa.select(LiveStream.session_id, LiveStream.url, LiveStream.video_id)
-            .where(LiveStream.session_id.in_(sa.bindparam("ids", expanding=True))))
+def _streams_query(array: bool) -> RawSelect:
+    """``array``: the ids as one array parameter (PostgreSQL: one SQL text whatever their number,
+    compiled once and run on the driver's cursor), else an expanding ``IN``."""
+    ids = (LiveStream.session_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid)))) if array \
+        else LiveStream.session_id.in_(sa.bindparam("ids", expanding=True))
+    return RawSelect(sa.select(LiveStream.session_id, LiveStream.url, LiveStream.video_id).where(ids))
 
 
 def extend_sessions(db, sessions, payloads) -> None:
@@ -150,7 +154,9 @@ def extend_sessions(db, sessions, payloads) -> None:
     ids = [s.id for s in sessions if getattr(s, "id", None) is not None]
     streams = {}
     if ids:  # the two columns describe() reads, no ORM entity; the statement built once
-        streams = {st.session_id: st for st in db.execute(_streams_statement(), {"ids": list(set(ids))})}
+        conn = db.connection()
+        query = _streams_query(conn.dialect.name == "postgresql")
+        streams = {st.session_id: st for st in query.all(conn, {"ids": list(set(ids))})}
     for session, payload in zip(sessions, payloads, strict=False):
         payload.update(describe(streams.get(getattr(session, "id", None))))
 
